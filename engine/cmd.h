@@ -1,0 +1,37 @@
+/*
+ * cmd.h - the command table (one file per command, as tmux does).
+ *
+ * Each cmd-*.c file defines one `const struct ro_cmd ro_cmd_<name>` and is
+ * listed in cmd.c's table. A command gets argv with argv[0] = its own name
+ * and returns an RO_EXIT_* code.
+ */
+#ifndef RO_CMD_H
+#define RO_CMD_H
+
+#include <stdio.h>
+
+struct ro_cmd {
+	const char *name;
+	const char *usage;   /* one line of arguments, after the name */
+	const char *summary; /* one line for `rollout help` */
+	const char *help;    /* the full text for `rollout CMD --help` */
+	int (*exec)(int argc, char **argv);
+};
+
+extern const struct ro_cmd *const ro_cmd_table[];
+
+/* ro_cmd_find returns the command called name, or NULL. */
+const struct ro_cmd *ro_cmd_find(const char *name);
+
+/* ro_cmd_usage prints "usage: rollout NAME USAGE" and a pointer to --help
+ * to stderr and returns RO_EXIT_USAGE, for the commands' argument errors. */
+int ro_cmd_usage(const struct ro_cmd *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ro_cmd_wants_help is true when argv holds -h or --help. */
+int ro_cmd_wants_help(int argc, char **argv);
+
+/* ro_cmd_print_help prints cmd's full help to f. */
+void ro_cmd_print_help(FILE *f, const struct ro_cmd *cmd);
+
+#endif

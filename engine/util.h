@@ -1,0 +1,51 @@
+/*
+ * util.h - small helpers every module uses: checked allocation, a growable
+ * byte buffer, and JSON string escaping.
+ */
+#ifndef RO_UTIL_H
+#define RO_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Allocation that aborts on exhaustion: the CLI cannot do anything useful
+ * without memory, and checking every small allocation hides the logic. */
+void *ro_xmalloc(size_t n);
+void *ro_xcalloc(size_t n, size_t size);
+void *ro_xrealloc(void *p, size_t n);
+char *ro_xstrdup(const char *s);
+char *ro_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define RO_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A growable byte buffer, always NUL-terminated. */
+struct ro_buf {
+	char *p;
+	size_t len;
+	size_t cap;
+};
+
+void ro_buf_init(struct ro_buf *b);
+void ro_buf_free(struct ro_buf *b);
+void ro_buf_add(struct ro_buf *b, const void *data, size_t n);
+void ro_buf_adds(struct ro_buf *b, const char *s);
+void ro_buf_addc(struct ro_buf *b, char c);
+void ro_buf_printf(struct ro_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void ro_buf_vprintf(struct ro_buf *b, const char *fmt, va_list ap);
+/* ro_buf_json_str appends s as a quoted, escaped JSON string ("null" if NULL). */
+void ro_buf_json_str(struct ro_buf *b, const char *s);
+
+/* ro_json_str writes s to f as a quoted, escaped JSON string. */
+void ro_json_str(FILE *f, const char *s);
+
+/* ro_display_width is the number of terminal columns s takes (CJK counts 2). */
+int ro_display_width(const char *s);
+/* ro_fput_padded writes s and pads it with spaces to width columns. */
+void ro_fput_padded(FILE *f, const char *s, int width);
+
+/* ro_streq_ci compares ASCII case-insensitively. */
+int ro_streq_ci(const char *a, const char *b);
+
+#endif
