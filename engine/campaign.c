@@ -1,0 +1,439 @@
+/* campaign.c - loading a campaign: inventory + playbooks + parameters, bound. */
+#include "campaign.h"
+#include "error.h"
+#include "util.h"
+
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const top_keys[] = { "campaign", "title", "inventory", "playbooks",
+	"params", "start", "policy", "targets", NULL };
+
+struct loader {
+	struct ro_yctx c;
+	struct ro_campaign *cp;
+};
+
+/* Resolves a path written in the campaign file relative to that file. */
+static char *
+relative_to(const char *file, const char *path)
+{
+	char *copy, *dir, *r;
+
+	if (path[0] == '/')
+		return ro_xstrdup(path);
+	copy = ro_xstrdup(file);
+	dir = dirname(copy);
+	r = strcmp(dir, ".") == 0 ? ro_xstrdup(path) : ro_xasprintf("%s/%s", dir, path);
+	free(copy);
+	return r;
+}
+
+const char *
+ro_campaign_param(const struct ro_campaign *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nparams; i++)
+		if (strcmp(c->params[i].name, name) == 0)
+			return c->params[i].value;
+	return NULL;
+}
+
+static int
+cmp_param(const void *a, const void *b)
+{
+	return strcmp(((const struct ro_param_value *)a)->name,
+	    ((const struct ro_param_value *)b)->name);
+}
+
+/* Gathers the declared parameters of all playbooks and fills their values
+ * from the file, the command line and the defaults, in that order of
+ * increasing precedence for the first two. */
+static int
+bind_params(struct loader *l, const struct ro_ynode *pnode, const struct ro_param_arg *args,
+    size_t nargs)
+{
+	struct ro_campaign *cp = l->cp;
+	const struct ro_param **decl;
+	size_t ndecl = 0, cap = 0, i, j, k;
+	int rc = RO_OK;
+
+	decl = NULL;
+	for (i = 0; i < cp->nplaybooks; i++) {
+		const struct ro_playbook *pb = cp->playbooks[i];
+		for (j = 0; j < pb->nparams; j++) {
+			const struct ro_param *p = &pb->params[j];
+			for (k = 0; k < ndecl; k++)
+				if (strcmp(decl[k]->name, p->name) == 0)
+					break;
+			if (k < ndecl) {
+				if (decl[k]->type != p->type) {
+					char *hint = ro_xasprintf("%s:%d declares it as %s; rename one of them",
+					    cp->playbooks[0]->path, decl[k]->line,
+					    ro_param_type_names[decl[k]->type]);
+					ro_diag_add(l->c.d, pb->path, p->line, p->col, hint,
+					    "parameter '%s' is declared as %s here and differently in another playbook",
+					    p->name, ro_param_type_names[p->type]);
+					free(hint);
+					rc = RO_EINVAL;
+				}
+				continue;
+			}
+			if (ndecl == cap) {
+				cap = cap ? cap * 2 : 16;
+				decl = ro_xrealloc(decl, cap * sizeof *decl);
+			}
+			decl[ndecl++] = p;
+		}
+	}
+	cp->params = ro_arena_alloc(&cp->arena, (ndecl ? ndecl : 1) * sizeof *cp->params);
+	for (k = 0; k < ndecl; k++) {
+		cp->params[k].name = decl[k]->name;
+		cp->params[k].type = decl[k]->type;
+		cp->params[k].value = decl[k]->def;
+		cp->params[k].from_default = decl[k]->def != NULL;
+	}
+	cp->nparams = ndecl;
+
+	/* Values from the campaign file. */
+	if (pnode != NULL) {
+		if (ro_yexpect(&l->c, pnode, RO_YMAP, "params") != RO_OK) {
+			rc = RO_EINVAL;
+		} else {
+			for (i = 0; i < pnode->n; i++) {
+				const struct ro_ynode *key = RO_YMAP_KEY(pnode, i), *val = RO_YMAP_VAL(pnode, i);
+				const char *hint;
+				for (k = 0; k < ndecl; k++)
+					if (key->kind == RO_YSCALAR && strcmp(decl[k]->name, key->str) == 0)
+						break;
+				if (k == ndecl) {
+					const char **names = ro_xcalloc(ndecl + 1, sizeof *names);
+					const char *sugg;
+					char *h;
+					for (j = 0; j < ndecl; j++)
+						names[j] = decl[j]->name;
+					sugg = key->kind == RO_YSCALAR ? ro_suggest(key->str, names) : NULL;
+					h = sugg ? ro_xasprintf("did you mean '%s'?", sugg) :
+					    ro_xasprintf("the playbooks declare no such parameter");
+					ro_yerr(&l->c, key, h, "unknown parameter '%s'",
+					    key->kind == RO_YSCALAR ? key->str : "?");
+					free(h);
+					free(names);
+					rc = RO_EINVAL;
+					continue;
+				}
+				if (val->kind != RO_YSCALAR) {
+					ro_yerr(&l->c, val, NULL, "expected a value for parameter '%s', found %s",
+					    key->str, ro_ykind_name(val->kind));
+					rc = RO_EINVAL;
+					continue;
+				}
+				if (ro_param_check(decl[k]->type, val->str, &hint) != RO_OK) {
+					ro_yerr(&l->c, val, hint, "'%s' is not a valid %s for parameter '%s'",
+					    val->str, ro_param_type_names[decl[k]->type], key->str);
+					rc = RO_EINVAL;
+					continue;
+				}
+				cp->params[k].value = ro_arena_strdup(&cp->arena, val->str);
+				cp->params[k].from_default = 0;
+			}
+		}
+	}
+	/* Values from the command line win. */
+	for (i = 0; i < nargs; i++) {
+		const char *hint;
+		for (k = 0; k < ndecl; k++)
+			if (strcmp(decl[k]->name, args[i].name) == 0)
+				break;
+		if (k == ndecl) {
+			ro_diag_add(l->c.d, "--param", 0, 0, "see the playbooks' 'params:'",
+			    "unknown parameter '%s'", args[i].name);
+			rc = RO_EINVAL;
+			continue;
+		}
+		if (ro_param_check(decl[k]->type, args[i].value, &hint) != RO_OK) {
+			ro_diag_add(l->c.d, "--param", 0, 0, hint, "'%s' is not a valid %s for parameter '%s'",
+			    args[i].value, ro_param_type_names[decl[k]->type], args[i].name);
+			rc = RO_EINVAL;
+			continue;
+		}
+		cp->params[k].value = ro_arena_strdup(&cp->arena, args[i].value);
+		cp->params[k].from_default = 0;
+	}
+	for (k = 0; k < ndecl; k++) {
+		if (cp->params[k].value == NULL) {
+			const struct ro_param *p = decl[k];
+			char *hint = ro_xasprintf("give it under 'params:' in %s, or with --param %s=VALUE (declared at %s:%d:%d)",
+			    l->c.file, p->name, cp->playbooks[0]->path, p->line, p->col);
+			for (i = 0; i < cp->nplaybooks; i++)
+				for (j = 0; j < cp->playbooks[i]->nparams; j++)
+					if (&cp->playbooks[i]->params[j] == p) {
+						free(hint);
+						hint = ro_xasprintf("give it under 'params:', or with --param %s=VALUE (declared at %s:%d:%d%s%s)",
+						    p->name, cp->playbooks[i]->path, p->line, p->col,
+						    p->description ? ": " : "", p->description ? p->description : "");
+					}
+			ro_yerr(&l->c, pnode ? pnode : l->cp->doc->root, hint,
+			    "missing required parameter '%s' (%s)", p->name, ro_param_type_names[p->type]);
+			free(hint);
+			rc = RO_EINVAL;
+		}
+	}
+	free(decl);
+	qsort(cp->params, cp->nparams, sizeof *cp->params, cmp_param);
+	return rc;
+}
+
+static int
+select_hosts(struct loader *l)
+{
+	struct ro_campaign *cp = l->cp;
+	const struct ro_inventory *inv = cp->inv;
+	size_t i, h, *count;
+	int rc = RO_OK;
+
+	count = ro_xcalloc(cp->nplaybooks, sizeof *count);
+	cp->hosts = ro_arena_alloc(&cp->arena, inv->nhosts * sizeof *cp->hosts);
+	cp->host_playbooks = ro_arena_alloc(&cp->arena, inv->nhosts * sizeof *cp->host_playbooks);
+	for (h = 0; h < inv->nhosts; h++) {
+		uint32_t mask = 0;
+		if (cp->narrow && !ro_selector_match(inv, cp->narrow, (uint32_t)h))
+			continue;
+		for (i = 0; i < cp->nplaybooks; i++)
+			if (ro_selector_match(inv, &cp->targets[i], (uint32_t)h)) {
+				mask |= 1u << i;
+				count[i]++;
+			}
+		if (mask) {
+			cp->host_playbooks[cp->nhosts] = mask;
+			cp->hosts[cp->nhosts++] = (uint32_t)h;
+		}
+	}
+	for (i = 0; i < cp->nplaybooks; i++) {
+		if (count[i] == 0) {
+			const struct ro_playbook *pb = cp->playbooks[i];
+			char *hint = ro_xasprintf("inventory '%s' (%s) has no host that matches every criterion; check the roles, sites, models and tags",
+			    inv->name, inv->path);
+			ro_diag_add(l->c.d, pb->path, pb->targets.node->line, pb->targets.node->col,
+			    hint, cp->narrow ? "the targets of playbook '%s', narrowed by the campaign's 'targets', select no host" :
+			    "the targets of playbook '%s' select no host", pb->name);
+			free(hint);
+			rc = RO_EINVAL;
+		}
+	}
+	free(count);
+	return rc;
+}
+
+static int
+load(struct loader *l, const struct ro_param_arg *args, size_t nargs)
+{
+	struct ro_campaign *cp = l->cp;
+	const struct ro_ynode *root = cp->doc->root, *v;
+	const char *str;
+	size_t i;
+	int rc = RO_OK;
+
+	if (root == NULL) {
+		ro_diag_add(l->c.d, l->c.file, 1, 1, "a campaign starts with 'campaign: ID'",
+		    "the file is empty");
+		return RO_EINVAL;
+	}
+	if (ro_yexpect(&l->c, root, RO_YMAP, "a campaign file") != RO_OK)
+		return RO_EINVAL;
+	if (ro_ycheck_keys(&l->c, root, top_keys, "the campaign") != RO_OK)
+		rc = RO_EINVAL;
+	if ((v = ro_yrequire(&l->c, root, "campaign", "the campaign")) == NULL ||
+	    ro_yident(&l->c, v, &str))
+		rc = RO_EINVAL;
+	else
+		cp->id = ro_arena_strdup(&cp->arena, str);
+	if ((v = ro_ymap_get(root, "title")) != NULL) {
+		if (ro_ystr(&l->c, v, &str))
+			rc = RO_EINVAL;
+		else
+			cp->title = ro_arena_strdup(&cp->arena, str);
+	}
+	cp->start_day = -1;
+	if ((v = ro_ymap_get(root, "start")) != NULL && ro_ydate(&l->c, v, &cp->start_day))
+		rc = RO_EINVAL;
+	if ((v = ro_yrequire(&l->c, root, "inventory", "the campaign")) == NULL ||
+	    ro_ystr(&l->c, v, &str)) {
+		rc = RO_EINVAL;
+	} else {
+		char *p = relative_to(l->c.file, str);
+		if (ro_inventory_load(p, &cp->inv, l->c.d) != RO_OK)
+			rc = RO_EINVAL;
+		free(p);
+	}
+	if ((v = ro_yrequire(&l->c, root, "playbooks", "the campaign")) == NULL)
+		return RO_EINVAL;
+	{
+		const struct ro_ynode *one;
+		const struct ro_ynode *const *items;
+		size_t cnt;
+		if (ro_ystrlist(&l->c, v, &one, &items, &cnt))
+			return RO_EINVAL;
+		if (cnt == 0 || cnt > 16) {
+			ro_yerr(&l->c, v, "list 1 to 16 playbook files", "a campaign runs 1 to 16 playbooks");
+			return RO_EINVAL;
+		}
+		cp->playbooks = ro_arena_alloc(&cp->arena, cnt * sizeof *cp->playbooks);
+		for (i = 0; i < cnt; i++) {
+			char *p = relative_to(l->c.file, items[i]->str);
+			if (ro_playbook_load(p, &cp->playbooks[cp->nplaybooks], l->c.d) != RO_OK)
+				rc = RO_EINVAL;
+			else
+				cp->nplaybooks++;
+			free(p);
+		}
+	}
+	if (rc != RO_OK)
+		return rc;
+	cp->policy = cp->playbooks[0]->policy;
+	if ((v = ro_ymap_get(root, "policy")) != NULL && ro_policy_read(&l->c, v, &cp->policy))
+		rc = RO_EINVAL;
+	if (bind_params(l, ro_ymap_get(root, "params"), args, nargs) != RO_OK)
+		rc = RO_EINVAL;
+	if ((v = ro_ymap_get(root, "targets")) != NULL) {
+		/* The campaign may narrow the playbooks' targets, never widen them:
+		 * a host is in scope only if both select it. */
+		struct ro_selector_src src;
+		cp->narrow = ro_arena_alloc(&cp->arena, sizeof *cp->narrow);
+		if (ro_selector_parse(&l->c, &cp->arena, v, 1, &src) != RO_OK ||
+		    ro_selector_resolve(&l->c, cp->inv, &cp->arena, &src, cp->narrow) != RO_OK)
+			rc = RO_EINVAL;
+	}
+	cp->targets = ro_arena_alloc(&cp->arena, cp->nplaybooks * sizeof *cp->targets);
+	for (i = 0; i < cp->nplaybooks; i++) {
+		struct ro_yctx pc = { cp->playbooks[i]->path, l->c.d };
+		if (ro_selector_resolve(&pc, cp->inv, &cp->arena, &cp->playbooks[i]->targets,
+		        &cp->targets[i]) != RO_OK)
+			rc = RO_EINVAL;
+	}
+	if (rc != RO_OK)
+		return rc;
+	if (cp->nplaybooks == 1) {
+		cp->phases = cp->playbooks[0]->phases;
+		cp->nphases = cp->playbooks[0]->nphases;
+	} else {
+		/* Combined campaigns use the standard order: standby CS, active
+		 * CS, terminals (each playbook's own phases are for running alone). */
+		static const char *const names[] = { "cs-standby", "cs-active", "terminals" };
+		int r;
+		cp->phases = ro_arena_alloc(&cp->arena, RO_ROLE_N * sizeof *cp->phases);
+		for (r = 0; r < RO_ROLE_N; r++) {
+			struct ro_phase *p = &cp->phases[cp->nphases];
+			p->name = names[r];
+			p->roles = RO_ROLE_BIT(r);
+			if (cp->nphases) {
+				p->after = ro_arena_alloc(&cp->arena, sizeof *p->after);
+				p->after[0] = (uint32_t)(cp->nphases - 1);
+				p->nafter = 1;
+			}
+			cp->nphases++;
+		}
+	}
+	return select_hosts(l);
+}
+
+int
+ro_campaign_load(const char *path, const struct ro_param_arg *args, size_t nargs,
+    struct ro_campaign **out, struct ro_diags *d)
+{
+	struct loader l;
+	struct ro_ydoc *doc;
+	int rc;
+
+	*out = NULL;
+	rc = ro_ydoc_load(path, &doc, d);
+	if (rc != RO_OK)
+		return rc;
+	memset(&l, 0, sizeof l);
+	l.cp = ro_xcalloc(1, sizeof *l.cp);
+	ro_arena_init(&l.cp->arena);
+	l.cp->doc = doc;
+	l.cp->path = ro_arena_strdup(&l.cp->arena, path);
+	memcpy(l.cp->sha256, doc->sha256, sizeof l.cp->sha256);
+	l.c.file = l.cp->path;
+	l.c.d = d;
+	rc = load(&l, args, nargs);
+	if (rc != RO_OK) {
+		ro_campaign_free(l.cp);
+		return rc;
+	}
+	*out = l.cp;
+	return RO_OK;
+}
+
+void
+ro_campaign_free(struct ro_campaign *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nplaybooks; i++)
+		ro_playbook_free(c->playbooks[i]);
+	ro_inventory_free(c->inv);
+	ro_ydoc_free(c->doc);
+	ro_arena_free(&c->arena);
+	free(c);
+}
+
+int
+ro_file_kind_of(const char *path, enum ro_file_kind *kind, struct ro_diags *d)
+{
+	char line[256];
+	FILE *f = fopen(path, "r");
+	struct ro_ydoc *doc = NULL;
+	int rc;
+
+	*kind = RO_FILE_UNKNOWN;
+	if (f != NULL) {
+		while (fgets(line, sizeof line, f)) {
+			char *p = line;
+			while (*p == ' ')
+				p++;
+			if (*p == '#' || *p == '\n' || *p == '\r' || strncmp(p, "---", 3) == 0 ||
+			    strncmp(p, "%YAML", 5) == 0)
+				continue;
+			if (strncmp(line, "inventory:", 10) == 0)
+				*kind = RO_FILE_INVENTORY;
+			else if (strncmp(line, "playbook:", 9) == 0)
+				*kind = RO_FILE_PLAYBOOK;
+			else if (strncmp(line, "campaign:", 9) == 0)
+				*kind = RO_FILE_CAMPAIGN;
+			break;
+		}
+		fclose(f);
+	}
+	if (*kind != RO_FILE_UNKNOWN)
+		return RO_OK;
+	/* Not recognisable as text: a full parse says what is wrong, or else
+	 * the first key is not one we know. */
+	rc = ro_ydoc_load(path, &doc, d);
+	if (rc != RO_OK)
+		return rc;
+	ro_diag_add(d, path, doc->root ? doc->root->line : 1, doc->root ? doc->root->col : 1,
+	    "start the file with 'inventory: NAME', 'playbook: NAME' or 'campaign: ID'",
+	    doc->root ? "cannot tell what kind of file this is" : "the file is empty");
+	ro_ydoc_free(doc);
+	return RO_EINVAL;
+}
+
+int
+ro_param_arg_parse(char *s, struct ro_param_arg *out)
+{
+	char *eq = strchr(s, '=');
+
+	if (eq == NULL || eq == s)
+		return RO_EINVAL;
+	*eq = '\0';
+	out->name = s;
+	out->value = eq + 1;
+	return RO_OK;
+}

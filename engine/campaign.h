@@ -1,0 +1,64 @@
+/*
+ * campaign.h - a campaign binds an inventory, one or more playbooks and
+ * parameter values; loading it resolves every name and works out which
+ * hosts are in scope and which steps each of them runs.
+ */
+#ifndef RO_CAMPAIGN_H
+#define RO_CAMPAIGN_H
+
+#include "model.h"
+#include "playbook.h"
+
+struct ro_param_value {
+	const char *name;
+	const char *value;
+	enum ro_param_type type;
+	int from_default;
+};
+
+struct ro_campaign {
+	const char *path;
+	const char *id;
+	const char *title;
+	struct ro_inventory *inv;
+	struct ro_playbook **playbooks;
+	size_t nplaybooks;
+	struct ro_selector *targets;   /* one per playbook, resolved */
+	struct ro_selector *narrow;    /* the campaign's own 'targets', or NULL */
+	struct ro_param_value *params; /* sorted by name */
+	size_t nparams;
+	long start_day;                /* day number, or -1 when not given */
+	struct ro_policy policy;       /* effective: first playbook's + overrides */
+	struct ro_phase *phases;
+	size_t nphases;
+	uint32_t *hosts;               /* in scope, in inventory order */
+	size_t nhosts;
+	uint32_t *host_playbooks;      /* per in-scope host: bit i = playbook i applies */
+	uint8_t sha256[32];            /* of the campaign file */
+	struct ro_ydoc *doc;
+	struct ro_arena arena;
+};
+
+/* One "--param NAME=VALUE" given on the command line; it wins over the file. */
+struct ro_param_arg {
+	const char *name;
+	const char *value;
+};
+
+int ro_campaign_load(const char *path, const struct ro_param_arg *args, size_t nargs,
+    struct ro_campaign **out, struct ro_diags *d);
+void ro_campaign_free(struct ro_campaign *c);
+
+/* ro_campaign_param returns the value of a parameter, or NULL. */
+const char *ro_campaign_param(const struct ro_campaign *c, const char *name);
+
+/* The kinds of file `rollout validate` recognises by their first key. */
+enum ro_file_kind { RO_FILE_UNKNOWN, RO_FILE_INVENTORY, RO_FILE_PLAYBOOK, RO_FILE_CAMPAIGN };
+/* ro_file_kind_of peeks at a file's first key (diagnostics on failure). */
+int ro_file_kind_of(const char *path, enum ro_file_kind *kind, struct ro_diags *d);
+
+
+/* ro_param_arg_parse splits "NAME=VALUE" (pointing into s); RO_EINVAL if no '='. */
+int ro_param_arg_parse(char *s, struct ro_param_arg *out);
+
+#endif

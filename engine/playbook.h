@@ -1,0 +1,114 @@
+/*
+ * playbook.h - a declarative playbook: parameters, targets, phases, wave
+ * policy and steps. Loaded and checked on its own (no inventory needed);
+ * names that refer to an inventory are resolved when a campaign binds them.
+ */
+#ifndef RO_PLAYBOOK_H
+#define RO_PLAYBOOK_H
+
+#include "model.h"
+#include "ydoc.h"
+
+enum ro_param_type { RO_PT_STRING, RO_PT_INT, RO_PT_BOOL, RO_PT_PATH, RO_PT_SHA256,
+	RO_PT_KB, RO_PT_VERSION, RO_PT_IPV4, RO_PT_DURATION, RO_PT_N };
+extern const char *const ro_param_type_names[];
+
+struct ro_param {
+	const char *name;
+	enum ro_param_type type;
+	int required;
+	const char *def;          /* default value text, or NULL */
+	const char *description;
+	int line, col;
+};
+
+enum ro_step_kind { RO_STEP_EXEC, RO_STEP_UPLOAD, RO_STEP_REBOOT, RO_STEP_CHECK,
+	RO_STEP_VERIFY, RO_STEP_MANUAL, RO_STEP_PASSWORD, RO_STEP_N };
+extern const char *const ro_step_kind_names[];
+
+struct ro_step {
+	const char *name;
+	enum ro_step_kind kind;
+	const char *command;      /* exec, check, verify; password: the apply command */
+	int *expect;              /* accepted exit codes (default {0}) */
+	size_t nexpect;
+	int *reboot_required;     /* exec exit codes that ask for a reboot */
+	size_t nreboot_required;
+	long timeout;             /* seconds */
+	long retries;
+	long retry_delay;         /* seconds */
+	long estimate;            /* seconds, for planning */
+	unsigned roles;           /* RO_ROLE_BIT mask; 0 = every role */
+	const char *skip_if;      /* command: exit 0 = already done */
+	const char *src, *dest, *sha256;    /* upload */
+	int if_required;          /* reboot: only when an earlier exec asked */
+	const char *instruction, *instruction_ja; /* manual */
+	const char *credential, *account, *verify; /* password; verify NULL = login */
+	int line, col;
+};
+
+enum ro_window { RO_WINDOW_BUSINESS, RO_WINDOW_CLOSED_OFFICE, RO_WINDOW_ANY };
+extern const char *const ro_window_names[];
+enum ro_skew { RO_SKEW_ANY, RO_SKEW_CS_AHEAD, RO_SKEW_NONE };
+extern const char *const ro_skew_names[];
+enum ro_gate { RO_GATE_BEFORE_FIRST = 1, RO_GATE_AFTER_CANARY = 2, RO_GATE_AFTER_CS = 4,
+	RO_GATE_EVERY_WAVE = 8 };
+extern const char *const ro_gate_names[];
+
+enum ro_wave_size_kind { RO_WAVE_COUNT, RO_WAVE_PERCENT, RO_WAVE_PER_SITE };
+
+struct ro_policy {
+	long canary;
+	enum ro_wave_size_kind wave_kind;
+	long wave_value;
+	long concurrency;
+	struct ro_countpct max_unavailable;
+	struct ro_countpct failure_budget;
+	enum ro_window window;
+	enum ro_skew skew;
+	long skew_within_days;
+	unsigned gates;           /* enum ro_gate bits */
+	long deadline_days;
+};
+
+struct ro_phase {
+	const char *name;
+	unsigned roles;
+	uint32_t *after;          /* indexes of phases this one follows */
+	size_t nafter;
+	int line, col;
+};
+
+struct ro_playbook {
+	const char *path;
+	const char *name;
+	const char *title;
+	const char *title_ja;
+	const char *work;
+	const char *description;
+	struct ro_param *params;
+	size_t nparams;
+	struct ro_selector_src targets;
+	struct ro_phase *phases;  /* topologically sorted */
+	size_t nphases;
+	struct ro_policy policy;
+	struct ro_step *steps;
+	size_t nsteps;
+	uint8_t sha256[32];
+	struct ro_ydoc *doc;      /* kept: targets refer into it */
+	struct ro_arena arena;
+};
+
+extern const char *const ro_work_names[];
+
+int ro_playbook_load(const char *path, struct ro_playbook **out, struct ro_diags *d);
+void ro_playbook_free(struct ro_playbook *pb);
+
+/* ro_policy_default fills the defaults documented in docs/PLAYBOOKS.md. */
+void ro_policy_default(struct ro_policy *p);
+/* ro_policy_read overlays the keys present in a policy mapping onto *p. */
+int ro_policy_read(const struct ro_yctx *c, const struct ro_ynode *n, struct ro_policy *p);
+/* ro_param_check reports whether value is valid for type; on error sets a hint. */
+int ro_param_check(enum ro_param_type type, const char *value, const char **hint);
+
+#endif

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# shipped.sh ROLLOUT SRCDIR - the shipped inventory, playbooks and campaigns must be valid,
+# the inventory must hold the fleet of the specification (22 sites, 2 CS, 130 ESPRIMO
+# D6012/N and 50 ESPRIMO D7014/R terminals), and a plan must be deterministic.
+set -u
+
+rollout=${1:?usage: shipped.sh ROLLOUT SRCDIR}
+srcdir=${2:?usage: shipped.sh ROLLOUT SRCDIR}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$srcdir" || exit 1
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); printf 'ok    %s\n' "$1"; }
+fail() {
+	failed=$((failed + 1))
+	printf 'FAIL  %s: %s\n' "$1" "$2"
+	[ -s "$tmp/err" ] && sed 's/^/        | /' "$tmp/err" | head -n 12
+	return 0
+}
+
+# run NAME CMD... : runs with a time limit, stdout to $tmp/out, stderr to $tmp/err;
+# sets rc. A crash or sanitizer report is a failure whatever the test expects.
+run() {
+	timeout 60 "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -ge 124 ] || grep -qE 'AddressSanitizer|UndefinedBehaviorSanitizer|LeakSanitizer|runtime error:' "$tmp/err"; then
+		crashed=1
+	else
+		crashed=0
+	fi
+}
+
+# 1. Every shipped file validates.
+for f in inventory/*.yml playbooks/*.yml playbooks/campaigns/*.yml; do
+	[ -e "$f" ] || continue
+	run "$rollout" validate "$f"
+	if [ "$crashed" -eq 0 ] && [ "$rc" -eq 0 ]; then
+		pass "validate $f"
+	else
+		fail "validate $f" "exit $rc"
+	fi
+done
+
+# 2. The inventory holds the specification's fleet.
+run "$rollout" inventory summary --json inventory/sapporo.yml
+if [ "$crashed" -eq 0 ] && [ "$rc" -eq 0 ] && python3 - "$tmp/out" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+want = {"sites": 22, "hosts": 182, "cs": 2, "terminals": 180}
+bad = [f"{k}={s.get(k)} (want {v})" for k, v in want.items() if s.get(k) != v]
+models = s.get("models", {})
+for m, n in (("ESPRIMO D6012/N", 130), ("ESPRIMO D7014/R", 50), ("PRIMERGY RX2540 M7", 2)):
+    if models.get(m) != n:
+        bad.append(f"{m}={models.get(m)} (want {n})")
+roles = s.get("roles", {})
+if roles.get("cs-active") != 1 or roles.get("cs-standby") != 1:
+    bad.append(f"roles={roles}")
+if bad:
+    print("; ".join(bad), file=sys.stderr)
+    sys.exit(1)
+PY
+then
+	pass "inventory summary: 22 sites, 182 hosts, 2 CS, 130 D6012/N, 50 D7014/R"
+else
+	fail "inventory summary" "counts differ from the specification (exit $rc)"
+fi
+
+# 3. Every site of the specification is present, in order, with its terminal count.
+run "$rollout" inventory summary --json inventory/sapporo.yml
+if [ "$crashed" -eq 0 ] && [ "$rc" -eq 0 ] && python3 - "$tmp/out" <<'PY'
+import json, sys
+want = [("city-hall", 2), ("chuo", 15), ("kita", 17), ("higashi", 16), ("shiroishi", 12),
+        ("atsubetsu", 11), ("toyohira", 14), ("kiyota", 11), ("minami", 11), ("nishi", 13),
+        ("teine", 11), ("odori", 2), ("mynumber-1", 10), ("mynumber-2", 20),
+        ("mail-center", 1), ("kikusui", 3), ("chuo-tax", 2), ("hokubu-tax", 2),
+        ("tobu-tax", 2), ("nanbu-tax", 2), ("seibu-tax", 2), ("shinoro", 3)]
+got = [(p["site"], p["hosts"]) for p in json.load(open(sys.argv[1])).get("per_site", [])]
+if got != want:
+    print(f"per-site hosts {got}", file=sys.stderr)
+    sys.exit(1)
+PY
+then
+	pass "inventory summary: per-site host counts"
+else
+	fail "inventory summary per site" "per-site counts differ from the specification"
+fi
+
+# 4. Plans are deterministic: the same campaign twice gives the same bytes and hash.
+campaign=playbooks/campaigns/2026-10-os-update.yml
+run "$rollout" plan "$campaign"
+rc1=$rc; c1=$crashed; cp "$tmp/out" "$tmp/plan1"
+run "$rollout" plan "$campaign"
+rc2=$rc; c2=$crashed; cp "$tmp/out" "$tmp/plan2"
+if [ "$c1" -eq 0 ] && [ "$c2" -eq 0 ] && [ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ] &&
+   [ -s "$tmp/plan1" ] && cmp -s "$tmp/plan1" "$tmp/plan2"; then
+	pass "plan $campaign: identical output twice"
+else
+	fail "plan $campaign" "exit $rc1/$rc2 or the two outputs differ"
+fi
+h1=$(grep -oiE '[0-9a-f]{64}' "$tmp/plan1" | tail -n 1)
+h2=$(grep -oiE '[0-9a-f]{64}' "$tmp/plan2" | tail -n 1)
+if [ -n "$h1" ] && [ "$h1" = "$h2" ]; then
+	pass "plan $campaign: identical hash $h1"
+else
+	fail "plan $campaign hash" "no hash printed, or '$h1' != '$h2'"
+fi
+
+printf '%d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ]
