@@ -1,0 +1,2292 @@
+/*
+ * store.c - the durable state store on SQLite (see store.h, docs/STORE.md).
+ *
+ * Shape of this file: the schema and its migrations; error conversion; the
+ * connection (open, pragmas, statement cache); transactions; the journal;
+ * then one section per table. Public functions that write follow one
+ * pattern: wtx_begin (a transaction of their own, or a savepoint inside the
+ * caller's), checks that produce sentences for a person, the change, one
+ * journal record, wtx_end.
+ */
+#include "store.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "util.h"
+
+/* ---------------------------------------------------------------------- */
+/* Schema                                                                  */
+
+/*
+ * Migrations, in order: migrations[i] takes user_version i to i + 1. Each
+ * runs in its own transaction together with the user_version bump. Never
+ * edit a migration that has shipped; append a new one.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1: the initial schema. */
+	"CREATE TABLE campaigns ("
+	"  id TEXT PRIMARY KEY NOT NULL CHECK (length(id) > 0),"
+	"  title TEXT NOT NULL,"
+	"  playbooks TEXT NOT NULL,"
+	"  plan_hash TEXT NOT NULL CHECK (length(plan_hash) > 0),"
+	"  plan_json TEXT NOT NULL,"
+	"  inventory_hash TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'planned' CHECK (state IN"
+	"    ('planned','running','halted','done','failed','cancelled'))"
+	") STRICT;"
+	"CREATE TABLE waves ("
+	"  campaign TEXT NOT NULL REFERENCES campaigns(id),"
+	"  idx INTEGER NOT NULL CHECK (idx >= 0),"
+	"  name TEXT NOT NULL,"
+	"  gated INTEGER NOT NULL CHECK (gated IN (0, 1)),"
+	"  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending',"
+	"    'awaiting-approval','approved','running','done','failed','halted')),"
+	"  failure_budget INTEGER NOT NULL CHECK (failure_budget >= 0),"
+	"  planned_start INTEGER,"
+	"  planned_end INTEGER,"
+	"  PRIMARY KEY (campaign, idx)"
+	") STRICT;"
+	"CREATE TABLE campaign_hosts ("
+	"  campaign TEXT NOT NULL,"
+	"  host TEXT NOT NULL CHECK (length(host) > 0),"
+	"  site TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  wave INTEGER NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN"
+	"    ('pending','running','done','failed','skipped')),"
+	"  PRIMARY KEY (campaign, host),"
+	"  FOREIGN KEY (campaign, wave) REFERENCES waves(campaign, idx)"
+	") STRICT;"
+	"CREATE INDEX campaign_hosts_by_wave ON campaign_hosts(campaign, wave, state);"
+	"CREATE INDEX campaign_hosts_by_site ON campaign_hosts(campaign, site, state);"
+	"CREATE TABLE step_intents ("
+	"  id INTEGER PRIMARY KEY,"
+	"  campaign TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  step_idx INTEGER NOT NULL CHECK (step_idx >= 0),"
+	"  step_name TEXT NOT NULL,"
+	"  attempt INTEGER NOT NULL CHECK (attempt >= 1),"
+	"  started_at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  UNIQUE (campaign, host, step_idx, attempt),"
+	"  FOREIGN KEY (campaign, host) REFERENCES campaign_hosts(campaign, host)"
+	") STRICT;"
+	"CREATE TABLE step_outcomes ("
+	"  intent INTEGER PRIMARY KEY REFERENCES step_intents(id),"
+	"  finished_at INTEGER NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN"
+	"    ('ok','failed','skipped','timeout','unreachable')),"
+	"  exit_code INTEGER,"
+	"  detail TEXT"
+	") STRICT;"
+	"CREATE TABLE approvals ("
+	"  id INTEGER PRIMARY KEY,"
+	"  campaign TEXT NOT NULL,"
+	"  wave INTEGER NOT NULL,"
+	"  approver TEXT NOT NULL CHECK (length(approver) > 0),"
+	"  comment TEXT,"
+	"  approved_at INTEGER NOT NULL,"
+	"  plan_hash TEXT NOT NULL,"
+	"  FOREIGN KEY (campaign, wave) REFERENCES waves(campaign, idx)"
+	") STRICT;"
+	"CREATE INDEX approvals_by_wave ON approvals(campaign, wave);"
+	/* The API checks the hash with a readable message; this is the floor
+	 * under it for any other writer. */
+	"CREATE TRIGGER approvals_bound_to_plan BEFORE INSERT ON approvals"
+	"  WHEN NEW.plan_hash IS NOT (SELECT plan_hash FROM campaigns WHERE id = NEW.campaign)"
+	"  BEGIN SELECT RAISE(ABORT, 'approval plan_hash differs from the campaign plan_hash'); END;"
+	"CREATE TABLE journal ("
+	"  seq INTEGER PRIMARY KEY CHECK (seq >= 1),"
+	"  at INTEGER NOT NULL,"
+	"  campaign TEXT,"
+	"  kind TEXT NOT NULL CHECK (length(kind) > 0),"
+	"  actor TEXT NOT NULL,"
+	"  detail TEXT,"
+	"  prev_hash TEXT NOT NULL,"
+	"  hash TEXT NOT NULL"
+	") STRICT;"
+	"CREATE INDEX journal_by_campaign ON journal(campaign, seq);"
+	"CREATE TABLE vault_counters ("
+	"  vault_id TEXT PRIMARY KEY NOT NULL,"
+	"  counter INTEGER NOT NULL CHECK (counter >= 0),"
+	"  updated_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TRIGGER vault_counters_monotonic BEFORE UPDATE ON vault_counters"
+	"  WHEN NEW.counter < OLD.counter"
+	"  BEGIN SELECT RAISE(ABORT, 'vault counter may not decrease'); END;"
+	"CREATE TRIGGER vault_counters_no_delete BEFORE DELETE ON vault_counters"
+	"  BEGIN SELECT RAISE(ABORT, 'vault counters may not be deleted'); END;"
+	/* Records of what happened are never rewritten. */
+	"CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal"
+	"  BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;"
+	"CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal"
+	"  BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;"
+	"CREATE TRIGGER step_intents_no_update BEFORE UPDATE ON step_intents"
+	"  BEGIN SELECT RAISE(ABORT, 'step intents are append-only'); END;"
+	"CREATE TRIGGER step_intents_no_delete BEFORE DELETE ON step_intents"
+	"  BEGIN SELECT RAISE(ABORT, 'step intents are append-only'); END;"
+	"CREATE TRIGGER step_outcomes_no_update BEFORE UPDATE ON step_outcomes"
+	"  BEGIN SELECT RAISE(ABORT, 'step outcomes are append-only'); END;"
+	"CREATE TRIGGER step_outcomes_no_delete BEFORE DELETE ON step_outcomes"
+	"  BEGIN SELECT RAISE(ABORT, 'step outcomes are append-only'); END;"
+	"CREATE TRIGGER approvals_no_update BEFORE UPDATE ON approvals"
+	"  BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;"
+	"CREATE TRIGGER approvals_no_delete BEFORE DELETE ON approvals"
+	"  BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;",
+};
+
+_Static_assert(RO_NELEM(migrations) == RO_STORE_SCHEMA_VERSION,
+    "RO_STORE_SCHEMA_VERSION must equal the number of migrations");
+
+/* ---------------------------------------------------------------------- */
+/* Prepared statements, cached per connection                              */
+
+enum sql_id {
+	Q_JOURNAL_LAST,
+	Q_JOURNAL_INSERT,
+	Q_JOURNAL_ALL,
+	Q_JSON_OBJECT,
+	Q_VAULT_GET,
+	Q_VAULT_PUT,
+	Q_CAMPAIGN_INSERT,
+	Q_CAMPAIGN_GET,
+	Q_CAMPAIGN_LIST,
+	Q_CAMPAIGN_STATE,
+	Q_CAMPAIGN_SET_STATE,
+	Q_WAVE_INSERT,
+	Q_WAVE_GET,
+	Q_WAVE_LIST,
+	Q_WAVE_SET_STATE,
+	Q_HOST_INSERT,
+	Q_HOST_GET,
+	Q_HOST_LIST,
+	Q_HOST_SET_STATE,
+	Q_APPROVAL_INSERT,
+	Q_APPROVAL_FOR_WAVE,
+	Q_APPROVAL_LIST,
+	Q_INTENT_OPEN_FOR_STEP,
+	Q_INTENT_NEXT_ATTEMPT,
+	Q_INTENT_INSERT,
+	Q_INTENT_GET,
+	Q_OUTCOME_EXISTS,
+	Q_OUTCOME_INSERT,
+	Q_INTENTS_OPEN,
+	Q_TALLY_WAVE,
+	Q_TALLY_SITE,
+	Q_SAVEPOINT,
+	Q_RELEASE,
+	Q_ROLLBACK_TO,
+	Q_BEGIN_IMMEDIATE,
+	Q_COMMIT,
+	Q__COUNT
+};
+
+static const char *const sql_text[Q__COUNT] = {
+	[Q_JOURNAL_LAST] = "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1",
+	[Q_JOURNAL_INSERT] = "INSERT INTO journal (seq, at, campaign, kind, actor, detail,"
+	    " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	[Q_JOURNAL_ALL] = "SELECT seq, at, campaign, kind, actor, detail, prev_hash, hash"
+	    " FROM journal ORDER BY seq",
+	[Q_JSON_OBJECT] = "SELECT json_valid(?1) AND json_type(?1) = 'object'",
+	[Q_VAULT_GET] = "SELECT counter FROM vault_counters WHERE vault_id = ?",
+	[Q_VAULT_PUT] = "INSERT INTO vault_counters (vault_id, counter, updated_at)"
+	    " VALUES (?1, ?2, ?3) ON CONFLICT (vault_id) DO UPDATE"
+	    " SET counter = ?2, updated_at = ?3",
+	[Q_CAMPAIGN_INSERT] = "INSERT INTO campaigns (id, title, playbooks, plan_hash,"
+	    " plan_json, inventory_hash, created_at, created_by)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	[Q_CAMPAIGN_GET] = "SELECT id, title, playbooks, plan_hash, inventory_hash,"
+	    " created_by, created_at, state, plan_json FROM campaigns WHERE id = ?",
+	[Q_CAMPAIGN_LIST] = "SELECT id, title, playbooks, plan_hash, inventory_hash,"
+	    " created_by, created_at, state FROM campaigns ORDER BY created_at, id",
+	[Q_CAMPAIGN_STATE] = "SELECT state, plan_hash FROM campaigns WHERE id = ?",
+	[Q_CAMPAIGN_SET_STATE] = "UPDATE campaigns SET state = ? WHERE id = ?",
+	[Q_WAVE_INSERT] = "INSERT INTO waves (campaign, idx, name, gated, failure_budget,"
+	    " planned_start, planned_end) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[Q_WAVE_GET] = "SELECT idx, name, gated, failure_budget, planned_start,"
+	    " planned_end, state FROM waves WHERE campaign = ? AND idx = ?",
+	[Q_WAVE_LIST] = "SELECT idx, name, gated, failure_budget, planned_start,"
+	    " planned_end, state FROM waves WHERE campaign = ? ORDER BY idx",
+	[Q_WAVE_SET_STATE] = "UPDATE waves SET state = ? WHERE campaign = ? AND idx = ?",
+	[Q_HOST_INSERT] = "INSERT INTO campaign_hosts (campaign, host, site, address, wave)"
+	    " VALUES (?, ?, ?, ?, ?)",
+	[Q_HOST_GET] = "SELECT h.state, h.wave, w.state FROM campaign_hosts h"
+	    " JOIN waves w ON w.campaign = h.campaign AND w.idx = h.wave"
+	    " WHERE h.campaign = ? AND h.host = ?",
+	[Q_HOST_LIST] = "SELECT host, site, address, wave, state FROM campaign_hosts"
+	    " WHERE campaign = ?1 AND (?2 < 0 OR wave = ?2) ORDER BY wave, host",
+	[Q_HOST_SET_STATE] = "UPDATE campaign_hosts SET state = ? WHERE campaign = ? AND host = ?",
+	[Q_APPROVAL_INSERT] = "INSERT INTO approvals (campaign, wave, approver, comment,"
+	    " approved_at, plan_hash) VALUES (?, ?, ?, ?, ?, ?)",
+	[Q_APPROVAL_FOR_WAVE] = "SELECT count(*) FROM approvals a JOIN campaigns c"
+	    " ON c.id = a.campaign WHERE a.campaign = ? AND a.wave = ?"
+	    " AND a.plan_hash = c.plan_hash",
+	[Q_APPROVAL_LIST] = "SELECT id, wave, approver, comment, plan_hash, approved_at"
+	    " FROM approvals WHERE campaign = ?1 AND (?2 < 0 OR wave = ?2) ORDER BY id",
+	[Q_INTENT_OPEN_FOR_STEP] = "SELECT i.id, i.attempt FROM step_intents i"
+	    " LEFT JOIN step_outcomes o ON o.intent = i.id"
+	    " WHERE i.campaign = ? AND i.host = ? AND i.step_idx = ? AND o.intent IS NULL"
+	    " ORDER BY i.id LIMIT 1",
+	[Q_INTENT_NEXT_ATTEMPT] = "SELECT coalesce(max(attempt), 0) + 1 FROM step_intents"
+	    " WHERE campaign = ? AND host = ? AND step_idx = ?",
+	[Q_INTENT_INSERT] = "INSERT INTO step_intents (campaign, host, step_idx, step_name,"
+	    " attempt, started_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[Q_INTENT_GET] = "SELECT campaign, host, step_idx, attempt FROM step_intents WHERE id = ?",
+	[Q_OUTCOME_EXISTS] = "SELECT status FROM step_outcomes WHERE intent = ?",
+	[Q_OUTCOME_INSERT] = "INSERT INTO step_outcomes (intent, finished_at, status,"
+	    " exit_code, detail) VALUES (?, ?, ?, ?, ?)",
+	[Q_INTENTS_OPEN] = "SELECT i.id, i.host, i.step_idx, i.step_name, i.attempt,"
+	    " i.started_at, i.actor FROM step_intents i"
+	    " LEFT JOIN step_outcomes o ON o.intent = i.id"
+	    " WHERE i.campaign = ? AND o.intent IS NULL ORDER BY i.id",
+	[Q_TALLY_WAVE] = "SELECT wave, state, count(*) FROM campaign_hosts"
+	    " WHERE campaign = ? GROUP BY wave, state ORDER BY wave",
+	[Q_TALLY_SITE] = "SELECT site, state, count(*) FROM campaign_hosts"
+	    " WHERE campaign = ? GROUP BY site, state ORDER BY site",
+	/* Every public write runs two of these; parsing them each time cost
+	 * more than the insert itself in a large plan --save. */
+	[Q_SAVEPOINT] = "SAVEPOINT ro_call",
+	[Q_RELEASE] = "RELEASE ro_call",
+	[Q_ROLLBACK_TO] = "ROLLBACK TO ro_call",
+	[Q_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+	[Q_COMMIT] = "COMMIT",
+};
+
+enum tx_kind { TX_NONE, TX_READ, TX_WRITE };
+
+struct ro_store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmts[Q__COUNT];
+	ro_store_clock_fn now;
+	void *now_ctx;
+	char *actor;
+	enum tx_kind tx; /* the caller's explicit transaction, if any */
+	char *errmsg;
+};
+
+/* ---------------------------------------------------------------------- */
+/* Names of states                                                         */
+
+static const char *const campaign_state_names[] = {
+	[RO_CAMPAIGN_PLANNED] = "planned", [RO_CAMPAIGN_RUNNING] = "running",
+	[RO_CAMPAIGN_HALTED] = "halted", [RO_CAMPAIGN_DONE] = "done",
+	[RO_CAMPAIGN_FAILED] = "failed", [RO_CAMPAIGN_CANCELLED] = "cancelled",
+};
+static const char *const wave_state_names[] = {
+	[RO_WAVE_PENDING] = "pending", [RO_WAVE_AWAITING_APPROVAL] = "awaiting-approval",
+	[RO_WAVE_APPROVED] = "approved", [RO_WAVE_RUNNING] = "running",
+	[RO_WAVE_DONE] = "done", [RO_WAVE_FAILED] = "failed", [RO_WAVE_HALTED] = "halted",
+};
+static const char *const host_state_names[] = {
+	[RO_HOST_PENDING] = "pending", [RO_HOST_RUNNING] = "running",
+	[RO_HOST_DONE] = "done", [RO_HOST_FAILED] = "failed", [RO_HOST_SKIPPED] = "skipped",
+};
+static const char *const step_status_names[] = {
+	[RO_STEP_OK] = "ok", [RO_STEP_FAILED] = "failed", [RO_STEP_SKIPPED] = "skipped",
+	[RO_STEP_TIMEOUT] = "timeout", [RO_STEP_UNREACHABLE] = "unreachable",
+};
+
+static const char *
+name_of(const char *const *names, size_t n, int v)
+{
+	if (v < 0 || (size_t)v >= n || names[v] == NULL)
+		return "?";
+	return names[v];
+}
+
+static int
+parse_name(const char *const *names, size_t n, const char *s, int *out)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < n; i++) {
+		if (names[i] != NULL && strcmp(names[i], s) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	}
+	return RO_EINVAL;
+}
+
+#define NAME_FNS(kind, type, names)                                              \
+	const char *ro_##kind##_name(type s)                                     \
+	{                                                                        \
+		return name_of(names, RO_NELEM(names), (int)s);                  \
+	}                                                                        \
+	int ro_##kind##_parse(const char *name, type *out)                       \
+	{                                                                        \
+		int v = 0, rc = parse_name(names, RO_NELEM(names), name, &v);    \
+		if (rc == 0)                                                     \
+			*out = (type)v;                                          \
+		return rc;                                                       \
+	}
+
+NAME_FNS(campaign_state, enum ro_campaign_state, campaign_state_names)
+NAME_FNS(wave_state, enum ro_wave_state, wave_state_names)
+NAME_FNS(host_state, enum ro_host_state, host_state_names)
+NAME_FNS(step_status, enum ro_step_status, step_status_names)
+
+/* ---------------------------------------------------------------------- */
+/* Errors                                                                  */
+
+/* convert maps an SQLite result code to the project's codes. */
+static int
+convert(int src)
+{
+	switch (src) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_NOMEM:
+		return RO_ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return RO_ELOCKED;
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+		return RO_EIO;
+	}
+	switch (src) {
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+	case SQLITE_CONSTRAINT_UNIQUE:
+		return RO_EEXIST;
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		return RO_ENOENT;
+	case SQLITE_CONSTRAINT_TRIGGER:
+		return RO_ESTATE;
+	case SQLITE_CONSTRAINT_CHECK:
+	case SQLITE_CONSTRAINT_NOTNULL:
+		return RO_EINVAL;
+	}
+	switch (src & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return RO_ELOCKED;
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+		return RO_EIO;
+	}
+	return RO_ESTORE;
+}
+
+/* fail records a sentence for the person (in *cause and st->errmsg) and
+ * returns rc, so that checks read `return fail(st, cause, RO_ESTATE, ...)`. */
+static int fail(struct ro_store *st, char **cause, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+fail(struct ro_store *st, char **cause, int rc, const char *fmt, ...)
+{
+	struct ro_buf b;
+	va_list ap;
+
+	assert(rc < 0);
+	ro_buf_init(&b);
+	va_start(ap, fmt);
+	ro_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	free(st->errmsg);
+	st->errmsg = ro_xstrdup(b.p);
+	/* *cause is assigned, never freed: it belongs to the caller, who may
+	 * have freed an earlier message without clearing the pointer. Every
+	 * failing path calls fail() once, so nothing is overwritten. */
+	if (cause != NULL)
+		*cause = b.p;
+	else
+		ro_buf_free(&b);
+	return rc;
+}
+
+/* sqlfail converts an SQLite failure and says what was being done. */
+static int
+sqlfail(struct ro_store *st, char **cause, int src, const char *doing)
+{
+	int rc = convert(src);
+
+	if (rc == 0)
+		rc = RO_ESTORE;
+	if (rc == RO_ELOCKED)
+		return fail(st, cause, rc, "%s: %s: the store is locked by another "
+		    "rollout process; try again when it has finished", st->path, doing);
+	return fail(st, cause, rc, "%s: %s: %s", st->path, doing, sqlite3_errmsg(st->db));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Statements and binding                                                  */
+
+/* stmt returns the cached statement id, reset and unbound, or NULL. */
+static sqlite3_stmt *
+stmt(struct ro_store *st, enum sql_id id)
+{
+	sqlite3_stmt *s = st->stmts[id];
+
+	if (s == NULL) {
+		if (sqlite3_prepare_v3(st->db, sql_text[id], -1, SQLITE_PREPARE_PERSISTENT,
+		    &s, NULL) != SQLITE_OK)
+			return NULL;
+		st->stmts[id] = s;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+static void
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+static void
+bind_time(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v == RO_STORE_NO_TIME)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_int64(s, i, v);
+}
+
+static char *
+col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t == NULL ? NULL : ro_xstrdup((const char *)t);
+}
+
+static int64_t
+col_time(sqlite3_stmt *s, int i)
+{
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return RO_STORE_NO_TIME;
+	return sqlite3_column_int64(s, i);
+}
+
+/* done runs a statement that returns no rows, then resets it. */
+static int
+done(sqlite3_stmt *s)
+{
+	int src = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	return src == SQLITE_DONE ? SQLITE_OK : src;
+}
+
+static int
+exec(struct ro_store *st, const char *sql)
+{
+	return sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+}
+
+/* exec_q runs one of the cached statements that return no rows. */
+static int
+exec_q(struct ro_store *st, enum sql_id id)
+{
+	sqlite3_stmt *s = stmt(st, id);
+
+	return s == NULL ? sqlite3_errcode(st->db) : done(s);
+}
+
+static int64_t
+now(struct ro_store *st)
+{
+	return st->now(st->now_ctx);
+}
+
+static int64_t
+clock_default(void *ctx)
+{
+	(void)ctx;
+	return (int64_t)time(NULL);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Transactions                                                            */
+
+/*
+ * wtx_begin opens the write scope of one public call: a transaction of its
+ * own (BEGIN IMMEDIATE, so the write lock is taken up front and a waiting
+ * writer goes through the busy handler instead of failing on upgrade), or a
+ * savepoint inside the caller's ro_store_begin. *owned says which.
+ */
+static int
+wtx_begin(struct ro_store *st, int *owned, char **cause)
+{
+	int src;
+
+	if (st->tx == TX_READ)
+		return fail(st, cause, RO_ESTATE, "%s: a write was attempted inside a read "
+		    "transaction (ro_store_begin_read); this is a bug in rollout", st->path);
+	*owned = st->tx == TX_NONE;
+	src = exec_q(st, *owned ? Q_BEGIN_IMMEDIATE : Q_SAVEPOINT);
+	if (src != SQLITE_OK)
+		return sqlfail(st, cause, src, "starting a write");
+	return 0;
+}
+
+/* wtx_end commits the scope when rc is 0 and rolls it back otherwise;
+ * returns rc, or the commit's failure. */
+static int
+wtx_end(struct ro_store *st, int owned, int rc, char **cause)
+{
+	int src;
+
+	if (owned) {
+		if (rc == 0) {
+			src = exec_q(st, Q_COMMIT);
+			if (src != SQLITE_OK) {
+				rc = sqlfail(st, cause, src, "committing");
+				exec(st, "ROLLBACK");
+			}
+		} else
+			exec(st, "ROLLBACK");
+	} else {
+		if (rc != 0)
+			exec_q(st, Q_ROLLBACK_TO);
+		exec_q(st, Q_RELEASE);
+	}
+	return rc;
+}
+
+int
+ro_store_begin(struct ro_store *st)
+{
+	int src;
+
+	if (st->tx != TX_NONE)
+		return fail(st, NULL, RO_ESTATE, "%s: a transaction is already open", st->path);
+	src = exec(st, "BEGIN IMMEDIATE");
+	if (src != SQLITE_OK)
+		return sqlfail(st, NULL, src, "starting a transaction");
+	st->tx = TX_WRITE;
+	return 0;
+}
+
+int
+ro_store_begin_read(struct ro_store *st)
+{
+	int src;
+
+	if (st->tx != TX_NONE)
+		return fail(st, NULL, RO_ESTATE, "%s: a transaction is already open", st->path);
+	/* BEGIN is deferred: the snapshot is taken by the first read, so make
+	 * one now and every later read sees the same database. */
+	src = exec(st, "BEGIN; SELECT count(*) FROM sqlite_schema");
+	if (src != SQLITE_OK) {
+		exec(st, "ROLLBACK");
+		return sqlfail(st, NULL, src, "starting a read transaction");
+	}
+	st->tx = TX_READ;
+	return 0;
+}
+
+int
+ro_store_commit(struct ro_store *st)
+{
+	int src;
+
+	if (st->tx == TX_NONE)
+		return fail(st, NULL, RO_ESTATE, "%s: commit without a transaction", st->path);
+	src = exec(st, "COMMIT");
+	if (src != SQLITE_OK) {
+		int rc = sqlfail(st, NULL, src, "committing");
+		exec(st, "ROLLBACK");
+		st->tx = TX_NONE;
+		return rc;
+	}
+	st->tx = TX_NONE;
+	return 0;
+}
+
+int
+ro_store_rollback(struct ro_store *st)
+{
+	if (st->tx == TX_NONE)
+		return 0;
+	exec(st, "ROLLBACK");
+	st->tx = TX_NONE;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Journal                                                                 */
+
+#define HASH_HEX 64
+static const char genesis_hash[HASH_HEX + 1] =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+/* hash_field feeds one field as: 0x00 for NULL, or 0x01, its length as 8
+ * big-endian bytes, and its bytes. Lengths make the encoding unambiguous
+ * ("ab"+"c" differs from "a"+"bc") and the tag tells NULL from "". */
+static void
+hash_field(crypto_hash_sha256_state *h, const char *v)
+{
+	unsigned char hdr[9];
+	uint64_t n;
+	int i;
+
+	if (v == NULL) {
+		hdr[0] = 0;
+		crypto_hash_sha256_update(h, hdr, 1);
+		return;
+	}
+	n = strlen(v);
+	hdr[0] = 1;
+	for (i = 0; i < 8; i++)
+		hdr[1 + i] = (unsigned char)(n >> (56 - 8 * i));
+	crypto_hash_sha256_update(h, hdr, sizeof hdr);
+	crypto_hash_sha256_update(h, (const unsigned char *)v, (size_t)n);
+}
+
+/* journal_hash computes a record's hash (docs/STORE.md, "Journal"). */
+static void
+journal_hash(const char *prev, int64_t seq, int64_t at, const char *campaign,
+    const char *kind, const char *actor, const char *detail, char out[HASH_HEX + 1])
+{
+	crypto_hash_sha256_state h;
+	unsigned char md[crypto_hash_sha256_BYTES];
+	char num[24];
+
+	crypto_hash_sha256_init(&h);
+	hash_field(&h, "rollout-journal-v1");
+	hash_field(&h, prev);
+	snprintf(num, sizeof num, "%" PRId64, seq);
+	hash_field(&h, num);
+	snprintf(num, sizeof num, "%" PRId64, at);
+	hash_field(&h, num);
+	hash_field(&h, campaign);
+	hash_field(&h, kind);
+	hash_field(&h, actor);
+	hash_field(&h, detail);
+	crypto_hash_sha256_final(&h, md);
+	sodium_bin2hex(out, HASH_HEX + 1, md, sizeof md);
+}
+
+/*
+ * journal_append adds one record. It assumes a write transaction is open,
+ * which makes reading the chain's head and appending to it one atomic step
+ * even with another process writing.
+ */
+static int
+journal_append(struct ro_store *st, const char *campaign, const char *kind,
+    const char *actor, const char *detail, char **cause)
+{
+	sqlite3_stmt *s;
+	char prev[HASH_HEX + 1], hash[HASH_HEX + 1];
+	int64_t seq = 1, at = now(st);
+	int src;
+
+	assert(!sqlite3_get_autocommit(st->db));
+	if (kind == NULL || *kind == '\0')
+		return fail(st, cause, RO_EINVAL, "journal record without a kind");
+	if (actor == NULL)
+		actor = st->actor;
+	/* Checked here rather than by a CHECK constraint: with trusted_schema
+	 * off, the schema may not call json_valid(). */
+	if (detail != NULL) {
+		if ((s = stmt(st, Q_JSON_OBJECT)) == NULL)
+			return sqlfail(st, cause, sqlite3_errcode(st->db), "checking a journal detail");
+		bind_text(s, 1, detail);
+		src = sqlite3_step(s);
+		if (src != SQLITE_ROW || sqlite3_column_int(s, 0) != 1) {
+			sqlite3_reset(s);
+			return fail(st, cause, RO_EINVAL, "journal record %s: the detail is not a "
+			    "JSON object; this is a bug in rollout", kind);
+		}
+		sqlite3_reset(s);
+	}
+	memcpy(prev, genesis_hash, sizeof prev);
+	if ((s = stmt(st, Q_JOURNAL_LAST)) == NULL)
+		return sqlfail(st, cause, sqlite3_errcode(st->db), "reading the journal");
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		const unsigned char *h = sqlite3_column_text(s, 1);
+		seq = sqlite3_column_int64(s, 0) + 1;
+		if (h == NULL || strlen((const char *)h) != HASH_HEX) {
+			sqlite3_reset(s);
+			return fail(st, cause, RO_ESTORE, "%s: the journal's last record has a "
+			    "malformed hash; run `rollout audit` to verify the journal", st->path);
+		}
+		memcpy(prev, h, sizeof prev);
+	} else if (src != SQLITE_DONE) {
+		sqlite3_reset(s);
+		return sqlfail(st, cause, src, "reading the journal");
+	}
+	sqlite3_reset(s);
+
+	journal_hash(prev, seq, at, campaign, kind, actor, detail, hash);
+	if ((s = stmt(st, Q_JOURNAL_INSERT)) == NULL)
+		return sqlfail(st, cause, sqlite3_errcode(st->db), "appending to the journal");
+	sqlite3_bind_int64(s, 1, seq);
+	sqlite3_bind_int64(s, 2, at);
+	bind_text(s, 3, campaign);
+	bind_text(s, 4, kind);
+	bind_text(s, 5, actor);
+	bind_text(s, 6, detail);
+	bind_text(s, 7, prev);
+	bind_text(s, 8, hash);
+	src = done(s);
+	if (src != SQLITE_OK)
+		return sqlfail(st, cause, src, "appending to the journal");
+	return 0;
+}
+
+int
+ro_store_journal(struct ro_store *st, const char *campaign, const char *kind,
+    const char *actor, const char *detail)
+{
+	int owned, rc;
+
+	if ((rc = wtx_begin(st, &owned, NULL)) != 0)
+		return rc;
+	rc = journal_append(st, campaign, kind, actor, detail, NULL);
+	return wtx_end(st, owned, rc, NULL);
+}
+
+int
+ro_store_journal_verify(struct ro_store *st, struct ro_journal_check *res, char **cause)
+{
+	sqlite3_stmt *s;
+	char prev[HASH_HEX + 1], want[HASH_HEX + 1];
+	int64_t expect_seq = 1;
+	int rc = 0, src, own_read = 0;
+
+	memset(res, 0, sizeof *res);
+	memcpy(prev, genesis_hash, sizeof prev);
+	/* Read one snapshot, so that an engine appending meanwhile does not
+	 * look like a broken chain. */
+	if (st->tx == TX_NONE) {
+		if ((rc = ro_store_begin_read(st)) != 0)
+			return rc;
+		own_read = 1;
+	}
+	if ((s = stmt(st, Q_JOURNAL_ALL)) == NULL) {
+		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "reading the journal");
+		goto out;
+	}
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(s, 0);
+		const char *p = (const char *)sqlite3_column_text(s, 6);
+		const char *h = (const char *)sqlite3_column_text(s, 7);
+
+		res->records++;
+		journal_hash(prev, seq, sqlite3_column_int64(s, 1),
+		    (const char *)sqlite3_column_text(s, 2),
+		    (const char *)sqlite3_column_text(s, 3),
+		    (const char *)sqlite3_column_text(s, 4),
+		    (const char *)sqlite3_column_text(s, 5), want);
+		if (seq != expect_seq || p == NULL || strcmp(p, prev) != 0 || h == NULL ||
+		    strcmp(h, want) != 0) {
+			res->broken_seq = seq != expect_seq && seq > expect_seq ? expect_seq : seq;
+			rc = fail(st, cause, RO_EINVAL, "%s: journal record %" PRId64 " does not "
+			    "verify (%s); the journal was altered outside rollout after this point",
+			    st->path, res->broken_seq, seq != expect_seq ? "a record is missing" :
+			    p == NULL || strcmp(p, prev) != 0 ? "it does not link to the record before it" :
+			    "its contents do not match its hash");
+			break;
+		}
+		memcpy(prev, h, sizeof prev);
+		memcpy(res->head, h, sizeof res->head);
+		expect_seq = seq + 1;
+	}
+	if (rc == 0 && src != SQLITE_DONE)
+		rc = sqlfail(st, cause, src, "reading the journal");
+	sqlite3_reset(s);
+out:
+	if (own_read)
+		ro_store_rollback(st);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Opening and migrating                                                   */
+
+static int
+user_version(struct ro_store *st, int *v)
+{
+	sqlite3_stmt *s;
+	int src;
+
+	src = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+	if (src != SQLITE_OK)
+		return src;
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		*v = sqlite3_column_int(s, 0);
+		src = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	return src;
+}
+
+static int
+too_new(struct ro_store *st, int v, char **cause)
+{
+	return fail(st, cause, RO_ESTORE, "%s: the store has schema version %d but this "
+	    "rollout knows versions up to %d; use the rollout that wrote it, or a newer one",
+	    st->path, v, RO_STORE_SCHEMA_VERSION);
+}
+
+/*
+ * migrate brings the schema to RO_STORE_SCHEMA_VERSION, one migration per
+ * transaction. The version is read again under the write lock, so two
+ * processes opening a fresh store at once apply each migration once.
+ */
+static int
+migrate(struct ro_store *st, char **cause)
+{
+	char sql[64], detail[64];
+	int v = 0, src, rc;
+
+	if ((src = user_version(st, &v)) != SQLITE_OK)
+		return sqlfail(st, cause, src, "reading the schema version");
+	if (v > RO_STORE_SCHEMA_VERSION)
+		return too_new(st, v, cause);
+	while (v < RO_STORE_SCHEMA_VERSION) {
+		if ((src = exec(st, "BEGIN IMMEDIATE")) != SQLITE_OK)
+			return sqlfail(st, cause, src, "starting a schema migration");
+		if ((src = user_version(st, &v)) != SQLITE_OK) {
+			rc = sqlfail(st, cause, src, "reading the schema version");
+			goto abort;
+		}
+		if (v >= RO_STORE_SCHEMA_VERSION) {
+			exec(st, "ROLLBACK");
+			if (v > RO_STORE_SCHEMA_VERSION)
+				return too_new(st, v, cause);
+			break;
+		}
+		if ((src = exec(st, migrations[v])) != SQLITE_OK) {
+			rc = sqlfail(st, cause, src, "applying a schema migration");
+			goto abort;
+		}
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+		if ((src = exec(st, sql)) != SQLITE_OK) {
+			rc = sqlfail(st, cause, src, "setting the schema version");
+			goto abort;
+		}
+		snprintf(detail, sizeof detail, "{\"from\":%d,\"to\":%d}", v, v + 1);
+		if ((rc = journal_append(st, NULL, "store.migrate", NULL, detail, cause)) != 0)
+			goto abort;
+		if ((src = exec(st, "COMMIT")) != SQLITE_OK) {
+			rc = sqlfail(st, cause, src, "committing a schema migration");
+			goto abort;
+		}
+		v++;
+	}
+	return 0;
+abort:
+	exec(st, "ROLLBACK");
+	return rc;
+}
+
+/* pragma_text runs a pragma and checks the text it returns. */
+static int
+pragma_expect(struct ro_store *st, const char *sql, const char *want)
+{
+	sqlite3_stmt *s;
+	int src, ok = 0;
+
+	src = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (src != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		const char *got = (const char *)sqlite3_column_text(s, 0);
+		ok = got != NULL && strcmp(got, want) == 0;
+	}
+	sqlite3_finalize(s);
+	return ok;
+}
+
+static char *
+login_name(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	return ro_xstrdup(pw != NULL && pw->pw_name != NULL ? pw->pw_name : "unknown");
+}
+
+int
+ro_store_open(const char *path, struct ro_store **out, char **cause)
+{
+	struct ro_store *st;
+	int rc = 0, src, fd;
+
+	*out = NULL;
+	if (sodium_init() < 0) {
+		if (cause != NULL)
+			*cause = ro_xstrdup("libsodium could not be initialised");
+		return RO_ESTORE;
+	}
+	st = ro_xcalloc(1, sizeof *st);
+	st->path = ro_xstrdup(path);
+	st->now = clock_default;
+	st->actor = login_name();
+
+	/* Create the file ourselves so that it (and, after it, the -wal and
+	 * -shm files SQLite makes with the same mode) is private to the user:
+	 * the journal names hosts, addresses and people. */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = fail(st, cause, RO_EIO, "%s: cannot open the store: %s; check that the "
+		    "state directory exists and is writable", path, strerror(errno));
+		goto out;
+	}
+	close(fd);
+
+	src = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
+	    NULL);
+	if (src != SQLITE_OK) {
+		rc = st->db == NULL ? fail(st, cause, RO_ENOMEM, "%s: out of memory", path) :
+		    sqlfail(st, cause, src, "opening the store");
+		goto out;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, 10000);
+	/* Defensive mode forbids writable_schema and similar ways for SQL to
+	 * corrupt the file; the store runs only its own SQL, so nothing is lost. */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+
+	if (!pragma_expect(st, "PRAGMA journal_mode = WAL", "wal")) {
+		rc = fail(st, cause, RO_ESTORE, "%s: cannot switch the store to WAL mode (%s); "
+		    "put the state directory on a local file system", path,
+		    sqlite3_errmsg(st->db));
+		goto out;
+	}
+	/* FULL: in WAL mode every commit syncs the WAL, so an intent is on disk
+	 * before the side effect it announces (docs/STORE.md, "Durability").
+	 * temp_store MEMORY keeps the savepoint sub-journals of calls made inside
+	 * ro_store_begin off the disk; each holds only the pages one call
+	 * touches, and it halves the time of a large plan --save. */
+	if ((src = exec(st, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+	    "PRAGMA trusted_schema = OFF; PRAGMA temp_store = MEMORY")) != SQLITE_OK) {
+		rc = sqlfail(st, cause, src, "configuring the store");
+		goto out;
+	}
+	if (!pragma_expect(st, "PRAGMA foreign_keys", "1")) {
+		rc = fail(st, cause, RO_ESTORE, "%s: this SQLite cannot enforce foreign keys", path);
+		goto out;
+	}
+	if ((rc = migrate(st, cause)) != 0)
+		goto out;
+out:
+	if (rc != 0) {
+		ro_store_close(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+int
+ro_store_open_dir(const char *state_dir, struct ro_store **out, char **cause)
+{
+	char *path;
+	int rc;
+
+	*out = NULL;
+	if (mkdir(state_dir, 0700) != 0 && errno != EEXIST) {
+		if (cause != NULL)
+			*cause = ro_xasprintf("%s: cannot create the state directory: %s",
+			    state_dir, strerror(errno));
+		return RO_EIO;
+	}
+	path = ro_xasprintf("%s/%s", state_dir, RO_STORE_FILE);
+	rc = ro_store_open(path, out, cause);
+	free(path);
+	return rc;
+}
+
+void
+ro_store_close(struct ro_store *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return;
+	if (st->db != NULL) {
+		if (st->tx != TX_NONE)
+			exec(st, "ROLLBACK");
+		for (i = 0; i < Q__COUNT; i++)
+			sqlite3_finalize(st->stmts[i]);
+		sqlite3_close(st->db);
+	}
+	free(st->path);
+	free(st->actor);
+	free(st->errmsg);
+	free(st);
+}
+
+void
+ro_store_set_clock(struct ro_store *st, ro_store_clock_fn fn, void *ctx)
+{
+	st->now = fn != NULL ? fn : clock_default;
+	st->now_ctx = fn != NULL ? ctx : NULL;
+}
+
+void
+ro_store_set_actor(struct ro_store *st, const char *actor)
+{
+	free(st->actor);
+	st->actor = actor != NULL && *actor != '\0' ? ro_xstrdup(actor) : login_name();
+}
+
+void
+ro_store_set_busy_timeout(struct ro_store *st, int ms)
+{
+	sqlite3_busy_timeout(st->db, ms < 0 ? 0 : ms);
+}
+
+const char *
+ro_store_errmsg(const struct ro_store *st)
+{
+	return st->errmsg != NULL ? st->errmsg : "";
+}
+
+const char *
+ro_store_path(const struct ro_store *st)
+{
+	return st->path;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Vault counters                                                          */
+
+int
+ro_store_vault_counter(struct ro_store *st, const char *vault_id, uint64_t *counter)
+{
+	sqlite3_stmt *s;
+	int src, rc = 0;
+
+	*counter = 0;
+	if ((s = stmt(st, Q_VAULT_GET)) == NULL)
+		return sqlfail(st, NULL, sqlite3_errcode(st->db), "reading a vault counter");
+	bind_text(s, 1, vault_id);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW)
+		*counter = (uint64_t)sqlite3_column_int64(s, 0);
+	else if (src != SQLITE_DONE)
+		rc = sqlfail(st, NULL, src, "reading a vault counter");
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+ro_store_vault_counter_set(struct ro_store *st, const char *vault_id, uint64_t counter)
+{
+	struct ro_buf d;
+	sqlite3_stmt *s;
+	uint64_t old = 0;
+	int owned, rc, src;
+
+	if (vault_id == NULL || *vault_id == '\0' || counter > INT64_MAX)
+		return fail(st, NULL, RO_EINVAL, "vault counter: bad vault id or counter");
+	if ((rc = wtx_begin(st, &owned, NULL)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	/* Read under the write lock, so the comparison holds at commit. */
+	if ((rc = ro_store_vault_counter(st, vault_id, &old)) != 0)
+		goto out;
+	if (counter < old) {
+		rc = fail(st, NULL, RO_ESTATE, "%s: vault %s has counter %" PRIu64 " on record "
+		    "but the file says %" PRIu64 "; an older copy of the vault may have been "
+		    "restored", st->path, vault_id, old, counter);
+		goto out;
+	}
+	if (counter == old)
+		goto out;
+	if ((s = stmt(st, Q_VAULT_PUT)) == NULL) {
+		rc = sqlfail(st, NULL, sqlite3_errcode(st->db), "recording a vault counter");
+		goto out;
+	}
+	bind_text(s, 1, vault_id);
+	sqlite3_bind_int64(s, 2, (int64_t)counter);
+	sqlite3_bind_int64(s, 3, now(st));
+	if ((src = done(s)) != SQLITE_OK) {
+		rc = sqlfail(st, NULL, src, "recording a vault counter");
+		goto out;
+	}
+	ro_buf_adds(&d, "{\"vault_id\":");
+	ro_buf_json_str(&d, vault_id);
+	ro_buf_printf(&d, ",\"from\":%" PRIu64 ",\"to\":%" PRIu64 "}", old, counter);
+	rc = journal_append(st, NULL, "vault.counter", NULL, d.p, NULL);
+out:
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, NULL);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Campaigns                                                               */
+
+static int
+nonempty(const char *s)
+{
+	return s != NULL && *s != '\0';
+}
+
+/* campaign_state reads a campaign's state (and plan hash, if asked). */
+static int
+campaign_state(struct ro_store *st, const char *id, enum ro_campaign_state *state,
+    char **plan_hash, char **cause)
+{
+	sqlite3_stmt *s;
+	int src, rc = 0, v = 0;
+
+	if ((s = stmt(st, Q_CAMPAIGN_STATE)) == NULL)
+		return sqlfail(st, cause, sqlite3_errcode(st->db), "reading a campaign");
+	bind_text(s, 1, id);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		if (parse_name(campaign_state_names, RO_NELEM(campaign_state_names),
+		    (const char *)sqlite3_column_text(s, 0), &v) != 0)
+			rc = fail(st, cause, RO_ESTORE, "%s: campaign %s has an unknown state",
+			    st->path, id);
+		*state = (enum ro_campaign_state)v;
+		if (plan_hash != NULL)
+			*plan_hash = col_dup(s, 1);
+	} else if (src == SQLITE_DONE)
+		rc = fail(st, cause, RO_ENOENT, "%s: there is no campaign %s; `rollout "
+		    "status` lists the campaigns", st->path, id != NULL ? id : "(null)");
+	else
+		rc = sqlfail(st, cause, src, "reading a campaign");
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* campaign_planned fails unless the campaign exists and is still planned:
+ * waves and hosts are fixed once it starts. */
+static int
+campaign_planned(struct ro_store *st, const char *id, char **cause)
+{
+	enum ro_campaign_state cs;
+	int rc;
+
+	if ((rc = campaign_state(st, id, &cs, NULL, cause)) != 0)
+		return rc;
+	if (cs != RO_CAMPAIGN_PLANNED)
+		return fail(st, cause, RO_ESTATE, "%s: campaign %s is %s; waves and hosts "
+		    "can only be added while it is planned", st->path, id,
+		    ro_campaign_state_name(cs));
+	return 0;
+}
+
+int
+ro_store_campaign_create(struct ro_store *st, const struct ro_campaign_new *c, char **cause)
+{
+	struct ro_buf d;
+	sqlite3_stmt *s;
+	int owned, rc, src;
+
+	if (!nonempty(c->id) || c->title == NULL || c->playbooks == NULL ||
+	    !nonempty(c->plan_hash) || c->plan_json == NULL || c->inventory_hash == NULL)
+		return fail(st, cause, RO_EINVAL, "a campaign needs an id, a title, playbooks, "
+		    "a plan hash, the plan and an inventory hash");
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((s = stmt(st, Q_CAMPAIGN_INSERT)) == NULL) {
+		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "recording a campaign");
+		goto out;
+	}
+	bind_text(s, 1, c->id);
+	bind_text(s, 2, c->title);
+	bind_text(s, 3, c->playbooks);
+	bind_text(s, 4, c->plan_hash);
+	bind_text(s, 5, c->plan_json);
+	bind_text(s, 6, c->inventory_hash);
+	sqlite3_bind_int64(s, 7, now(st));
+	bind_text(s, 8, st->actor);
+	if ((src = done(s)) != SQLITE_OK) {
+		if (convert(src) == RO_EEXIST)
+			rc = fail(st, cause, RO_EEXIST, "%s: a campaign called %s already exists; "
+			    "choose another id", st->path, c->id);
+		else
+			rc = sqlfail(st, cause, src, "recording a campaign");
+		goto out;
+	}
+	ro_buf_adds(&d, "{\"title\":");
+	ro_buf_json_str(&d, c->title);
+	ro_buf_adds(&d, ",\"playbooks\":");
+	ro_buf_json_str(&d, c->playbooks);
+	ro_buf_adds(&d, ",\"plan_hash\":");
+	ro_buf_json_str(&d, c->plan_hash);
+	ro_buf_adds(&d, ",\"inventory_hash\":");
+	ro_buf_json_str(&d, c->inventory_hash);
+	ro_buf_addc(&d, '}');
+	rc = journal_append(st, c->id, "campaign.create", NULL, d.p, cause);
+out:
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, cause);
+}
+
+static void
+campaign_from_row(sqlite3_stmt *s, struct ro_campaign_info *c, int with_plan)
+{
+	int v = 0;
+
+	memset(c, 0, sizeof *c);
+	c->id = col_dup(s, 0);
+	c->title = col_dup(s, 1);
+	c->playbooks = col_dup(s, 2);
+	c->plan_hash = col_dup(s, 3);
+	c->inventory_hash = col_dup(s, 4);
+	c->created_by = col_dup(s, 5);
+	c->created_at = sqlite3_column_int64(s, 6);
+	parse_name(campaign_state_names, RO_NELEM(campaign_state_names),
+	    (const char *)sqlite3_column_text(s, 7), &v);
+	c->state = (enum ro_campaign_state)v;
+	if (with_plan)
+		c->plan_json = col_dup(s, 8);
+}
+
+int
+ro_store_campaign_get(struct ro_store *st, const char *id, struct ro_campaign_info *out,
+    char **cause)
+{
+	sqlite3_stmt *s;
+	int src, rc = 0;
+
+	memset(out, 0, sizeof *out);
+	if ((s = stmt(st, Q_CAMPAIGN_GET)) == NULL)
+		return sqlfail(st, cause, sqlite3_errcode(st->db), "reading a campaign");
+	bind_text(s, 1, id);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW)
+		campaign_from_row(s, out, 1);
+	else if (src == SQLITE_DONE)
+		rc = fail(st, cause, RO_ENOENT, "%s: there is no campaign %s; `rollout "
+		    "status` lists the campaigns", st->path, id != NULL ? id : "(null)");
+	else
+		rc = sqlfail(st, cause, src, "reading a campaign");
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+ro_store_campaign_list(struct ro_store *st, struct ro_campaign_info **out, size_t *n)
+{
+	struct ro_campaign_info *v = NULL;
+	sqlite3_stmt *s;
+	size_t len = 0, cap = 0;
+	int src, rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if ((s = stmt(st, Q_CAMPAIGN_LIST)) == NULL)
+		return sqlfail(st, NULL, sqlite3_errcode(st->db), "listing campaigns");
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? 2 * cap : 8;
+			v = ro_xrealloc(v, cap * sizeof *v);
+		}
+		campaign_from_row(s, &v[len++], 0);
+	}
+	if (src != SQLITE_DONE) {
+		rc = sqlfail(st, NULL, src, "listing campaigns");
+		ro_campaign_list_free(v, len);
+	} else {
+		*out = v;
+		*n = len;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+void
+ro_campaign_info_clear(struct ro_campaign_info *c)
+{
+	if (c == NULL)
+		return;
+	free(c->id);
+	free(c->title);
+	free(c->playbooks);
+	free(c->plan_hash);
+	free(c->inventory_hash);
+	free(c->created_by);
+	free(c->plan_json);
+	memset(c, 0, sizeof *c);
+}
+
+void
+ro_campaign_list_free(struct ro_campaign_info *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		ro_campaign_info_clear(&v[i]);
+	free(v);
+}
+
+/* The campaign state machine; see docs/STORE.md. */
+static int
+campaign_transition_ok(enum ro_campaign_state from, enum ro_campaign_state to)
+{
+	switch (from) {
+	case RO_CAMPAIGN_PLANNED:
+		return to == RO_CAMPAIGN_RUNNING || to == RO_CAMPAIGN_CANCELLED;
+	case RO_CAMPAIGN_RUNNING:
+		return to == RO_CAMPAIGN_HALTED || to == RO_CAMPAIGN_DONE ||
+		    to == RO_CAMPAIGN_FAILED;
+	case RO_CAMPAIGN_HALTED:
+		return to == RO_CAMPAIGN_RUNNING || to == RO_CAMPAIGN_FAILED ||
+		    to == RO_CAMPAIGN_CANCELLED;
+	case RO_CAMPAIGN_DONE:
+	case RO_CAMPAIGN_FAILED:
+	case RO_CAMPAIGN_CANCELLED:
+		return 0;
+	}
+	return 0;
+}
+
+int
+ro_store_campaign_set_state(struct ro_store *st, const char *id,
+    enum ro_campaign_state to, char **cause)
+{
+	enum ro_campaign_state from;
+	sqlite3_stmt *s;
+	char detail[96];
+	int owned, rc, src;
+
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	if ((rc = campaign_state(st, id, &from, NULL, cause)) != 0 || from == to)
+		goto out;
+	if (!campaign_transition_ok(from, to)) {
+		rc = fail(st, cause, RO_ESTATE, "%s: campaign %s cannot go from %s to %s",
+		    st->path, id, ro_campaign_state_name(from), ro_campaign_state_name(to));
+		goto out;
+	}
+	if ((s = stmt(st, Q_CAMPAIGN_SET_STATE)) == NULL) {
+		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "changing a campaign's state");
+		goto out;
+	}
+	bind_text(s, 1, ro_campaign_state_name(to));
+	bind_text(s, 2, id);
+	if ((src = done(s)) != SQLITE_OK) {
+		rc = sqlfail(st, cause, src, "changing a campaign's state");
+		goto out;
+	}
+	snprintf(detail, sizeof detail, "{\"from\":\"%s\",\"to\":\"%s\"}",
+	    ro_campaign_state_name(from), ro_campaign_state_name(to));
+	rc = journal_append(st, id, "campaign.state", NULL, detail, cause);
+out:
+	return wtx_end(st, owned, rc, cause);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Waves                                                                   */
+
+int
+ro_store_wave_add(struct ro_store *st, const struct ro_wave_new *w, char **cause)
+{
+	struct ro_buf d;
+	sqlite3_stmt *s;
+	int owned, rc, src;
+
+	if (w->idx < 0 || w->name == NULL || w->failure_budget < 0 ||
+	    (w->gated != 0 && w->gated != 1))
+		return fail(st, cause, RO_EINVAL, "wave %d of %s: needs idx >= 0, a name, "
+		    "gated 0 or 1 and a failure budget >= 0", w->idx,
+		    w->campaign != NULL ? w->campaign : "(null)");
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((rc = campaign_planned(st, w->campaign, cause)) != 0)
+		goto out;
+	if ((s = stmt(st, Q_WAVE_INSERT)) == NULL) {
+		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "recording a wave");
+		goto out;
+	}
+	bind_text(s, 1, w->campaign);
+	sqlite3_bind_int(s, 2, w->idx);
+	bind_text(s, 3, w->name);
+	sqlite3_bind_int(s, 4, w->gated);
+	sqlite3_bind_int(s, 5, w->failure_budget);
+	bind_time(s, 6, w->planned_start);
+	bind_time(s, 7, w->planned_end);
+	if ((src = done(s)) != SQLITE_OK) {
+		if (convert(src) == RO_EEXIST)
+			rc = fail(st, cause, RO_EEXIST, "%s: campaign %s already has a wave %d",
+			    st->path, w->campaign, w->idx);
+		else
+			rc = sqlfail(st, cause, src, "recording a wave");
+		goto out;
+	}
+	ro_buf_printf(&d, "{\"wave\":%d,\"name\":", w->idx);
+	ro_buf_json_str(&d, w->name);
+	ro_buf_printf(&d, ",\"gated\":%s,\"failure_budget\":%d}", w->gated ? "true" : "false",
+	    w->failure_budget);
+	rc = journal_append(st, w->campaign, "wave.add", NULL, d.p, cause);
+out:
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, cause);
+}
+
+static void
+wave_from_row(sqlite3_stmt *s, struct ro_wave_info *w)
+{
+	int v = 0;
+
+	memset(w, 0, sizeof *w);
+	w->idx = sqlite3_column_int(s, 0);
+	w->name = col_dup(s, 1);
+	w->gated = sqlite3_column_int(s, 2);
+	w->failure_budget = sqlite3_column_int(s, 3);
+	w->planned_start = col_time(s, 4);
+	w->planned_end = col_time(s, 5);
+	parse_name(wave_state_names, RO_NELEM(wave_state_names),
+	    (const char *)sqlite3_column_text(s, 6), &v);
+	w->state = (enum ro_wave_state)v;
+}
+
+int
+ro_store_wave_get(struct ro_store *st, const char *campaign, int idx,
+    struct ro_wave_info *out, char **cause)
+{
+	sqlite3_stmt *s;
+	int src, rc = 0;
+
+	memset(out, 0, sizeof *out);
+	if ((s = stmt(st, Q_WAVE_GET)) == NULL)
+		return sqlfail(st, cause, sqlite3_errcode(st->db), "reading a wave");
+	bind_text(s, 1, campaign);
+	sqlite3_bind_int(s, 2, idx);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW)
+		wave_from_row(s, out);
+	else if (src == SQLITE_DONE)
+		rc = fail(st, cause, RO_ENOENT, "%s: campaign %s has no wave %d; `rollout "
+		    "status %s` lists its waves", st->path, campaign, idx, campaign);
+	else
+		rc = sqlfail(st, cause, src, "reading a wave");
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+ro_store_wave_list(struct ro_store *st, const char *campaign, struct ro_wave_info **out,
+    size_t *n)
+{
+	struct ro_wave_info *v = NULL;
+	sqlite3_stmt *s;
+	size_t len = 0, cap = 0;
+	int src, rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if ((s = stmt(st, Q_WAVE_LIST)) == NULL)
+		return sqlfail(st, NULL, sqlite3_errcode(st->db), "listing waves");
+	bind_text(s, 1, campaign);
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? 2 * cap : 8;
+			v = ro_xrealloc(v, cap * sizeof *v);
+		}
+		wave_from_row(s, &v[len++]);
+	}
+	if (src != SQLITE_DONE) {
+		rc = sqlfail(st, NULL, src, "listing waves");
+		ro_wave_list_free(v, len);
+	} else {
+		*out = v;
+		*n = len;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+void
+ro_wave_info_clear(struct ro_wave_info *w)
+{
+	if (w == NULL)
+		return;
+	free(w->name);
+	memset(w, 0, sizeof *w);
+}
+
+void
+ro_wave_list_free(struct ro_wave_info *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		ro_wave_info_clear(&v[i]);
+	free(v);
+}
+
+/* approved_for_plan counts approvals of a wave that carry the campaign's
+ * current plan hash. */
+static int
+approved_for_plan(struct ro_store *st, const char *campaign, int idx, int64_t *count,
+    char **cause)
+{
+	sqlite3_stmt *s;
+	int src, rc = 0;
+
+	*count = 0;
+	if ((s = stmt(st, Q_APPROVAL_FOR_WAVE)) == NULL)
+		return sqlfail(st, cause, sqlite3_errcode(st->db), "reading approvals");
+	bind_text(s, 1, campaign);
+	sqlite3_bind_int(s, 2, idx);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW)
+		*count = sqlite3_column_int64(s, 0);
+	else
+		rc = sqlfail(st, cause, src, "reading approvals");
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* The wave state machine without approved, which only approval sets. */
+static int
+wave_transition_ok(enum ro_wave_state from, enum ro_wave_state to, int gated)
+{
+	switch (from) {
+	case RO_WAVE_PENDING:
+		return (to == RO_WAVE_AWAITING_APPROVAL && gated) || (to == RO_WAVE_RUNNING && !gated);
+	case RO_WAVE_AWAITING_APPROVAL:
+		return 0; /* only ro_store_approve moves it on */
+	case RO_WAVE_APPROVED:
+		return to == RO_WAVE_RUNNING;
+	case RO_WAVE_RUNNING:
+		return to == RO_WAVE_DONE || to == RO_WAVE_FAILED || to == RO_WAVE_HALTED;
+	case RO_WAVE_HALTED:
+		return to == RO_WAVE_RUNNING || to == RO_WAVE_FAILED;
+	case RO_WAVE_DONE:
+	case RO_WAVE_FAILED:
+		return 0;
+	}
+	return 0;
+}
+
+static int
+wave_set_state_locked(struct ro_store *st, const char *campaign, int idx,
+    enum ro_wave_state from, enum ro_wave_state to, const char *extra, char **cause)
+{
+	struct ro_buf d;
+	sqlite3_stmt *s;
+	int rc, src;
+
+	if ((s = stmt(st, Q_WAVE_SET_STATE)) == NULL)
+		return sqlfail(st, cause, sqlite3_errcode(st->db), "changing a wave's state");
+	bind_text(s, 1, ro_wave_state_name(to));
+	bind_text(s, 2, campaign);
+	sqlite3_bind_int(s, 3, idx);
+	if ((src = done(s)) != SQLITE_OK)
+		return sqlfail(st, cause, src, "changing a wave's state");
+	ro_buf_init(&d);
+	ro_buf_printf(&d, "{\"wave\":%d,\"from\":\"%s\",\"to\":\"%s\"%s}", idx,
+	    ro_wave_state_name(from), ro_wave_state_name(to), extra != NULL ? extra : "");
+	rc = journal_append(st, campaign, "wave.state", NULL, d.p, cause);
+	ro_buf_free(&d);
+	return rc;
+}
+
+int
+ro_store_wave_set_state(struct ro_store *st, const char *campaign, int idx,
+    enum ro_wave_state to, char **cause)
+{
+	struct ro_wave_info w;
+	int64_t approvals = 0;
+	int owned, rc;
+
+	memset(&w, 0, sizeof w);
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	if ((rc = ro_store_wave_get(st, campaign, idx, &w, cause)) != 0 || w.state == to)
+		goto out;
+	if (to == RO_WAVE_APPROVED) {
+		rc = fail(st, cause, RO_ESTATE, "%s: wave %d of %s can only be approved with "
+		    "`rollout approve %s --wave %d`", st->path, idx, campaign, campaign, idx);
+		goto out;
+	}
+	if (!wave_transition_ok(w.state, to, w.gated)) {
+		rc = fail(st, cause, RO_ESTATE, "%s: wave %d of %s (%s) cannot go from %s to %s",
+		    st->path, idx, campaign, w.gated ? "gated" : "not gated",
+		    ro_wave_state_name(w.state), ro_wave_state_name(to));
+		goto out;
+	}
+	/* A gated wave runs only under an approval of the current plan; the
+	 * state machine already implies one, this makes sure of it. */
+	if (to == RO_WAVE_RUNNING && w.gated) {
+		if ((rc = approved_for_plan(st, campaign, idx, &approvals, cause)) != 0)
+			goto out;
+		if (approvals == 0) {
+			rc = fail(st, cause, RO_ESTATE, "%s: gated wave %d of %s has no approval "
+			    "for the current plan; run `rollout approve %s --wave %d`", st->path,
+			    idx, campaign, campaign, idx);
+			goto out;
+		}
+	}
+	rc = wave_set_state_locked(st, campaign, idx, w.state, to, NULL, cause);
+out:
+	ro_wave_info_clear(&w);
+	return wtx_end(st, owned, rc, cause);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Approvals                                                               */
+
+int
+ro_store_approve(struct ro_store *st, const char *campaign, int idx, const char *approver,
+    const char *comment, const char *plan_hash, char **cause)
+{
+	struct ro_wave_info w;
+	struct ro_buf d;
+	enum ro_campaign_state cs;
+	sqlite3_stmt *s;
+	char *have_hash = NULL;
+	int owned, rc, src;
+
+	memset(&w, 0, sizeof w);
+	if (!nonempty(approver) || !nonempty(plan_hash))
+		return fail(st, cause, RO_EINVAL, "an approval needs an approver and a plan hash");
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((rc = campaign_state(st, campaign, &cs, &have_hash, cause)) != 0)
+		goto out;
+	if (have_hash == NULL || strcmp(have_hash, plan_hash) != 0) {
+		rc = fail(st, cause, RO_ESTATE, "%s: the approval is for plan %s but campaign %s "
+		    "has plan %s; review the current plan (`rollout status %s`) and approve that",
+		    st->path, plan_hash, campaign, have_hash != NULL ? have_hash : "?", campaign);
+		goto out;
+	}
+	if (cs == RO_CAMPAIGN_DONE || cs == RO_CAMPAIGN_FAILED || cs == RO_CAMPAIGN_CANCELLED) {
+		rc = fail(st, cause, RO_ESTATE, "%s: campaign %s is %s; there is nothing left "
+		    "to approve", st->path, campaign, ro_campaign_state_name(cs));
+		goto out;
+	}
+	if ((rc = ro_store_wave_get(st, campaign, idx, &w, cause)) != 0)
+		goto out;
+	if (!w.gated) {
+		rc = fail(st, cause, RO_ESTATE, "%s: wave %d of %s is not gated and needs no "
+		    "approval", st->path, idx, campaign);
+		goto out;
+	}
+	if (w.state != RO_WAVE_PENDING && w.state != RO_WAVE_AWAITING_APPROVAL) {
+		rc = fail(st, cause, RO_ESTATE, "%s: wave %d of %s is %s; only a pending or "
+		    "awaiting-approval wave can be approved", st->path, idx, campaign,
+		    ro_wave_state_name(w.state));
+		goto out;
+	}
+	if ((s = stmt(st, Q_APPROVAL_INSERT)) == NULL) {
+		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "recording an approval");
+		goto out;
+	}
+	bind_text(s, 1, campaign);
+	sqlite3_bind_int(s, 2, idx);
+	bind_text(s, 3, approver);
+	bind_text(s, 4, comment);
+	sqlite3_bind_int64(s, 5, now(st));
+	bind_text(s, 6, plan_hash);
+	if ((src = done(s)) != SQLITE_OK) {
+		rc = sqlfail(st, cause, src, "recording an approval");
+		goto out;
+	}
+	ro_buf_printf(&d, ",\"approval\":%" PRId64 ",\"approver\":",
+	    (int64_t)sqlite3_last_insert_rowid(st->db));
+	ro_buf_json_str(&d, approver);
+	ro_buf_adds(&d, ",\"comment\":");
+	ro_buf_json_str(&d, comment);
+	ro_buf_adds(&d, ",\"plan_hash\":");
+	ro_buf_json_str(&d, plan_hash);
+	rc = wave_set_state_locked(st, campaign, idx, w.state, RO_WAVE_APPROVED, d.p, cause);
+out:
+	free(have_hash);
+	ro_buf_free(&d);
+	ro_wave_info_clear(&w);
+	return wtx_end(st, owned, rc, cause);
+}
+
+int
+ro_store_approval_list(struct ro_store *st, const char *campaign, int wave,
+    struct ro_approval_info **out, size_t *n)
+{
+	struct ro_approval_info *v = NULL;
+	sqlite3_stmt *s;
+	size_t len = 0, cap = 0;
+	int src, rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if ((s = stmt(st, Q_APPROVAL_LIST)) == NULL)
+		return sqlfail(st, NULL, sqlite3_errcode(st->db), "listing approvals");
+	bind_text(s, 1, campaign);
+	sqlite3_bind_int(s, 2, wave);
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ro_approval_info *a;
+		if (len == cap) {
+			cap = cap ? 2 * cap : 8;
+			v = ro_xrealloc(v, cap * sizeof *v);
+		}
+		a = &v[len++];
+		a->id = sqlite3_column_int64(s, 0);
+		a->wave = sqlite3_column_int(s, 1);
+		a->approver = col_dup(s, 2);
+		a->comment = col_dup(s, 3);
+		a->plan_hash = col_dup(s, 4);
+		a->approved_at = sqlite3_column_int64(s, 5);
+	}
+	if (src != SQLITE_DONE) {
+		rc = sqlfail(st, NULL, src, "listing approvals");
+		ro_approval_list_free(v, len);
+	} else {
+		*out = v;
+		*n = len;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+void
+ro_approval_list_free(struct ro_approval_info *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++) {
+		free(v[i].approver);
+		free(v[i].comment);
+		free(v[i].plan_hash);
+	}
+	free(v);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Hosts                                                                   */
+
+int
+ro_store_host_add(struct ro_store *st, const char *campaign, const char *host,
+    const char *site, const char *address, int wave, char **cause)
+{
+	struct ro_buf d;
+	sqlite3_stmt *s;
+	int owned, rc, src;
+
+	if (!nonempty(host) || site == NULL || address == NULL || wave < 0)
+		return fail(st, cause, RO_EINVAL, "a campaign host needs a name, a site, an "
+		    "address and a wave >= 0");
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((rc = campaign_planned(st, campaign, cause)) != 0)
+		goto out;
+	if ((s = stmt(st, Q_HOST_INSERT)) == NULL) {
+		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "recording a host");
+		goto out;
+	}
+	bind_text(s, 1, campaign);
+	bind_text(s, 2, host);
+	bind_text(s, 3, site);
+	bind_text(s, 4, address);
+	sqlite3_bind_int(s, 5, wave);
+	if ((src = done(s)) != SQLITE_OK) {
+		rc = convert(src);
+		if (rc == RO_EEXIST)
+			rc = fail(st, cause, rc, "%s: host %s is already in campaign %s",
+			    st->path, host, campaign);
+		else if (rc == RO_ENOENT)
+			rc = fail(st, cause, rc, "%s: campaign %s has no wave %d for host %s",
+			    st->path, campaign, wave, host);
+		else
+			rc = sqlfail(st, cause, src, "recording a host");
+		goto out;
+	}
+	ro_buf_adds(&d, "{\"host\":");
+	ro_buf_json_str(&d, host);
+	ro_buf_adds(&d, ",\"site\":");
+	ro_buf_json_str(&d, site);
+	ro_buf_adds(&d, ",\"address\":");
+	ro_buf_json_str(&d, address);
+	ro_buf_printf(&d, ",\"wave\":%d}", wave);
+	rc = journal_append(st, campaign, "host.add", NULL, d.p, cause);
+out:
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, cause);
+}
+
+int
+ro_store_host_list(struct ro_store *st, const char *campaign, int wave,
+    struct ro_host_info **out, size_t *n)
+{
+	struct ro_host_info *v = NULL;
+	sqlite3_stmt *s;
+	size_t len = 0, cap = 0;
+	int src, rc = 0, state;
+
+	*out = NULL;
+	*n = 0;
+	if ((s = stmt(st, Q_HOST_LIST)) == NULL)
+		return sqlfail(st, NULL, sqlite3_errcode(st->db), "listing hosts");
+	bind_text(s, 1, campaign);
+	sqlite3_bind_int(s, 2, wave);
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ro_host_info *h;
+		if (len == cap) {
+			cap = cap ? 2 * cap : 64;
+			v = ro_xrealloc(v, cap * sizeof *v);
+		}
+		h = &v[len++];
+		h->host = col_dup(s, 0);
+		h->site = col_dup(s, 1);
+		h->address = col_dup(s, 2);
+		h->wave = sqlite3_column_int(s, 3);
+		state = 0;
+		parse_name(host_state_names, RO_NELEM(host_state_names),
+		    (const char *)sqlite3_column_text(s, 4), &state);
+		h->state = (enum ro_host_state)state;
+	}
+	if (src != SQLITE_DONE) {
+		rc = sqlfail(st, NULL, src, "listing hosts");
+		ro_host_list_free(v, len);
+	} else {
+		*out = v;
+		*n = len;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+void
+ro_host_list_free(struct ro_host_info *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++) {
+		free(v[i].host);
+		free(v[i].site);
+		free(v[i].address);
+	}
+	free(v);
+}
+
+/* host_state reads a host's state, its wave and its wave's state. */
+static int
+host_state(struct ro_store *st, const char *campaign, const char *host,
+    enum ro_host_state *hs, int *wave, enum ro_wave_state *ws, char **cause)
+{
+	sqlite3_stmt *s;
+	int src, rc = 0, a = 0, b = 0;
+
+	if ((s = stmt(st, Q_HOST_GET)) == NULL)
+		return sqlfail(st, cause, sqlite3_errcode(st->db), "reading a host");
+	bind_text(s, 1, campaign);
+	bind_text(s, 2, host);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		parse_name(host_state_names, RO_NELEM(host_state_names),
+		    (const char *)sqlite3_column_text(s, 0), &a);
+		*wave = sqlite3_column_int(s, 1);
+		parse_name(wave_state_names, RO_NELEM(wave_state_names),
+		    (const char *)sqlite3_column_text(s, 2), &b);
+		*hs = (enum ro_host_state)a;
+		*ws = (enum ro_wave_state)b;
+	} else if (src == SQLITE_DONE)
+		rc = fail(st, cause, RO_ENOENT, "%s: host %s is not in campaign %s",
+		    st->path, host != NULL ? host : "(null)", campaign != NULL ? campaign : "(null)");
+	else
+		rc = sqlfail(st, cause, src, "reading a host");
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int
+host_transition_ok(enum ro_host_state from, enum ro_host_state to)
+{
+	switch (from) {
+	case RO_HOST_PENDING:
+		return to == RO_HOST_RUNNING || to == RO_HOST_SKIPPED;
+	case RO_HOST_RUNNING:
+		return to == RO_HOST_DONE || to == RO_HOST_FAILED || to == RO_HOST_SKIPPED;
+	case RO_HOST_FAILED:
+		return to == RO_HOST_RUNNING;
+	case RO_HOST_DONE:
+	case RO_HOST_SKIPPED:
+	case RO_HOST_NSTATES:
+		return 0;
+	}
+	return 0;
+}
+
+int
+ro_store_host_set_state(struct ro_store *st, const char *campaign, const char *host,
+    enum ro_host_state to, char **cause)
+{
+	enum ro_host_state from;
+	enum ro_wave_state ws;
+	struct ro_buf d;
+	sqlite3_stmt *s;
+	int owned, rc, src, wave;
+
+	if ((int)to < 0 || to >= RO_HOST_NSTATES)
+		return fail(st, cause, RO_EINVAL, "bad host state %d", (int)to);
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((rc = host_state(st, campaign, host, &from, &wave, &ws, cause)) != 0 || from == to)
+		goto out;
+	if (!host_transition_ok(from, to)) {
+		rc = fail(st, cause, RO_ESTATE, "%s: host %s of %s cannot go from %s to %s",
+		    st->path, host, campaign, ro_host_state_name(from), ro_host_state_name(to));
+		goto out;
+	}
+	if ((s = stmt(st, Q_HOST_SET_STATE)) == NULL) {
+		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "changing a host's state");
+		goto out;
+	}
+	bind_text(s, 1, ro_host_state_name(to));
+	bind_text(s, 2, campaign);
+	bind_text(s, 3, host);
+	if ((src = done(s)) != SQLITE_OK) {
+		rc = sqlfail(st, cause, src, "changing a host's state");
+		goto out;
+	}
+	ro_buf_adds(&d, "{\"host\":");
+	ro_buf_json_str(&d, host);
+	ro_buf_printf(&d, ",\"wave\":%d,\"from\":\"%s\",\"to\":\"%s\"}", wave,
+	    ro_host_state_name(from), ro_host_state_name(to));
+	rc = journal_append(st, campaign, "host.state", NULL, d.p, cause);
+out:
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, cause);
+}
+
+int
+ro_store_tally(struct ro_store *st, const char *campaign, enum ro_tally_by by,
+    struct ro_host_tally **out, size_t *n)
+{
+	struct ro_host_tally *v = NULL, *t = NULL;
+	sqlite3_stmt *s;
+	size_t len = 0, cap = 0;
+	int src, rc = 0, state;
+
+	*out = NULL;
+	*n = 0;
+	if ((s = stmt(st, by == RO_TALLY_BY_WAVE ? Q_TALLY_WAVE : Q_TALLY_SITE)) == NULL)
+		return sqlfail(st, NULL, sqlite3_errcode(st->db), "counting hosts");
+	bind_text(s, 1, campaign);
+	/* Rows come grouped by key; start a new entry when the key changes. */
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		int wave = by == RO_TALLY_BY_WAVE ? sqlite3_column_int(s, 0) : -1;
+		const char *site = by == RO_TALLY_BY_SITE ?
+		    (const char *)sqlite3_column_text(s, 0) : NULL;
+		int64_t count = sqlite3_column_int64(s, 2);
+
+		if (t == NULL || (by == RO_TALLY_BY_WAVE ? t->wave != wave :
+		    strcmp(t->site, site != NULL ? site : "") != 0)) {
+			if (len == cap) {
+				cap = cap ? 2 * cap : 16;
+				v = ro_xrealloc(v, cap * sizeof *v);
+			}
+			t = &v[len++];
+			memset(t, 0, sizeof *t);
+			t->wave = wave;
+			t->site = by == RO_TALLY_BY_SITE ? ro_xstrdup(site != NULL ? site : "") :
+			    NULL;
+		}
+		state = 0;
+		if (parse_name(host_state_names, RO_NELEM(host_state_names),
+		    (const char *)sqlite3_column_text(s, 1), &state) == 0)
+			t->n[state] += count;
+		t->total += count;
+	}
+	if (src != SQLITE_DONE) {
+		rc = sqlfail(st, NULL, src, "counting hosts");
+		ro_host_tally_free(v, len);
+	} else {
+		*out = v;
+		*n = len;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+void
+ro_host_tally_free(struct ro_host_tally *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i].site);
+	free(v);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Step intents and outcomes                                               */
+
+int
+ro_store_intent_begin(struct ro_store *st, const char *campaign, const char *host,
+    int step_idx, const char *step_name, int64_t *intent_id, int *attempt, char **cause)
+{
+	enum ro_campaign_state cs;
+	enum ro_host_state hs;
+	enum ro_wave_state ws;
+	struct ro_buf d;
+	sqlite3_stmt *s;
+	int64_t id = 0;
+	int owned = 0, rc, src, wave = 0, next = 1;
+
+	*intent_id = 0;
+	if (attempt != NULL)
+		*attempt = 0;
+	if (step_idx < 0 || step_name == NULL)
+		return fail(st, cause, RO_EINVAL, "an intent needs a step index >= 0 and a name");
+	/* The intent must be on disk before the caller acts, so it may not wait
+	 * for a commit that the caller controls. */
+	if (st->tx != TX_NONE)
+		return fail(st, cause, RO_ESTATE, "%s: an intent is committed on its own and "
+		    "cannot join an open transaction; this is a bug in rollout", st->path);
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((rc = campaign_state(st, campaign, &cs, NULL, cause)) != 0)
+		goto out;
+	if (cs != RO_CAMPAIGN_RUNNING) {
+		rc = fail(st, cause, RO_ESTATE, "%s: campaign %s is %s, not running; no step "
+		    "may start", st->path, campaign, ro_campaign_state_name(cs));
+		goto out;
+	}
+	if ((rc = host_state(st, campaign, host, &hs, &wave, &ws, cause)) != 0)
+		goto out;
+	if (ws != RO_WAVE_RUNNING) {
+		rc = fail(st, cause, RO_ESTATE, "%s: host %s is in wave %d of %s, which is %s, "
+		    "not running; no step may start on it", st->path, host, wave, campaign,
+		    ro_wave_state_name(ws));
+		goto out;
+	}
+	if ((s = stmt(st, Q_INTENT_OPEN_FOR_STEP)) == NULL) {
+		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "reading intents");
+		goto out;
+	}
+	bind_text(s, 1, campaign);
+	bind_text(s, 2, host);
+	sqlite3_bind_int(s, 3, step_idx);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		int64_t open_id = sqlite3_column_int64(s, 0);
+		int open_attempt = sqlite3_column_int(s, 1);
+		sqlite3_reset(s);
+		rc = fail(st, cause, RO_ESTATE, "%s: step %d (%s) on host %s of %s has intent "
+		    "%" PRId64 " (attempt %d) without an outcome; resolve it by the step's check "
+		    "before trying again", st->path, step_idx, step_name, host, campaign,
+		    open_id, open_attempt);
+		goto out;
+	}
+	sqlite3_reset(s);
+	if (src != SQLITE_DONE) {
+		rc = sqlfail(st, cause, src, "reading intents");
+		goto out;
+	}
+	if ((s = stmt(st, Q_INTENT_NEXT_ATTEMPT)) == NULL) {
+		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "reading intents");
+		goto out;
+	}
+	bind_text(s, 1, campaign);
+	bind_text(s, 2, host);
+	sqlite3_bind_int(s, 3, step_idx);
+	if ((src = sqlite3_step(s)) == SQLITE_ROW)
+		next = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	if (src != SQLITE_ROW) {
+		rc = sqlfail(st, cause, src, "reading intents");
+		goto out;
+	}
+	if ((s = stmt(st, Q_INTENT_INSERT)) == NULL) {
+		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "recording an intent");
+		goto out;
+	}
+	bind_text(s, 1, campaign);
+	bind_text(s, 2, host);
+	sqlite3_bind_int(s, 3, step_idx);
+	bind_text(s, 4, step_name);
+	sqlite3_bind_int(s, 5, next);
+	sqlite3_bind_int64(s, 6, now(st));
+	bind_text(s, 7, st->actor);
+	if ((src = done(s)) != SQLITE_OK) {
+		rc = sqlfail(st, cause, src, "recording an intent");
+		goto out;
+	}
+	id = sqlite3_last_insert_rowid(st->db);
+	ro_buf_printf(&d, "{\"intent\":%" PRId64 ",\"host\":", id);
+	ro_buf_json_str(&d, host);
+	ro_buf_printf(&d, ",\"step\":%d,\"name\":", step_idx);
+	ro_buf_json_str(&d, step_name);
+	ro_buf_printf(&d, ",\"attempt\":%d}", next);
+	rc = journal_append(st, campaign, "step.intent", NULL, d.p, cause);
+out:
+	ro_buf_free(&d);
+	rc = wtx_end(st, owned, rc, cause);
+	if (rc == 0) {
+		*intent_id = id;
+		if (attempt != NULL)
+			*attempt = next;
+	}
+	return rc;
+}
+
+int
+ro_store_outcome_record(struct ro_store *st, int64_t intent_id, enum ro_step_status status,
+    int exit_code, const char *detail, char **cause)
+{
+	struct ro_buf d;
+	sqlite3_stmt *s;
+	char *campaign = NULL, *host = NULL;
+	int owned, rc, src, step_idx = 0, attempt = 0;
+
+	if ((int)status < 0 || (size_t)status >= RO_NELEM(step_status_names))
+		return fail(st, cause, RO_EINVAL, "bad step status %d", (int)status);
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((s = stmt(st, Q_INTENT_GET)) == NULL) {
+		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "reading an intent");
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, intent_id);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		campaign = col_dup(s, 0);
+		host = col_dup(s, 1);
+		step_idx = sqlite3_column_int(s, 2);
+		attempt = sqlite3_column_int(s, 3);
+	}
+	sqlite3_reset(s);
+	if (src == SQLITE_DONE) {
+		rc = fail(st, cause, RO_ENOENT, "%s: there is no intent %" PRId64, st->path,
+		    intent_id);
+		goto out;
+	} else if (src != SQLITE_ROW) {
+		rc = sqlfail(st, cause, src, "reading an intent");
+		goto out;
+	}
+	if ((s = stmt(st, Q_OUTCOME_EXISTS)) == NULL) {
+		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "reading an outcome");
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, intent_id);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		char *was = col_dup(s, 0);
+		sqlite3_reset(s);
+		rc = fail(st, cause, RO_EEXIST, "%s: intent %" PRId64 " (step %d on host %s of "
+		    "%s) already has outcome %s; an outcome is recorded once", st->path,
+		    intent_id, step_idx, host, campaign, was != NULL ? was : "?");
+		free(was);
+		goto out;
+	}
+	sqlite3_reset(s);
+	if (src != SQLITE_DONE) {
+		rc = sqlfail(st, cause, src, "reading an outcome");
+		goto out;
+	}
+	if ((s = stmt(st, Q_OUTCOME_INSERT)) == NULL) {
+		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "recording an outcome");
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, intent_id);
+	sqlite3_bind_int64(s, 2, now(st));
+	bind_text(s, 3, ro_step_status_name(status));
+	if (exit_code == RO_STORE_NO_EXIT_CODE)
+		sqlite3_bind_null(s, 4);
+	else
+		sqlite3_bind_int(s, 4, exit_code);
+	bind_text(s, 5, detail);
+	if ((src = done(s)) != SQLITE_OK) {
+		rc = sqlfail(st, cause, src, "recording an outcome");
+		goto out;
+	}
+	ro_buf_printf(&d, "{\"intent\":%" PRId64 ",\"host\":", intent_id);
+	ro_buf_json_str(&d, host);
+	ro_buf_printf(&d, ",\"step\":%d,\"attempt\":%d,\"status\":\"%s\",\"exit_code\":",
+	    step_idx, attempt, ro_step_status_name(status));
+	if (exit_code == RO_STORE_NO_EXIT_CODE)
+		ro_buf_adds(&d, "null");
+	else
+		ro_buf_printf(&d, "%d", exit_code);
+	ro_buf_adds(&d, ",\"detail\":");
+	ro_buf_json_str(&d, detail);
+	ro_buf_addc(&d, '}');
+	rc = journal_append(st, campaign, "step.outcome", NULL, d.p, cause);
+out:
+	free(campaign);
+	free(host);
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, cause);
+}
+
+int
+ro_store_open_intents(struct ro_store *st, const char *campaign,
+    struct ro_intent_info **out, size_t *n)
+{
+	struct ro_intent_info *v = NULL;
+	sqlite3_stmt *s;
+	size_t len = 0, cap = 0;
+	int src, rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if ((s = stmt(st, Q_INTENTS_OPEN)) == NULL)
+		return sqlfail(st, NULL, sqlite3_errcode(st->db), "listing open intents");
+	bind_text(s, 1, campaign);
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ro_intent_info *i;
+		if (len == cap) {
+			cap = cap ? 2 * cap : 16;
+			v = ro_xrealloc(v, cap * sizeof *v);
+		}
+		i = &v[len++];
+		i->id = sqlite3_column_int64(s, 0);
+		i->host = col_dup(s, 1);
+		i->step_idx = sqlite3_column_int(s, 2);
+		i->step_name = col_dup(s, 3);
+		i->attempt = sqlite3_column_int(s, 4);
+		i->started_at = sqlite3_column_int64(s, 5);
+		i->actor = col_dup(s, 6);
+	}
+	if (src != SQLITE_DONE) {
+		rc = sqlfail(st, NULL, src, "listing open intents");
+		ro_intent_list_free(v, len);
+	} else {
+		*out = v;
+		*n = len;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+void
+ro_intent_list_free(struct ro_intent_info *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++) {
+		free(v[i].host);
+		free(v[i].step_name);
+		free(v[i].actor);
+	}
+	free(v);
+}

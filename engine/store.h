@@ -1,0 +1,348 @@
+/*
+ * store.h - the durable state store (SQLite, WAL, foreign keys on).
+ *
+ * The store is the only module that speaks SQL. It holds campaigns, their
+ * waves and hosts, the intent and outcome of every step run, wave approvals,
+ * vault counters and an append-only, hash-chained journal. Every call that
+ * changes state also appends a journal record in the same transaction.
+ * See docs/STORE.md for the schema, the state machines and the concurrency
+ * rules (one engine writes; `approve` and `status` may run beside it).
+ *
+ * Conventions: functions return 0 or a negative RO_E* code (SQLite codes
+ * are converted here and never leave this module). Where a function takes
+ * `char **cause`, it may be NULL; otherwise on failure *cause is set to a
+ * malloc'd sentence a person can act on (the caller frees it). The last
+ * such sentence is also kept and returned by ro_store_errmsg, which serves
+ * the functions declared without a cause.
+ *
+ * Free-text fields (detail, comment, title) are stored and journaled as
+ * given: callers must never pass a secret in them.
+ *
+ * Declarations in the first block are a contract other modules were written
+ * against; keep them as they are.
+ */
+#ifndef RO_STORE_H
+#define RO_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ro_store;
+
+/* The default state directory (".rollout" in the current directory) and the
+ * store file inside it ("state.db"). */
+#define RO_STATE_DIR_DEFAULT ".rollout"
+#define RO_STORE_FILE "state.db"
+
+/*
+ * ro_store_open opens (creating and migrating as needed) the store at path.
+ * On failure returns a negative RO_E* code and sets *cause to a malloc'd
+ * message a person can act on.
+ */
+int ro_store_open(const char *path, struct ro_store **out, char **cause);
+
+/* ro_store_open_dir opens state_dir/state.db, creating state_dir (0700). */
+int ro_store_open_dir(const char *state_dir, struct ro_store **out, char **cause);
+
+void ro_store_close(struct ro_store *st); /* accepts NULL */
+
+/* The last vault header counter recorded for vault_id (0 when none). */
+int ro_store_vault_counter(struct ro_store *st, const char *vault_id, uint64_t *counter);
+/* Records counter for vault_id; RO_ESTATE if it is lower than the stored one. */
+int ro_store_vault_counter_set(struct ro_store *st, const char *vault_id, uint64_t counter);
+
+/*
+ * ro_store_journal appends one record to the append-only, hash-chained
+ * journal. campaign may be NULL; detail is a JSON object text (may be NULL)
+ * and must never contain a secret.
+ */
+int ro_store_journal(struct ro_store *st, const char *campaign, const char *kind,
+    const char *actor, const char *detail);
+
+/* ---------------------------------------------------------------------- */
+/* Connection settings                                                     */
+
+/* The schema version this build writes (PRAGMA user_version after open). */
+#define RO_STORE_SCHEMA_VERSION 1
+
+/* "No time" for nullable timestamps (planned wave start/end). */
+#define RO_STORE_NO_TIME INT64_MIN
+/* "No exit code" for outcomes where no process ran (unreachable, timeout). */
+#define RO_STORE_NO_EXIT_CODE INT32_MIN
+
+/* The clock the store reads for every timestamp it writes, in Unix seconds.
+ * The default is time(NULL); the engine passes its single scheduling clock
+ * and tests a fixed one. */
+typedef int64_t (*ro_store_clock_fn)(void *ctx);
+void ro_store_set_clock(struct ro_store *st, ro_store_clock_fn now, void *ctx);
+
+/* The actor named in journal records, intents and created_by. The default
+ * is the login name of the effective user (or "unknown"). */
+void ro_store_set_actor(struct ro_store *st, const char *actor);
+
+/* How long a call waits for another process's write lock before it fails
+ * with RO_ELOCKED (default 10000 ms; 0 fails at once). */
+void ro_store_set_busy_timeout(struct ro_store *st, int ms);
+
+/* The message of the last failure on st ("" when none). */
+const char *ro_store_errmsg(const struct ro_store *st);
+
+/* The path the store was opened from. */
+const char *ro_store_path(const struct ro_store *st);
+
+/* ---------------------------------------------------------------------- */
+/* Transactions                                                            */
+
+/*
+ * ro_store_begin starts a write transaction (BEGIN IMMEDIATE: it takes the
+ * write lock now, waiting up to the busy timeout). Calls made until
+ * ro_store_commit or ro_store_rollback join it, so `plan --save` records a
+ * campaign, its waves and hosts all or nothing. RO_ESTATE if one is open.
+ */
+int ro_store_begin(struct ro_store *st);
+/* ro_store_begin_read starts a read transaction: every read until commit or
+ * rollback sees one snapshot (for `status`). Writes inside it fail with
+ * RO_ESTATE. */
+int ro_store_begin_read(struct ro_store *st);
+int ro_store_commit(struct ro_store *st);
+int ro_store_rollback(struct ro_store *st); /* no-op without a transaction */
+
+/* ---------------------------------------------------------------------- */
+/* States                                                                  */
+
+enum ro_campaign_state {
+	RO_CAMPAIGN_PLANNED,   /* saved, not started */
+	RO_CAMPAIGN_RUNNING,   /* an engine is (or was, before a crash) executing */
+	RO_CAMPAIGN_HALTED,    /* stopped on purpose or by a budget; may resume */
+	RO_CAMPAIGN_DONE,      /* every wave done (terminal) */
+	RO_CAMPAIGN_FAILED,    /* given up (terminal) */
+	RO_CAMPAIGN_CANCELLED, /* withdrawn before or while halted (terminal) */
+};
+
+enum ro_wave_state {
+	RO_WAVE_PENDING,
+	RO_WAVE_AWAITING_APPROVAL,
+	RO_WAVE_APPROVED,
+	RO_WAVE_RUNNING,
+	RO_WAVE_DONE,
+	RO_WAVE_FAILED,
+	RO_WAVE_HALTED,
+};
+
+enum ro_host_state {
+	RO_HOST_PENDING,
+	RO_HOST_RUNNING,
+	RO_HOST_DONE,
+	RO_HOST_FAILED,
+	RO_HOST_SKIPPED,
+	RO_HOST_NSTATES
+};
+
+enum ro_step_status {
+	RO_STEP_OK,
+	RO_STEP_FAILED,
+	RO_STEP_SKIPPED,
+	RO_STEP_TIMEOUT,
+	RO_STEP_UNREACHABLE,
+};
+
+/* Names as stored ("awaiting-approval", ...), and back; parse returns
+ * RO_EINVAL for an unknown name. */
+const char *ro_campaign_state_name(enum ro_campaign_state s);
+const char *ro_wave_state_name(enum ro_wave_state s);
+const char *ro_host_state_name(enum ro_host_state s);
+const char *ro_step_status_name(enum ro_step_status s);
+int ro_campaign_state_parse(const char *name, enum ro_campaign_state *out);
+int ro_wave_state_parse(const char *name, enum ro_wave_state *out);
+int ro_host_state_parse(const char *name, enum ro_host_state *out);
+int ro_step_status_parse(const char *name, enum ro_step_status *out);
+
+/* ---------------------------------------------------------------------- */
+/* Campaigns, waves, hosts (recorded by `plan --save`)                     */
+
+/* A new campaign, from primitives so that the planner needs no store types. */
+struct ro_campaign_new {
+	const char *id;             /* short name chosen by the operator */
+	const char *title;
+	const char *playbooks;      /* playbook name, or names joined by ',' */
+	const char *plan_hash;      /* hex digest of the plan bytes */
+	const char *plan_json;      /* the plan itself */
+	const char *inventory_hash; /* hex digest of the inventory */
+};
+
+/* ro_store_campaign_create records a campaign in state planned, created by
+ * the store's actor at the store's clock. RO_EEXIST if the id is taken. */
+int ro_store_campaign_create(struct ro_store *st, const struct ro_campaign_new *c,
+    char **cause);
+
+struct ro_wave_new {
+	const char *campaign;
+	int idx;             /* 0-based, in execution order */
+	const char *name;
+	int gated;           /* 1: waits in awaiting-approval for `rollout approve` */
+	int failure_budget;  /* failed hosts tolerated before the wave fails */
+	int64_t planned_start, planned_end; /* Unix seconds or RO_STORE_NO_TIME */
+};
+
+/* ro_store_wave_add adds a pending wave to a campaign that is still planned. */
+int ro_store_wave_add(struct ro_store *st, const struct ro_wave_new *w, char **cause);
+
+/* ro_store_host_add puts a host (pending) into one wave of a planned campaign. */
+int ro_store_host_add(struct ro_store *st, const char *campaign, const char *host,
+    const char *site, const char *address, int wave, char **cause);
+
+struct ro_campaign_info {
+	char *id, *title, *playbooks, *plan_hash, *inventory_hash, *created_by;
+	char *plan_json; /* NULL in lists */
+	int64_t created_at;
+	enum ro_campaign_state state;
+};
+
+/* ro_store_campaign_get fills *out (free with ro_campaign_info_clear);
+ * RO_ENOENT if there is no such campaign. */
+int ro_store_campaign_get(struct ro_store *st, const char *id,
+    struct ro_campaign_info *out, char **cause);
+/* ro_store_campaign_list returns every campaign, oldest first, without
+ * plan_json (free with ro_campaign_list_free). */
+int ro_store_campaign_list(struct ro_store *st, struct ro_campaign_info **out, size_t *n);
+void ro_campaign_info_clear(struct ro_campaign_info *c);
+void ro_campaign_list_free(struct ro_campaign_info *v, size_t n);
+
+/* ro_store_campaign_set_state moves a campaign along its state machine
+ * (docs/STORE.md); RO_ESTATE for a transition that is not allowed. Setting
+ * the current state again is a no-op. */
+int ro_store_campaign_set_state(struct ro_store *st, const char *id,
+    enum ro_campaign_state to, char **cause);
+
+struct ro_wave_info {
+	int idx;
+	char *name;
+	int gated;
+	int failure_budget;
+	int64_t planned_start, planned_end; /* or RO_STORE_NO_TIME */
+	enum ro_wave_state state;
+};
+
+int ro_store_wave_get(struct ro_store *st, const char *campaign, int idx,
+    struct ro_wave_info *out, char **cause);
+/* All waves of a campaign in idx order (free with ro_wave_list_free). */
+int ro_store_wave_list(struct ro_store *st, const char *campaign,
+    struct ro_wave_info **out, size_t *n);
+void ro_wave_info_clear(struct ro_wave_info *w);
+void ro_wave_list_free(struct ro_wave_info *v, size_t n);
+
+/*
+ * ro_store_wave_set_state moves a wave along its state machine. The state
+ * approved cannot be set here: only ro_store_approve sets it. A gated wave
+ * goes pending -> awaiting-approval -> approved -> running; an ungated one
+ * pending -> running. RO_ESTATE for any other transition.
+ */
+int ro_store_wave_set_state(struct ro_store *st, const char *campaign, int idx,
+    enum ro_wave_state to, char **cause);
+
+/*
+ * ro_store_approve records that approver approved wave idx of campaign, for
+ * the plan whose hash is plan_hash, at the store's clock, and moves the wave
+ * to approved. Refused with RO_ESTATE when plan_hash is not the campaign's
+ * (the plan changed since it was read), when the wave is not gated, or when
+ * it is neither pending nor awaiting-approval. comment may be NULL.
+ */
+int ro_store_approve(struct ro_store *st, const char *campaign, int idx,
+    const char *approver, const char *comment, const char *plan_hash, char **cause);
+
+struct ro_approval_info {
+	int64_t id;
+	int wave;
+	char *approver, *comment, *plan_hash;
+	int64_t approved_at;
+};
+/* Approvals of a campaign in the order they were given (wave < 0: all). */
+int ro_store_approval_list(struct ro_store *st, const char *campaign, int wave,
+    struct ro_approval_info **out, size_t *n);
+void ro_approval_list_free(struct ro_approval_info *v, size_t n);
+
+struct ro_host_info {
+	char *host, *site, *address;
+	int wave;
+	enum ro_host_state state;
+};
+/* Hosts of a campaign (wave < 0: all) ordered by wave, then name. */
+int ro_store_host_list(struct ro_store *st, const char *campaign, int wave,
+    struct ro_host_info **out, size_t *n);
+void ro_host_list_free(struct ro_host_info *v, size_t n);
+
+/* ro_store_host_set_state: pending -> running|skipped, running -> done|
+ * failed|skipped, failed -> running (a retry). Same state is a no-op. */
+int ro_store_host_set_state(struct ro_store *st, const char *campaign,
+    const char *host, enum ro_host_state to, char **cause);
+
+/* Host counts for `status`, grouped by wave or by site. */
+enum ro_tally_by { RO_TALLY_BY_WAVE, RO_TALLY_BY_SITE };
+struct ro_host_tally {
+	int wave;   /* RO_TALLY_BY_WAVE, else -1 */
+	char *site; /* RO_TALLY_BY_SITE, else NULL */
+	int64_t n[RO_HOST_NSTATES];
+	int64_t total;
+};
+int ro_store_tally(struct ro_store *st, const char *campaign, enum ro_tally_by by,
+    struct ro_host_tally **out, size_t *n);
+void ro_host_tally_free(struct ro_host_tally *v, size_t n);
+
+/* ---------------------------------------------------------------------- */
+/* Step runs: intent before action, outcome after (invariant 2)            */
+
+/*
+ * ro_store_intent_begin records that the store's actor is about to run step
+ * step_idx (named step_name) on host, and returns its id and attempt number
+ * (1 + earlier attempts of that step on that host). It commits before it
+ * returns, so the intent is durable (synchronous=FULL) when the caller acts;
+ * it is therefore refused with RO_ESTATE inside ro_store_begin. Also
+ * RO_ESTATE when the campaign or the host's wave is not running, or when an
+ * earlier attempt of the step has no outcome (resolve it by the step's check
+ * first); RO_ENOENT for an unknown host.
+ */
+int ro_store_intent_begin(struct ro_store *st, const char *campaign, const char *host,
+    int step_idx, const char *step_name, int64_t *intent_id, int *attempt,
+    char **cause);
+
+/*
+ * ro_store_outcome_record records how intent_id ended. exit_code may be
+ * RO_STORE_NO_EXIT_CODE; detail is free text (may be NULL, never a secret).
+ * Outside a transaction it commits before it returns. RO_ENOENT for an
+ * unknown intent, RO_EEXIST if it already has an outcome.
+ */
+int ro_store_outcome_record(struct ro_store *st, int64_t intent_id,
+    enum ro_step_status status, int exit_code, const char *detail, char **cause);
+
+struct ro_intent_info {
+	int64_t id;
+	char *host, *step_name, *actor;
+	int step_idx, attempt;
+	int64_t started_at;
+};
+/* Intents of a campaign without an outcome, oldest first: what a resume must
+ * resolve by each step's check. */
+int ro_store_open_intents(struct ro_store *st, const char *campaign,
+    struct ro_intent_info **out, size_t *n);
+void ro_intent_list_free(struct ro_intent_info *v, size_t n);
+
+/* ---------------------------------------------------------------------- */
+/* Journal verification                                                    */
+
+struct ro_journal_check {
+	int64_t records;    /* records examined */
+	int64_t broken_seq; /* first record that does not verify, 0 if none */
+	char head[65];      /* hash of the last record ("" when empty) */
+};
+
+/*
+ * ro_store_journal_verify recomputes the hash chain from the first record.
+ * Returns 0 when every record verifies; RO_EINVAL with res->broken_seq and
+ * *cause set when one does not (altered, reordered or missing records).
+ * Removing records from the end cannot be seen from inside the database:
+ * compare res->head with a copy kept elsewhere (docs/STORE.md).
+ */
+int ro_store_journal_verify(struct ro_store *st, struct ro_journal_check *res,
+    char **cause);
+
+#endif

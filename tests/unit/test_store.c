@@ -1,0 +1,636 @@
+/*
+ * test_store.c - the state store: schema and migrations, campaigns, gates,
+ * intents and outcomes, the journal's append-only rule and hash chain,
+ * vault counters, and a second connection standing in for a second process.
+ *
+ * Each test works in a fresh temporary directory. Tampering is done with a
+ * raw sqlite3 connection, as an attacker with file access would.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "store.h"
+#include "util.h"
+
+#define HASH_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define HASH_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+struct fx {
+	char dir[64];
+	char *path;
+	struct ro_store *st;
+	int64_t clock;
+};
+
+static int64_t
+fixed_clock(void *ctx)
+{
+	return *(int64_t *)ctx;
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = ro_xcalloc(1, sizeof *f);
+	char *cause = NULL;
+
+	snprintf(f->dir, sizeof f->dir, "/tmp/test_store.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->path = ro_xasprintf("%s/%s", f->dir, RO_STORE_FILE);
+	assert_int_equal(ro_store_open_dir(f->dir, &f->st, &cause), 0);
+	assert_null(cause);
+	f->clock = 1767225600; /* 2026-01-01T00:00:00Z */
+	ro_store_set_clock(f->st, fixed_clock, &f->clock);
+	ro_store_set_actor(f->st, "tester");
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char *cmd;
+
+	ro_store_close(f->st);
+	cmd = ro_xasprintf("rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(f->path);
+	free(f);
+	return 0;
+}
+
+/* raw opens the file with plain sqlite3, bypassing the store. */
+static sqlite3 *
+raw(struct fx *f)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+static int64_t
+raw_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static int64_t
+journal_count(struct fx *f, const char *kind)
+{
+	sqlite3 *db = raw(f);
+	char *sql = ro_xasprintf("SELECT count(*) FROM journal WHERE kind = '%s'", kind);
+	int64_t n = raw_int(db, sql);
+
+	free(sql);
+	sqlite3_close(db);
+	return n;
+}
+
+/* make_campaign records campaign c1: wave 0 ungated with hosts a, b (site
+ * s1) and wave 1 gated with host c (site s2), in one transaction. */
+static void
+make_campaign(struct ro_store *st, const char *id)
+{
+	struct ro_campaign_new c = {
+		.id = id, .title = "OS update", .playbooks = "os-update",
+		.plan_hash = HASH_A, .plan_json = "{\"waves\":[]}", .inventory_hash = HASH_B,
+	};
+	struct ro_wave_new w0 = { .campaign = id, .idx = 0, .name = "pilot", .gated = 0,
+		.failure_budget = 0, .planned_start = 100, .planned_end = RO_STORE_NO_TIME };
+	struct ro_wave_new w1 = { .campaign = id, .idx = 1, .name = "rest", .gated = 1,
+		.failure_budget = 2, .planned_start = RO_STORE_NO_TIME,
+		.planned_end = RO_STORE_NO_TIME };
+	char *cause = NULL;
+
+	assert_int_equal(ro_store_begin(st), 0);
+	assert_int_equal(ro_store_campaign_create(st, &c, &cause), 0);
+	assert_int_equal(ro_store_wave_add(st, &w0, &cause), 0);
+	assert_int_equal(ro_store_wave_add(st, &w1, &cause), 0);
+	assert_int_equal(ro_store_host_add(st, id, "a", "s1", "10.0.0.1", 0, &cause), 0);
+	assert_int_equal(ro_store_host_add(st, id, "b", "s1", "10.0.0.2", 0, &cause), 0);
+	assert_int_equal(ro_store_host_add(st, id, "c", "s2", "10.0.0.3", 1, &cause), 0);
+	assert_int_equal(ro_store_commit(st), 0);
+	assert_null(cause);
+}
+
+/* start_wave0 makes campaign id running and its ungated wave 0 running. */
+static void
+start_wave0(struct ro_store *st, const char *id)
+{
+	assert_int_equal(ro_store_campaign_set_state(st, id, RO_CAMPAIGN_RUNNING, NULL), 0);
+	assert_int_equal(ro_store_wave_set_state(st, id, 0, RO_WAVE_RUNNING, NULL), 0);
+}
+
+static void
+test_migrate_empty_and_reopen(void **state)
+{
+	struct fx *f = *state;
+	struct ro_journal_check jc;
+	char *cause = NULL;
+	sqlite3 *db = raw(f);
+
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), RO_STORE_SCHEMA_VERSION);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
+	    " AND name IN ('campaigns','waves','campaign_hosts','step_intents','step_outcomes',"
+	    "'approvals','journal','vault_counters')"), 8);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM pragma_journal_mode"
+	    " WHERE journal_mode = 'wal'"), 1);
+	sqlite3_close(db);
+	assert_int_equal(journal_count(f, "store.migrate"), RO_STORE_SCHEMA_VERSION);
+
+	/* Re-opening migrates nothing. */
+	ro_store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(ro_store_open(f->path, &f->st, &cause), 0);
+	assert_null(cause);
+	assert_int_equal(journal_count(f, "store.migrate"), RO_STORE_SCHEMA_VERSION);
+	assert_int_equal(ro_store_journal_verify(f->st, &jc, &cause), 0);
+	assert_int_equal(jc.records, RO_STORE_SCHEMA_VERSION);
+	assert_int_equal(strlen(jc.head), 64);
+}
+
+static void
+test_refuse_newer_schema(void **state)
+{
+	struct fx *f = *state;
+	struct ro_store *st = NULL;
+	char *cause = NULL, *sql;
+	sqlite3 *db;
+
+	ro_store_close(f->st);
+	f->st = NULL;
+	db = raw(f);
+	sql = ro_xasprintf("PRAGMA user_version = %d", RO_STORE_SCHEMA_VERSION + 1);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	free(sql);
+	sqlite3_close(db);
+
+	assert_int_equal(ro_store_open(f->path, &st, &cause), RO_ESTORE);
+	assert_null(st);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "schema version"));
+	assert_non_null(strstr(cause, "newer"));
+	free(cause);
+}
+
+static void
+test_campaign_waves_hosts(void **state)
+{
+	struct fx *f = *state;
+	struct ro_campaign_info c, *list;
+	struct ro_wave_info *waves;
+	struct ro_host_info *hosts;
+	struct ro_host_tally *t;
+	size_t n;
+	char *cause = NULL;
+
+	make_campaign(f->st, "c1");
+	assert_int_equal(ro_store_campaign_get(f->st, "c1", &c, &cause), 0);
+	assert_string_equal(c.title, "OS update");
+	assert_string_equal(c.plan_hash, HASH_A);
+	assert_string_equal(c.plan_json, "{\"waves\":[]}");
+	assert_string_equal(c.created_by, "tester");
+	assert_int_equal(c.created_at, f->clock);
+	assert_int_equal(c.state, RO_CAMPAIGN_PLANNED);
+	ro_campaign_info_clear(&c);
+
+	assert_int_equal(ro_store_campaign_list(f->st, &list, &n), 0);
+	assert_int_equal(n, 1);
+	assert_null(list[0].plan_json);
+	ro_campaign_list_free(list, n);
+
+	assert_int_equal(ro_store_wave_list(f->st, "c1", &waves, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(waves[0].name, "pilot");
+	assert_int_equal(waves[0].planned_start, 100);
+	assert_true(waves[0].planned_end == RO_STORE_NO_TIME);
+	assert_int_equal(waves[1].gated, 1);
+	assert_int_equal(waves[1].failure_budget, 2);
+	assert_int_equal(waves[1].state, RO_WAVE_PENDING);
+	ro_wave_list_free(waves, n);
+
+	assert_int_equal(ro_store_host_list(f->st, "c1", 0, &hosts, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(hosts[1].host, "b");
+	assert_string_equal(hosts[1].address, "10.0.0.2");
+	ro_host_list_free(hosts, n);
+
+	assert_int_equal(ro_store_tally(f->st, "c1", RO_TALLY_BY_SITE, &t, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(t[0].site, "s1");
+	assert_int_equal(t[0].total, 2);
+	assert_int_equal(t[0].n[RO_HOST_PENDING], 2);
+	assert_string_equal(t[1].site, "s2");
+	assert_int_equal(t[1].total, 1);
+	ro_host_tally_free(t, n);
+
+	/* Refusals. */
+	assert_int_equal(ro_store_campaign_create(f->st, &(struct ro_campaign_new){
+	    .id = "c1", .title = "", .playbooks = "", .plan_hash = HASH_A,
+	    .plan_json = "{}", .inventory_hash = "" }, &cause), RO_EEXIST);
+	assert_non_null(strstr(cause, "already exists"));
+	free(cause);
+	assert_int_equal(ro_store_host_add(f->st, "c1", "d", "s1", "10.0.0.4", 7, &cause),
+	    RO_ENOENT);
+	assert_non_null(strstr(cause, "no wave 7"));
+	free(cause);
+	assert_int_equal(ro_store_host_add(f->st, "c1", "a", "s1", "10.0.0.1", 0, &cause),
+	    RO_EEXIST);
+	free(cause);
+	assert_int_equal(ro_store_host_add(f->st, "nope", "a", "s1", "x", 0, &cause),
+	    RO_ENOENT);
+	free(cause);
+	cause = NULL;
+
+	/* A rolled-back save leaves nothing behind. */
+	assert_int_equal(ro_store_begin(f->st), 0);
+	assert_int_equal(ro_store_campaign_create(f->st, &(struct ro_campaign_new){
+	    .id = "c2", .title = "t", .playbooks = "p", .plan_hash = HASH_A,
+	    .plan_json = "{}", .inventory_hash = HASH_B }, NULL), 0);
+	assert_int_equal(ro_store_rollback(f->st), 0);
+	assert_int_equal(ro_store_campaign_get(f->st, "c2", &c, NULL), RO_ENOENT);
+	assert_int_equal(journal_count(f, "campaign.create"), 1);
+
+	/* Waves and hosts are fixed once the campaign runs. */
+	start_wave0(f->st, "c1");
+	assert_int_equal(ro_store_host_add(f->st, "c1", "d", "s1", "10.0.0.4", 0, NULL),
+	    RO_ESTATE);
+	assert_int_equal(journal_count(f, "host.add"), 3);
+}
+
+static void
+test_approval_wrong_plan_hash(void **state)
+{
+	struct fx *f = *state;
+	struct ro_approval_info *a;
+	struct ro_wave_info w;
+	size_t n;
+	char *cause = NULL;
+
+	make_campaign(f->st, "c1");
+	assert_int_equal(ro_store_approve(f->st, "c1", 1, "mayor", "ok", HASH_B, &cause),
+	    RO_ESTATE);
+	assert_non_null(strstr(cause, "plan"));
+	free(cause);
+	assert_int_equal(ro_store_wave_get(f->st, "c1", 1, &w, NULL), 0);
+	assert_int_equal(w.state, RO_WAVE_PENDING);
+	ro_wave_info_clear(&w);
+	assert_int_equal(ro_store_approval_list(f->st, "c1", -1, &a, &n), 0);
+	assert_int_equal(n, 0);
+	ro_approval_list_free(a, n);
+
+	/* The trigger under the API refuses it too. */
+	sqlite3 *db = raw(f);
+	assert_int_not_equal(sqlite3_exec(db, "INSERT INTO approvals (campaign, wave, approver,"
+	    " approved_at, plan_hash) VALUES ('c1', 1, 'x', 0, 'bad')", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void
+test_approval_of_ungated_wave(void **state)
+{
+	struct fx *f = *state;
+	char *cause = NULL;
+
+	make_campaign(f->st, "c1");
+	assert_int_equal(ro_store_approve(f->st, "c1", 0, "mayor", NULL, HASH_A, &cause),
+	    RO_ESTATE);
+	assert_non_null(strstr(cause, "not gated"));
+	free(cause);
+	assert_int_equal(ro_store_approve(f->st, "c1", 9, "mayor", NULL, HASH_A, NULL),
+	    RO_ENOENT);
+}
+
+static void
+test_gate_flow(void **state)
+{
+	struct fx *f = *state;
+	struct ro_approval_info *a;
+	struct ro_wave_info w;
+	size_t n;
+
+	make_campaign(f->st, "c1");
+	start_wave0(f->st, "c1");
+	/* A gated wave cannot start, nor be marked approved, without approval. */
+	assert_int_equal(ro_store_wave_set_state(f->st, "c1", 1, RO_WAVE_RUNNING, NULL),
+	    RO_ESTATE);
+	assert_int_equal(ro_store_wave_set_state(f->st, "c1", 1, RO_WAVE_APPROVED, NULL),
+	    RO_ESTATE);
+	assert_int_equal(ro_store_wave_set_state(f->st, "c1", 1,
+	    RO_WAVE_AWAITING_APPROVAL, NULL), 0);
+	/* An ungated wave never waits for approval. */
+	assert_int_equal(ro_store_wave_set_state(f->st, "c1", 0,
+	    RO_WAVE_AWAITING_APPROVAL, NULL), RO_ESTATE);
+
+	f->clock += 60;
+	assert_int_equal(ro_store_approve(f->st, "c1", 1, "mayor", "go ahead", HASH_A, NULL), 0);
+	assert_int_equal(ro_store_wave_get(f->st, "c1", 1, &w, NULL), 0);
+	assert_int_equal(w.state, RO_WAVE_APPROVED);
+	ro_wave_info_clear(&w);
+	assert_int_equal(ro_store_approval_list(f->st, "c1", 1, &a, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(a[0].approver, "mayor");
+	assert_string_equal(a[0].comment, "go ahead");
+	assert_string_equal(a[0].plan_hash, HASH_A);
+	assert_int_equal(a[0].approved_at, f->clock);
+	ro_approval_list_free(a, n);
+
+	/* Approving twice is refused; the approved wave may now run. */
+	assert_int_equal(ro_store_approve(f->st, "c1", 1, "mayor", NULL, HASH_A, NULL),
+	    RO_ESTATE);
+	assert_int_equal(ro_store_wave_set_state(f->st, "c1", 1, RO_WAVE_RUNNING, NULL), 0);
+	assert_int_equal(ro_store_wave_set_state(f->st, "c1", 1, RO_WAVE_DONE, NULL), 0);
+	assert_int_equal(ro_store_wave_set_state(f->st, "c1", 1, RO_WAVE_RUNNING, NULL),
+	    RO_ESTATE);
+	assert_int_equal(journal_count(f, "wave.state"), 5);
+}
+
+static void
+test_intents_and_outcomes(void **state)
+{
+	struct fx *f = *state;
+	struct ro_intent_info *open;
+	int64_t i1, i2, i3, spare;
+	int attempt;
+	size_t n;
+	char *cause = NULL;
+
+	make_campaign(f->st, "c1");
+	/* Nothing may start before the campaign and the host's wave run. */
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "a", 0, "copy", &i1, &attempt,
+	    NULL), RO_ESTATE);
+	start_wave0(f->st, "c1");
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "c", 0, "copy", &i1, &attempt,
+	    &cause), RO_ESTATE); /* c is in gated wave 1 */
+	assert_non_null(strstr(cause, "wave 1"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "zz", 0, "copy", &i1, &attempt,
+	    NULL), RO_ENOENT);
+
+	f->clock += 5;
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "a", 0, "copy", &i1, &attempt,
+	    NULL), 0);
+	assert_int_equal(attempt, 1);
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "b", 0, "copy", &i2, &attempt,
+	    NULL), 0);
+	assert_true(i1 > 0 && i2 > i1);
+	assert_int_equal(ro_store_outcome_record(f->st, i1, RO_STEP_OK, 0, "copied", NULL), 0);
+
+	/* b's intent has no outcome: it is what a resume must resolve. */
+	assert_int_equal(ro_store_open_intents(f->st, "c1", &open, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(open[0].id, i2);
+	assert_string_equal(open[0].host, "b");
+	assert_string_equal(open[0].step_name, "copy");
+	assert_string_equal(open[0].actor, "tester");
+	assert_int_equal(open[0].started_at, f->clock);
+	ro_intent_list_free(open, n);
+
+	/* No new attempt while one is open; an outcome is recorded once. */
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "b", 0, "copy", &i3, &attempt,
+	    &cause), RO_ESTATE);
+	assert_non_null(strstr(cause, "without an outcome"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(ro_store_outcome_record(f->st, i1, RO_STEP_FAILED, 1, NULL, &cause),
+	    RO_EEXIST);
+	free(cause);
+	assert_int_equal(ro_store_outcome_record(f->st, 999999, RO_STEP_OK, 0, NULL, NULL),
+	    RO_ENOENT);
+
+	/* Once resolved, the next attempt is numbered 2. */
+	assert_int_equal(ro_store_outcome_record(f->st, i2, RO_STEP_UNREACHABLE,
+	    RO_STORE_NO_EXIT_CODE, "no route", NULL), 0);
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "b", 0, "copy", &i3, &attempt,
+	    NULL), 0);
+	assert_int_equal(attempt, 2);
+
+	/* An intent cannot wait for the caller's commit. */
+	assert_int_equal(ro_store_begin(f->st), 0);
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "a", 1, "reboot", &spare, &attempt,
+	    NULL), RO_ESTATE);
+	assert_int_equal(ro_store_rollback(f->st), 0);
+
+	/* A halted campaign starts nothing, even in a running wave. */
+	assert_int_equal(ro_store_outcome_record(f->st, i3, RO_STEP_OK, 0, NULL, NULL), 0);
+	assert_int_equal(ro_store_campaign_set_state(f->st, "c1", RO_CAMPAIGN_HALTED, NULL), 0);
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "a", 1, "reboot", &spare, &attempt,
+	    &cause), RO_ESTATE);
+	assert_non_null(strstr(cause, "halted"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(ro_store_campaign_set_state(f->st, "c1", RO_CAMPAIGN_PLANNED, NULL),
+	    RO_ESTATE);
+
+	assert_int_equal(journal_count(f, "step.intent"), 3);
+	assert_int_equal(journal_count(f, "step.outcome"), 3);
+
+	/* Records of step runs are never rewritten. */
+	sqlite3 *db = raw(f);
+	assert_int_equal(sqlite3_exec(db, "UPDATE step_outcomes SET status = 'ok'",
+	    NULL, NULL, NULL), SQLITE_CONSTRAINT);
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM step_intents", NULL, NULL, NULL),
+	    SQLITE_CONSTRAINT);
+	sqlite3_close(db);
+}
+
+static void
+test_journal_append_only(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *db;
+
+	assert_int_equal(ro_store_journal(f->st, NULL, "note", "ops", "{\"n\":1}"), 0);
+	assert_int_equal(ro_store_journal(f->st, NULL, "note", NULL, "not json"), RO_EINVAL);
+	db = raw(f);
+	assert_int_equal(sqlite3_exec(db, "UPDATE journal SET actor = 'mallory'",
+	    NULL, NULL, NULL), SQLITE_CONSTRAINT);
+	assert_non_null(strstr(sqlite3_errmsg(db), "append-only"));
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM journal WHERE seq = 2",
+	    NULL, NULL, NULL), SQLITE_CONSTRAINT);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM journal"),
+	    RO_STORE_SCHEMA_VERSION + 1);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM journal WHERE actor = 'ops'"), 1);
+	sqlite3_close(db);
+}
+
+static void
+test_journal_verify_detects_tampering(void **state)
+{
+	struct fx *f = *state;
+	struct ro_journal_check jc;
+	char *cause = NULL;
+	sqlite3 *db;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		f->clock++;
+		assert_int_equal(ro_store_journal(f->st, "c", "note", NULL, "{\"i\":0}"), 0);
+	}
+	assert_int_equal(ro_store_journal_verify(f->st, &jc, &cause), 0);
+	assert_int_equal(jc.records, RO_STORE_SCHEMA_VERSION + 5);
+	assert_int_equal(jc.broken_seq, 0);
+
+	/* Rewrite record 3 with triggers dropped, as someone with the file could. */
+	db = raw(f);
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER journal_no_update;"
+	    "DROP TRIGGER journal_no_delete;"
+	    "UPDATE journal SET detail = '{\"i\":1}' WHERE seq = 3", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(ro_store_journal_verify(f->st, &jc, &cause), RO_EINVAL);
+	assert_int_equal(jc.broken_seq, 3);
+	assert_non_null(strstr(cause, "record 3"));
+	free(cause);
+	cause = NULL;
+
+	/* Put it back: the chain verifies again. Then delete record 4. */
+	assert_int_equal(sqlite3_exec(db, "UPDATE journal SET detail = '{\"i\":0}'"
+	    " WHERE seq = 3", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(ro_store_journal_verify(f->st, &jc, NULL), 0);
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM journal WHERE seq = 4",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(ro_store_journal_verify(f->st, &jc, &cause), RO_EINVAL);
+	assert_int_equal(jc.broken_seq, 4);
+	assert_non_null(strstr(cause, "missing"));
+	free(cause);
+}
+
+static void
+test_vault_counter_monotonic(void **state)
+{
+	struct fx *f = *state;
+	uint64_t v = 99;
+	sqlite3 *db;
+
+	assert_int_equal(ro_store_vault_counter(f->st, "v1", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(ro_store_vault_counter_set(f->st, "v1", 5), 0);
+	assert_int_equal(ro_store_vault_counter(f->st, "v1", &v), 0);
+	assert_int_equal(v, 5);
+	assert_int_equal(ro_store_vault_counter_set(f->st, "v1", 3), RO_ESTATE);
+	assert_non_null(strstr(ro_store_errmsg(f->st), "older copy"));
+	assert_int_equal(ro_store_vault_counter_set(f->st, "v1", 5), 0);
+	assert_int_equal(ro_store_vault_counter_set(f->st, "v1", 7), 0);
+	assert_int_equal(ro_store_vault_counter(f->st, "v1", &v), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(ro_store_vault_counter(f->st, "v2", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(journal_count(f, "vault.counter"), 2);
+
+	db = raw(f);
+	assert_int_equal(sqlite3_exec(db, "UPDATE vault_counters SET counter = 1",
+	    NULL, NULL, NULL), SQLITE_CONSTRAINT);
+	sqlite3_close(db);
+}
+
+static void
+test_second_connection_reads_while_first_writes(void **state)
+{
+	struct fx *f = *state;
+	struct ro_store *b = NULL;
+	struct ro_host_tally *t;
+	struct ro_journal_check jc;
+	size_t n;
+	char *cause = NULL;
+
+	make_campaign(f->st, "c1");
+	start_wave0(f->st, "c1");
+	assert_int_equal(ro_store_open(f->path, &b, &cause), 0);
+	ro_store_set_clock(b, fixed_clock, &f->clock);
+	ro_store_set_actor(b, "approver");
+	ro_store_set_busy_timeout(b, 0);
+
+	/* The engine (f->st) holds the write lock with uncommitted changes. */
+	assert_int_equal(ro_store_begin(f->st), 0);
+	assert_int_equal(ro_store_host_set_state(f->st, "c1", "a", RO_HOST_RUNNING, NULL), 0);
+	assert_int_equal(ro_store_host_set_state(f->st, "c1", "a", RO_HOST_DONE, NULL), 0);
+
+	/* status from the other process: not blocked, sees the last commit. */
+	assert_int_equal(ro_store_tally(b, "c1", RO_TALLY_BY_WAVE, &t, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(t[0].wave, 0);
+	assert_int_equal(t[0].n[RO_HOST_PENDING], 2);
+	assert_int_equal(t[0].n[RO_HOST_DONE], 0);
+	ro_host_tally_free(t, n);
+	assert_int_equal(ro_store_journal_verify(b, &jc, NULL), 0);
+
+	/* A write from it waits for the lock; with no wait it says so. */
+	assert_int_equal(ro_store_approve(b, "c1", 1, "mayor", NULL, HASH_A, &cause),
+	    RO_ELOCKED);
+	assert_non_null(strstr(cause, "locked"));
+	free(cause);
+	cause = NULL;
+
+	assert_int_equal(ro_store_commit(f->st), 0);
+	assert_int_equal(ro_store_tally(b, "c1", RO_TALLY_BY_WAVE, &t, &n), 0);
+	assert_int_equal(t[0].n[RO_HOST_PENDING], 1);
+	assert_int_equal(t[0].n[RO_HOST_DONE], 1);
+	ro_host_tally_free(t, n);
+	assert_int_equal(ro_store_approve(b, "c1", 1, "mayor", NULL, HASH_A, &cause), 0);
+
+	/* Both writers extended one chain. */
+	assert_int_equal(ro_store_journal_verify(f->st, &jc, &cause), 0);
+	ro_store_close(b);
+}
+
+static void
+test_state_names(void **state)
+{
+	enum ro_wave_state w;
+	enum ro_step_status s;
+
+	(void)state;
+	assert_string_equal(ro_wave_state_name(RO_WAVE_AWAITING_APPROVAL), "awaiting-approval");
+	assert_int_equal(ro_wave_state_parse("awaiting-approval", &w), 0);
+	assert_int_equal(w, RO_WAVE_AWAITING_APPROVAL);
+	assert_int_equal(ro_wave_state_parse("bogus", &w), RO_EINVAL);
+	assert_int_equal(ro_step_status_parse("timeout", &s), 0);
+	assert_int_equal(s, RO_STEP_TIMEOUT);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrate_empty_and_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuse_newer_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_campaign_waves_hosts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_approval_wrong_plan_hash, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_approval_of_ungated_wave, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gate_flow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_intents_and_outcomes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_append_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_verify_detects_tampering, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_vault_counter_monotonic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_connection_reads_while_first_writes,
+		    setup, teardown),
+		cmocka_unit_test(test_state_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
