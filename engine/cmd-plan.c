@@ -1,0 +1,129 @@
+/* cmd-plan.c - `rollout plan CAMPAIGN`: the waves a campaign would run. */
+#include "campaign.h"
+#include "cmd.h"
+#include "error.h"
+#include "plan-record.h"
+#include "planner.h"
+#include "store.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+extern const struct ro_cmd ro_cmd_plan;
+
+/* Records the plan as a campaign in the store under state_dir. */
+static int
+save_plan(const struct ro_plan *plan, const char *state_dir, int json)
+{
+	struct ro_store *st = NULL;
+	char *cause = NULL;
+	int existed = 0, rc;
+
+	rc = ro_store_open_dir(state_dir, &st, &cause);
+	if (rc == RO_OK)
+		rc = ro_plan_record(st, plan, &existed, &cause);
+	ro_store_close(st);
+	if (rc != RO_OK) {
+		fprintf(stderr, "rollout plan: not saved: %s\n", cause ? cause : ro_strerror(rc));
+		free(cause);
+		return RO_EXIT_FAIL;
+	}
+	if (!json)
+		fprintf(stderr, "%s campaign '%s' (plan %.12s) in %s/%s\n",
+		    existed ? "Already recorded:" : "Recorded", plan->campaign->id, plan->hash,
+		    state_dir, RO_STORE_FILE);
+	return RO_EXIT_OK;
+}
+
+static int
+plan_exec(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "param", required_argument, NULL, 'p' },
+		{ "save", no_argument, NULL, 's' },
+		{ "state", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ro_param_arg *args = ro_xcalloc((size_t)argc, sizeof *args);
+	struct ro_campaign *c = NULL;
+	struct ro_plan *plan = NULL;
+	struct ro_diags d;
+	size_t nargs = 0;
+	const char *state_dir = RO_STATE_DIR_DEFAULT;
+	int json = 0, save = 0, ch, rc, exit_code = RO_EXIT_OK;
+
+	ro_diags_init(&d);
+	while ((ch = getopt_long(argc, argv, "jp:sS:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 's':
+			save = 1;
+			break;
+		case 'S':
+			state_dir = optarg;
+			break;
+		case 'p':
+			if (ro_param_arg_parse(optarg, &args[nargs++]) != RO_OK) {
+				exit_code = ro_cmd_usage(&ro_cmd_plan, "--param takes NAME=VALUE");
+				goto out;
+			}
+			break;
+		default:
+			exit_code = ro_cmd_usage(&ro_cmd_plan, NULL);
+			goto out;
+		}
+	}
+	if (optind + 1 != argc) {
+		exit_code = ro_cmd_usage(&ro_cmd_plan, "name one campaign file");
+		goto out;
+	}
+	rc = ro_campaign_load(argv[optind], args, nargs, &c, &d);
+	if (rc != RO_OK) {
+		ro_diags_print(stderr, &d);
+		exit_code = RO_EXIT_USAGE;
+		goto out;
+	}
+	rc = ro_plan_build(c, &plan, &d);
+	if (rc != RO_OK) {
+		ro_diags_print(stderr, &d);
+		exit_code = rc == RO_EINFEASIBLE ? RO_EXIT_FAIL : RO_EXIT_USAGE;
+		goto out;
+	}
+	if (json)
+		ro_plan_print_json(stdout, plan);
+	else
+		ro_plan_print_text(stdout, plan);
+	if (save)
+		exit_code = save_plan(plan, state_dir, json);
+out:
+	ro_plan_free(plan);
+	ro_campaign_free(c);
+	ro_diags_free(&d);
+	free(args);
+	return exit_code;
+}
+
+const struct ro_cmd ro_cmd_plan = {
+	.name = "plan",
+	.usage = "[--json] [--param NAME=VALUE]... [--save [--state DIR]] CAMPAIGN",
+	.summary = "Show the deterministic wave plan of a campaign and its hash.",
+	.help =
+	    "Loads the campaign file with its inventory and playbooks, and prints the\n"
+	    "waves it would run: each wave's hosts grouped by site with the site's\n"
+	    "out-of-service limit, which waves wait for an approval, and the plan hash.\n"
+	    "The same inputs always give the same plan bytes and the same hash.\n\n"
+	    "options:\n"
+	    "  --param NAME=VALUE  a campaign parameter (wins over the campaign file)\n"
+	    "  --json              the plan as JSON (the hash covers everything after it)\n"
+	    "  --save              record the campaign, its waves and hosts in the state\n"
+	    "                      store (all or nothing); saving the same plan again is a\n"
+	    "                      no-op, a changed plan under the same id is refused\n"
+	    "  --state DIR         the state directory (default " RO_STATE_DIR_DEFAULT ")\n\n"
+	    "exit status: 0 planned, 1 no plan fits the constraints, 2 bad input.\n",
+	.exec = plan_exec,
+};

@@ -1,0 +1,489 @@
+/* planner.c - deterministic waves from a campaign's phases and policy. */
+#include "planner.h"
+#include "error.h"
+#include "util.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct builder {
+	struct ro_plan *p;
+	const struct ro_campaign *c;
+	size_t cap;
+	uint32_t *site_count;    /* scratch, one per site */
+};
+
+static struct ro_wave *
+add_wave(struct builder *b, uint32_t phase, const char *name, const uint32_t *hosts, size_t n)
+{
+	struct ro_plan *p = b->p;
+	struct ro_wave *w;
+
+	if (p->nwaves == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 16;
+		p->waves = ro_xrealloc(p->waves, b->cap * sizeof *p->waves);
+	}
+	w = &p->waves[p->nwaves];
+	memset(w, 0, sizeof *w);
+	w->index = (uint32_t)p->nwaves++;
+	w->name = ro_arena_strdup(&p->arena, name);
+	w->phase = phase;
+	w->hosts = ro_arena_alloc(&p->arena, n * sizeof *w->hosts);
+	memcpy(w->hosts, hosts, n * sizeof *hosts);
+	w->nhosts = n;
+	return w;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Sorts a wave's hosts into inventory order, which groups them by site
+ * because inventories list a site's hosts together; then works out the
+ * per-site figures. */
+static void
+finish_wave(struct builder *b, struct ro_wave *w)
+{
+	const struct ro_inventory *inv = b->c->inv;
+	const struct ro_countpct *fb = &b->c->policy.failure_budget;
+	size_t i;
+
+	qsort(w->hosts, w->nhosts, sizeof *w->hosts, cmp_u32);
+	for (i = 0; i < w->nhosts; i++) {
+		uint32_t s = inv->hosts[w->hosts[i]].site;
+		if (b->site_count[s]++ == 0)
+			w->nsites++;
+	}
+	for (i = 0; i < w->nhosts; i++) {
+		uint32_t s = inv->hosts[w->hosts[i]].site, cnt = b->site_count[s], r;
+		if (cnt == 0)
+			continue;
+		if (cnt > w->max_site_hosts)
+			w->max_site_hosts = cnt;
+		r = (cnt + b->p->site_limit[s] - 1) / b->p->site_limit[s];
+		if (r > w->rounds)
+			w->rounds = r;
+		b->site_count[s] = 0;
+	}
+	w->failure_budget = fb->pct ? (long)(fb->value * (long)w->nhosts / 100) :
+	    (fb->value < (long)w->nhosts ? fb->value : (long)w->nhosts);
+}
+
+/* Chooses canaries spread over models and sites: the k-th canary is of
+ * model k mod (number of models), taken from the largest site not yet used
+ * that has one. Deterministic: ties go to inventory order. */
+static size_t
+pick_canaries(struct builder *b, const uint32_t *hosts, size_t n, long want, uint32_t *out,
+    int *taken)
+{
+	const struct ro_inventory *inv = b->c->inv;
+	const char **models = ro_xcalloc(n, sizeof *models);
+	uint32_t *site_size = ro_xcalloc(inv->nsites, sizeof *site_size);
+	int *site_used = ro_xcalloc(inv->nsites, sizeof *site_used);
+	size_t nmodels = 0, i, j, got = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct ro_host *h = &inv->hosts[hosts[i]];
+		site_size[h->site]++;
+		for (j = 0; j < nmodels && models[j] != h->model; j++)
+			;
+		if (j == nmodels)
+			models[nmodels++] = h->model;
+	}
+	while ((long)got < want && got < n) {
+		const char *model = models[got % nmodels];
+		long best = -1;
+		for (int pass = 0; pass < 3 && best < 0; pass++) {
+			for (i = 0; i < n; i++) {
+				const struct ro_host *h = &inv->hosts[hosts[i]];
+				if (taken[i])
+					continue;
+				if (pass == 0 && (site_used[h->site] || h->model != model))
+					continue;
+				if (pass == 1 && site_used[h->site])
+					continue;
+				if (best < 0 || site_size[h->site] >
+				    site_size[inv->hosts[hosts[best]].site])
+					best = (long)i;
+			}
+		}
+		taken[best] = 1;
+		site_used[inv->hosts[hosts[best]].site] = 1;
+		out[got++] = hosts[best];
+	}
+	free(models);
+	free(site_size);
+	free(site_used);
+	return got;
+}
+
+/* Compares (position, host) keys of interleave_hosts. */
+static int
+cmp_key(const void *a, const void *b)
+{
+	const struct { uint64_t pos; uint32_t host; } *x = a, *y = b;
+
+	if (x->pos != y->pos)
+		return (x->pos > y->pos) - (x->pos < y->pos);
+	return (x->host > y->host) - (x->host < y->host);
+}
+
+/* Orders hosts so that every stretch of the sequence holds about the same
+ * fraction of every site: the i-th of a site's n hosts is placed at
+ * (i + 1/2) / n. Cutting the sequence into waves then takes about the same
+ * share of each site per wave, so no wave empties one office while another
+ * is untouched. hosts come in inventory order; integer keys and the host
+ * index as tie-break keep it deterministic. */
+static void
+interleave_hosts(struct builder *b, uint32_t *hosts, size_t n)
+{
+	const struct ro_inventory *inv = b->c->inv;
+	uint32_t *seen = ro_xcalloc(inv->nsites, sizeof *seen);
+	uint32_t *total = ro_xcalloc(inv->nsites, sizeof *total);
+	struct { uint64_t pos; uint32_t host; } *key = ro_xmalloc((n ? n : 1) * sizeof *key);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		total[inv->hosts[hosts[i]].site]++;
+	for (i = 0; i < n; i++) {
+		uint32_t s = inv->hosts[hosts[i]].site;
+		key[i].pos = ((2 * (uint64_t)seen[s]++ + 1) << 32) / (2 * (uint64_t)total[s]);
+		key[i].host = hosts[i];
+	}
+	qsort(key, n, sizeof *key, cmp_key);
+	for (i = 0; i < n; i++)
+		hosts[i] = key[i].host;
+	free(seen);
+	free(total);
+	free(key);
+}
+
+static void
+plan_phase(struct builder *b, uint32_t ph)
+{
+	const struct ro_campaign *c = b->c;
+	const struct ro_inventory *inv = c->inv;
+	const struct ro_phase *phase = &c->phases[ph];
+	const struct ro_policy *pol = &c->policy;
+	uint32_t *hosts = ro_xmalloc((c->nhosts ? c->nhosts : 1) * sizeof *hosts);
+	uint32_t *rest;
+	int *taken;
+	size_t n = 0, nrest = 0, i, k;
+	char name[160];
+	int r;
+
+	/* The CS nodes of the phase go one at a time, standby first. */
+	for (r = RO_ROLE_CS_STANDBY; r <= RO_ROLE_CS_ACTIVE; r++) {
+		if (!(phase->roles & RO_ROLE_BIT(r)))
+			continue;
+		for (i = 0; i < c->nhosts; i++)
+			if (inv->hosts[c->hosts[i]].role == (enum ro_role)r) {
+				struct ro_wave *w;
+				w = add_wave(b, ph, inv->hosts[c->hosts[i]].name, &c->hosts[i], 1);
+				finish_wave(b, w);
+			}
+	}
+	for (i = 0; i < c->nhosts; i++)
+		if (inv->hosts[c->hosts[i]].role == RO_ROLE_TERMINAL &&
+		    (phase->roles & RO_ROLE_BIT(RO_ROLE_TERMINAL)))
+			hosts[n++] = c->hosts[i];
+	if (n == 0) {
+		free(hosts);
+		return;
+	}
+	taken = ro_xcalloc(n, sizeof *taken);
+	rest = ro_xmalloc(n * sizeof *rest);
+	if (pol->canary > 0 && (size_t)pol->canary < n) {
+		uint32_t *can = ro_xmalloc(n * sizeof *can);
+		size_t got = pick_canaries(b, hosts, n, pol->canary, can, taken);
+		struct ro_wave *w;
+		snprintf(name, sizeof name, "%s-canary", phase->name);
+		w = add_wave(b, ph, name, can, got);
+		w->canary = 1;
+		finish_wave(b, w);
+		free(can);
+	}
+	for (i = 0; i < n; i++)
+		if (!taken[i])
+			rest[nrest++] = hosts[i];
+	if (pol->wave_kind == RO_WAVE_PER_SITE) {
+		size_t start = 0;
+		while (start < nrest) {
+			uint32_t site = inv->hosts[rest[start]].site;
+			size_t end = start;
+			struct ro_wave *w;
+			while (end < nrest && inv->hosts[rest[end]].site == site)
+				end++;
+			snprintf(name, sizeof name, "%s-%s", phase->name, inv->sites[site].id);
+			w = add_wave(b, ph, name, rest + start, end - start);
+			finish_wave(b, w);
+			start = end;
+		}
+	} else {
+		size_t size = pol->wave_kind == RO_WAVE_COUNT ? (size_t)pol->wave_value :
+		    (nrest * (size_t)pol->wave_value + 99) / 100;
+		if (size == 0)
+			size = 1;
+		interleave_hosts(b, rest, nrest);
+		for (i = 0, k = 1; i < nrest; i += size, k++) {
+			size_t cnt = nrest - i < size ? nrest - i : size;
+			struct ro_wave *w;
+			snprintf(name, sizeof name, "%s-%zu", phase->name, k);
+			w = add_wave(b, ph, name, rest + i, cnt);
+			finish_wave(b, w);
+		}
+	}
+	free(rest);
+	free(taken);
+	free(hosts);
+}
+
+static void
+apply_gates(struct ro_plan *p, const struct ro_campaign *c)
+{
+	unsigned g = c->policy.gates;
+	size_t i;
+	int seen_cs = 0, gated_after_cs = 0;
+
+	for (i = 0; i < p->nwaves; i++) {
+		struct ro_wave *w = &p->waves[i];
+		int is_cs = c->inv->hosts[w->hosts[0]].role != RO_ROLE_TERMINAL;
+		if ((g & RO_GATE_EVERY_WAVE) || (i == 0 && (g & RO_GATE_BEFORE_FIRST)))
+			w->gated = 1;
+		if (i > 0 && p->waves[i - 1].canary && (g & RO_GATE_AFTER_CANARY))
+			w->gated = 1;
+		if (is_cs)
+			seen_cs = 1;
+		else if (seen_cs && !gated_after_cs && (g & RO_GATE_AFTER_CS)) {
+			w->gated = 1;
+			gated_after_cs = 1;
+		}
+	}
+}
+
+/* The hosts of site s allowed out of service at once: the lower of the
+ * site's own limit and the policy's, at least 1. */
+static uint32_t
+site_limit(const struct ro_site *s, const struct ro_policy *pol)
+{
+	long lim = pol->max_unavailable.pct ?
+	    (pol->max_unavailable.value * (long)s->nhosts + 99) / 100 : pol->max_unavailable.value;
+
+	if (s->max_unavailable.value >= 0) {
+		long own = s->max_unavailable.pct ?
+		    (s->max_unavailable.value * (long)s->nhosts + 99) / 100 : s->max_unavailable.value;
+		if (own < lim)
+			lim = own;
+	}
+	return lim < 1 ? 1 : (uint32_t)lim;
+}
+
+static void
+hex(const uint8_t *d, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[d[i] >> 4];
+		out[2 * i + 1] = digits[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static void
+countpct_json(struct ro_buf *b, const struct ro_countpct *cp)
+{
+	if (cp->pct)
+		ro_buf_printf(b, "\"%ld%%\"", cp->value);
+	else
+		ro_buf_printf(b, "%ld", cp->value);
+}
+
+/* The canonical body: fixed key order, no whitespace, no paths or times,
+ * so that the bytes depend only on what the plan says. */
+static void
+canonical(struct ro_plan *p)
+{
+	const struct ro_campaign *c = p->campaign;
+	const struct ro_inventory *inv = c->inv;
+	const struct ro_policy *pol = &c->policy;
+	struct ro_buf b;
+	char h[65];
+	size_t i, j;
+	unsigned bit;
+
+	ro_buf_init(&b);
+	ro_buf_adds(&b, "{\"format\":\"" RO_PLAN_FORMAT "\",\"campaign\":");
+	ro_buf_json_str(&b, c->id);
+	ro_buf_adds(&b, ",\"title\":");
+	ro_buf_json_str(&b, c->title);
+	hex(inv->sha256, 32, h);
+	ro_buf_adds(&b, ",\"inventory\":{\"name\":");
+	ro_buf_json_str(&b, inv->name);
+	ro_buf_printf(&b, ",\"sha256\":\"%s\",\"hosts\":%zu,\"sites\":%zu}", h, inv->nhosts,
+	    inv->nsites);
+	ro_buf_adds(&b, ",\"playbooks\":[");
+	for (i = 0; i < c->nplaybooks; i++) {
+		hex(c->playbooks[i]->sha256, 32, h);
+		ro_buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
+		ro_buf_json_str(&b, c->playbooks[i]->name);
+		ro_buf_printf(&b, ",\"sha256\":\"%s\"}", h);
+	}
+	ro_buf_adds(&b, "],\"params\":{");
+	for (i = 0; i < c->nparams; i++) {
+		if (i)
+			ro_buf_addc(&b, ',');
+		ro_buf_json_str(&b, c->params[i].name);
+		ro_buf_addc(&b, ':');
+		ro_buf_json_str(&b, c->params[i].value);
+	}
+	ro_buf_adds(&b, "},\"start\":");
+	if (c->start_day >= 0) {
+		long y;
+		unsigned m, d;
+		ro_civil_from_days(c->start_day, &y, &m, &d);
+		ro_buf_printf(&b, "\"%04ld-%02u-%02u\"", y, m, d);
+	} else
+		ro_buf_adds(&b, "null");
+	ro_buf_printf(&b, ",\"policy\":{\"canary\":%ld,\"wave_size\":", pol->canary);
+	if (pol->wave_kind == RO_WAVE_PER_SITE)
+		ro_buf_adds(&b, "\"per-site\"");
+	else if (pol->wave_kind == RO_WAVE_PERCENT)
+		ro_buf_printf(&b, "\"%ld%%\"", pol->wave_value);
+	else
+		ro_buf_printf(&b, "%ld", pol->wave_value);
+	ro_buf_printf(&b, ",\"concurrency\":%ld,\"max_unavailable_per_site\":", pol->concurrency);
+	countpct_json(&b, &pol->max_unavailable);
+	ro_buf_adds(&b, ",\"failure_budget\":");
+	countpct_json(&b, &pol->failure_budget);
+	ro_buf_printf(&b, ",\"window\":\"%s\",\"skew\":\"%s\",\"skew_within_days\":%ld,\"gates\":[",
+	    ro_window_names[pol->window], ro_skew_names[pol->skew], pol->skew_within_days);
+	for (bit = 0, j = 0; ro_gate_names[bit]; bit++)
+		if (pol->gates & (1u << bit))
+			ro_buf_printf(&b, "%s\"%s\"", j++ ? "," : "", ro_gate_names[bit]);
+	ro_buf_printf(&b, "],\"deadline_days\":%ld}", pol->deadline_days);
+	ro_buf_printf(&b, ",\"hosts\":%zu,\"waves\":[", c->nhosts);
+	for (i = 0; i < p->nwaves; i++) {
+		const struct ro_wave *w = &p->waves[i];
+		ro_buf_printf(&b, "%s{\"index\":%u,\"name\":", i ? "," : "", w->index);
+		ro_buf_json_str(&b, w->name);
+		ro_buf_adds(&b, ",\"phase\":");
+		ro_buf_json_str(&b, c->phases[w->phase].name);
+		ro_buf_printf(&b, ",\"canary\":%s,\"gated\":%s,\"failure_budget\":%ld,\"rounds\":%u,\"sites\":[",
+		    w->canary ? "true" : "false", w->gated ? "true" : "false", w->failure_budget,
+		    w->rounds);
+		for (j = 0; j < w->nhosts;) {
+			uint32_t s = inv->hosts[w->hosts[j]].site;
+			size_t k;
+			ro_buf_adds(&b, j ? ",{\"site\":" : "{\"site\":");
+			ro_buf_json_str(&b, inv->sites[s].id);
+			ro_buf_printf(&b, ",\"limit\":%u,\"hosts\":[", p->site_limit[s]);
+			for (k = j; k < w->nhosts && inv->hosts[w->hosts[k]].site == s; k++) {
+				if (k > j)
+					ro_buf_addc(&b, ',');
+				ro_buf_json_str(&b, inv->hosts[w->hosts[k]].name);
+			}
+			ro_buf_adds(&b, "]}");
+			j = k;
+		}
+		ro_buf_adds(&b, "]}");
+	}
+	ro_buf_adds(&b, "]}");
+	p->canonical = b.p;
+	p->canonical_len = b.len;
+}
+
+int
+ro_plan_build(const struct ro_campaign *c, struct ro_plan **out, struct ro_diags *d)
+{
+	struct builder b;
+	struct ro_plan *p;
+	uint8_t digest[32];
+	size_t i;
+
+	(void)d;
+	*out = NULL;
+	p = ro_xcalloc(1, sizeof *p);
+	ro_arena_init(&p->arena);
+	p->campaign = c;
+	memset(&b, 0, sizeof b);
+	b.p = p;
+	b.c = c;
+	b.site_count = ro_xcalloc(c->inv->nsites, sizeof *b.site_count);
+	p->site_limit = ro_arena_alloc(&p->arena, c->inv->nsites * sizeof *p->site_limit);
+	for (i = 0; i < c->inv->nsites; i++)
+		p->site_limit[i] = site_limit(&c->inv->sites[i], &c->policy);
+	for (i = 0; i < c->nphases; i++)
+		plan_phase(&b, (uint32_t)i);
+	free(b.site_count);
+	apply_gates(p, c);
+	canonical(p);
+	crypto_hash_sha256(digest, (const unsigned char *)p->canonical, p->canonical_len);
+	hex(digest, 32, p->hash);
+	*out = p;
+	return RO_OK;
+}
+
+void
+ro_plan_free(struct ro_plan *p)
+{
+	if (p == NULL)
+		return;
+	free(p->waves);
+	free(p->canonical);
+	ro_arena_free(&p->arena);
+	free(p);
+}
+
+void
+ro_plan_print_json(FILE *f, const struct ro_plan *p)
+{
+	fprintf(f, "{\"plan_hash\":\"%s\",%s\n", p->hash, p->canonical + 1);
+}
+
+void
+ro_plan_print_text(FILE *f, const struct ro_plan *p)
+{
+	const struct ro_campaign *c = p->campaign;
+	const struct ro_inventory *inv = c->inv;
+	const struct ro_policy *pol = &c->policy;
+	size_t i, j, gates = 0;
+
+	fprintf(f, "Campaign  %s%s%s\n", c->id, c->title ? "  " : "", c->title ? c->title : "");
+	fprintf(f, "Inventory %s: %zu of %zu hosts in scope\n", inv->name, c->nhosts, inv->nhosts);
+	fprintf(f, "Playbooks");
+	for (i = 0; i < c->nplaybooks; i++)
+		fprintf(f, " %s", c->playbooks[i]->name);
+	fprintf(f, "\nPolicy    canary %ld, concurrency %ld, window %s, skew %s\n", pol->canary,
+	    pol->concurrency, ro_window_names[pol->window], ro_skew_names[pol->skew]);
+	for (i = 0; i < p->nwaves; i++)
+		gates += p->waves[i].gated;
+	fprintf(f, "Waves     %zu (%zu gated)\n\n", p->nwaves, gates);
+	for (i = 0; i < p->nwaves; i++) {
+		const struct ro_wave *w = &p->waves[i];
+		fprintf(f, "Wave %u  %s%s  %zu host%s, %u site%s, failure budget %ld%s\n", w->index + 1,
+		    w->name, w->canary ? " (canary)" : "", w->nhosts, w->nhosts == 1 ? "" : "s",
+		    w->nsites, w->nsites == 1 ? "" : "s", w->failure_budget,
+		    w->gated ? "  [gate: needs approval]" : "");
+		for (j = 0; j < w->nhosts;) {
+			uint32_t s = inv->hosts[w->hosts[j]].site;
+			size_t k, cnt;
+			for (k = j; k < w->nhosts && inv->hosts[w->hosts[k]].site == s; k++)
+				;
+			cnt = k - j;
+			fprintf(f, "  %-12s ", inv->sites[s].id);
+			ro_fput_padded(f, inv->sites[s].name_ja ? inv->sites[s].name_ja :
+			    inv->sites[s].name, 32);
+			fprintf(f, " %3zu  %2u at a time ", cnt, p->site_limit[s]);
+			for (; j < k; j++)
+				fprintf(f, " %s", inv->hosts[w->hosts[j]].name);
+			fputc('\n', f);
+		}
+	}
+	fprintf(f, "\nPlan hash %s\n", p->hash);
+}
