@@ -213,13 +213,27 @@ select_hosts(struct loader *l)
 		}
 	}
 	for (i = 0; i < cp->nplaybooks; i++) {
-		if (count[i] == 0) {
-			const struct ro_playbook *pb = cp->playbooks[i];
+		const struct ro_playbook *pb = cp->playbooks[i];
+		if (count[i] == 0 && cp->narrow) {
+			char *hint = ro_xasprintf("playbook '%s' (%s) targets other hosts; widen this selection or pick hosts it targets",
+			    pb->name, pb->path);
+			ro_yerr(&l->c, cp->narrow_node, hint,
+			    "the campaign's 'targets' leave playbook '%s' with no host", pb->name);
+			free(hint);
+			rc = RO_EINVAL;
+		} else if (count[i] == 0) {
 			char *hint = ro_xasprintf("inventory '%s' (%s) has no host that matches every criterion; check the roles, sites, models and tags",
 			    inv->name, inv->path);
 			ro_diag_add(l->c.d, pb->path, pb->targets.node->line, pb->targets.node->col,
-			    hint, cp->narrow ? "the targets of playbook '%s', narrowed by the campaign's 'targets', select no host" :
-			    "the targets of playbook '%s' select no host", pb->name);
+			    hint, "the targets of playbook '%s' select no host", pb->name);
+			free(hint);
+			rc = RO_EINVAL;
+		} else if (pb->max_hosts && count[i] > (size_t)pb->max_hosts) {
+			char *hint = ro_xasprintf("name the hosts under 'targets:' in the campaign, e.g. targets: {hosts: [kita-t05]} (%s:%d sets the limit)",
+			    pb->path, pb->max_hosts_node->line);
+			ro_yerr(&l->c, cp->narrow ? cp->narrow_node : cp->doc->root, hint,
+			    "playbook '%s' may touch at most %ld host%s in one campaign; this campaign selects %zu",
+			    pb->name, pb->max_hosts, pb->max_hosts == 1 ? "" : "s", count[i]);
 			free(hint);
 			rc = RO_EINVAL;
 		}
@@ -232,31 +246,19 @@ static int
 load(struct loader *l, const struct ro_param_arg *args, size_t nargs)
 {
 	struct ro_campaign *cp = l->cp;
-	const struct ro_ynode *root = cp->doc->root, *v;
-	const char *str;
+	const struct ro_ynode *root, *v;
+	const char *str = NULL;
 	size_t i;
-	int rc = RO_OK;
+	int rc = RO_OK, bad = 0;
 
-	if (root == NULL) {
-		ro_diag_add(l->c.d, l->c.file, 1, 1, "a campaign starts with 'campaign: ID'",
-		    "the file is empty");
+	if ((root = ro_yroot(&l->c, cp->doc, "campaign", top_keys, &str, &bad)) == NULL)
 		return RO_EINVAL;
-	}
-	if (ro_yexpect(&l->c, root, RO_YMAP, "a campaign file") != RO_OK)
-		return RO_EINVAL;
-	if (ro_ycheck_keys(&l->c, root, top_keys, "the campaign") != RO_OK)
-		rc = RO_EINVAL;
-	if ((v = ro_yrequire(&l->c, root, "campaign", "the campaign")) == NULL ||
-	    ro_yident(&l->c, v, &str))
+	if (bad)
 		rc = RO_EINVAL;
 	else
 		cp->id = ro_arena_strdup(&cp->arena, str);
-	if ((v = ro_ymap_get(root, "title")) != NULL) {
-		if (ro_ystr(&l->c, v, &str))
-			rc = RO_EINVAL;
-		else
-			cp->title = ro_arena_strdup(&cp->arena, str);
-	}
+	if (ro_yopt_str(&l->c, root, "title", &cp->arena, &cp->title))
+		rc = RO_EINVAL;
 	cp->start_day = -1;
 	if ((v = ro_ymap_get(root, "start")) != NULL && ro_ydate(&l->c, v, &cp->start_day))
 		rc = RO_EINVAL;
@@ -296,6 +298,9 @@ load(struct loader *l, const struct ro_param_arg *args, size_t nargs)
 	cp->policy = cp->playbooks[0]->policy;
 	if ((v = ro_ymap_get(root, "policy")) != NULL && ro_policy_read(&l->c, v, &cp->policy))
 		rc = RO_EINVAL;
+	/* A campaign may add gates but never remove one its playbooks require. */
+	for (i = 0; i < cp->nplaybooks; i++)
+		cp->policy.gates |= cp->playbooks[i]->policy.gates;
 	if (bind_params(l, ro_ymap_get(root, "params"), args, nargs) != RO_OK)
 		rc = RO_EINVAL;
 	if ((v = ro_ymap_get(root, "targets")) != NULL) {
@@ -303,6 +308,7 @@ load(struct loader *l, const struct ro_param_arg *args, size_t nargs)
 		 * a host is in scope only if both select it. */
 		struct ro_selector_src src;
 		cp->narrow = ro_arena_alloc(&cp->arena, sizeof *cp->narrow);
+		cp->narrow_node = v;
 		if (ro_selector_parse(&l->c, &cp->arena, v, 1, &src) != RO_OK ||
 		    ro_selector_resolve(&l->c, cp->inv, &cp->arena, &src, cp->narrow) != RO_OK)
 			rc = RO_EINVAL;

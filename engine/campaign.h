@@ -25,6 +25,7 @@ struct ro_campaign {
 	size_t nplaybooks;
 	struct ro_selector *targets;   /* one per playbook, resolved */
 	struct ro_selector *narrow;    /* the campaign's own 'targets', or NULL */
+	const struct ro_ynode *narrow_node;
 	struct ro_param_value *params; /* sorted by name */
 	size_t nparams;
 	long start_day;                /* day number, or -1 when not given */

@@ -121,18 +121,9 @@ load_site(struct loader *l, const struct ro_ynode *n, struct ro_site *s)
 		rc = RO_EINVAL;
 	else
 		s->name = ro_arena_strdup(&l->inv->arena, str);
-	if ((v = ro_ymap_get(n, "name_ja")) != NULL) {
-		if (ro_ystr(&l->c, v, &str))
-			rc = RO_EINVAL;
-		else
-			s->name_ja = ro_arena_strdup(&l->inv->arena, str);
-	}
-	if ((v = ro_ymap_get(n, "address")) != NULL) {
-		if (ro_ystr(&l->c, v, &str))
-			rc = RO_EINVAL;
-		else
-			s->address = ro_arena_strdup(&l->inv->arena, str);
-	}
+	if (ro_yopt_str(&l->c, n, "name_ja", &l->inv->arena, &s->name_ja) ||
+	    ro_yopt_str(&l->c, n, "address", &l->inv->arena, &s->address))
+		rc = RO_EINVAL;
 	if ((v = ro_ymap_get(n, "max_unavailable")) != NULL) {
 		if (ro_ycountpct(&l->c, v, &s->max_unavailable))
 			rc = RO_EINVAL;
@@ -421,32 +412,23 @@ static int
 load(struct loader *l, const struct ro_ydoc *doc)
 {
 	struct ro_inventory *inv = l->inv;
-	const struct ro_ynode *root = doc->root, *v;
+	const struct ro_ynode *root, *v;
 	const char *str;
 	size_t i;
 	int rc = RO_OK;
 	uint32_t prev;
 
-	if (root == NULL) {
-		ro_diag_add(l->c.d, l->c.file, 1, 1, "an inventory starts with 'inventory: NAME'",
-		    "the file is empty");
+	const char *name = NULL;
+	int bad = 0;
+
+	if ((root = ro_yroot(&l->c, doc, "inventory", top_keys, &name, &bad)) == NULL)
 		return RO_EINVAL;
-	}
-	if (ro_yexpect(&l->c, root, RO_YMAP, "an inventory file") != RO_OK)
-		return RO_EINVAL;
-	if (ro_ycheck_keys(&l->c, root, top_keys, "the inventory") != RO_OK)
-		rc = RO_EINVAL;
-	if ((v = ro_yrequire(&l->c, root, "inventory", "the inventory")) == NULL ||
-	    ro_yident(&l->c, v, &str))
+	if (bad)
 		rc = RO_EINVAL;
 	else
-		inv->name = ro_arena_strdup(&inv->arena, str);
-	if ((v = ro_ymap_get(root, "description")) != NULL) {
-		if (ro_ystr(&l->c, v, &str))
-			rc = RO_EINVAL;
-		else
-			inv->description = ro_arena_strdup(&inv->arena, str);
-	}
+		inv->name = ro_arena_strdup(&inv->arena, name);
+	if (ro_yopt_str(&l->c, root, "description", &inv->arena, &inv->description))
+		rc = RO_EINVAL;
 	l->default_port = 22;
 	l->default_user = intern(l, "rollout");
 	if ((v = ro_ymap_get(root, "defaults")) != NULL) {

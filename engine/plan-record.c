@@ -6,19 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void
-hex(const uint8_t *d, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[d[i] >> 4];
-		out[2 * i + 1] = digits[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 int
 ro_plan_record(struct ro_store *st, const struct ro_plan *plan, int *existed, char **cause)
 {
@@ -56,7 +43,7 @@ ro_plan_record(struct ro_store *st, const struct ro_plan *plan, int *existed, ch
 		ro_buf_printf(&names, "%s%s", i ? "," : "", c->playbooks[i]->name);
 	ro_buf_init(&json);
 	ro_buf_printf(&json, "{\"plan_hash\":\"%s\",%s", plan->hash, plan->canonical + 1);
-	hex(inv->sha256, 32, inv_hash);
+	ro_hex(inv->sha256, 32, inv_hash);
 	cn = (struct ro_campaign_new){ .id = c->id, .title = c->title ? c->title : c->id,
 		.playbooks = names.p, .plan_hash = plan->hash, .plan_json = json.p,
 		.inventory_hash = inv_hash };

@@ -283,19 +283,6 @@ site_limit(const struct ro_site *s, const struct ro_policy *pol)
 }
 
 static void
-hex(const uint8_t *d, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[d[i] >> 4];
-		out[2 * i + 1] = digits[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static void
 countpct_json(struct ro_buf *b, const struct ro_countpct *cp)
 {
 	if (cp->pct)
@@ -322,14 +309,14 @@ canonical(struct ro_plan *p)
 	ro_buf_json_str(&b, c->id);
 	ro_buf_adds(&b, ",\"title\":");
 	ro_buf_json_str(&b, c->title);
-	hex(inv->sha256, 32, h);
+	ro_hex(inv->sha256, 32, h);
 	ro_buf_adds(&b, ",\"inventory\":{\"name\":");
 	ro_buf_json_str(&b, inv->name);
 	ro_buf_printf(&b, ",\"sha256\":\"%s\",\"hosts\":%zu,\"sites\":%zu}", h, inv->nhosts,
 	    inv->nsites);
 	ro_buf_adds(&b, ",\"playbooks\":[");
 	for (i = 0; i < c->nplaybooks; i++) {
-		hex(c->playbooks[i]->sha256, 32, h);
+		ro_hex(c->playbooks[i]->sha256, 32, h);
 		ro_buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
 		ro_buf_json_str(&b, c->playbooks[i]->name);
 		ro_buf_printf(&b, ",\"sha256\":\"%s\"}", h);
@@ -424,7 +411,7 @@ ro_plan_build(const struct ro_campaign *c, struct ro_plan **out, struct ro_diags
 	apply_gates(p, c);
 	canonical(p);
 	crypto_hash_sha256(digest, (const unsigned char *)p->canonical, p->canonical_len);
-	hex(digest, 32, p->hash);
+	ro_hex(digest, 32, p->hash);
 	*out = p;
 	return RO_OK;
 }

@@ -19,7 +19,7 @@ const char *const ro_work_names[] = { "jlis-app-update", "os-update", "settings-
 	NULL };
 
 static const char *const top_keys[] = { "playbook", "title", "title_ja", "work", "description",
-	"params", "targets", "phases", "policy", "steps", NULL };
+	"params", "targets", "max_hosts", "phases", "policy", "steps", NULL };
 static const char *const param_keys[] = { "type", "required", "default", "description", NULL };
 static const char *const phase_keys[] = { "name", "roles", "after", NULL };
 static const char *const policy_keys[] = { "canary", "wave_size", "concurrency",
@@ -27,7 +27,7 @@ static const char *const policy_keys[] = { "canary", "wave_size", "concurrency",
 	"gates", "deadline_days", NULL };
 static const char *const step_keys[] = { "name", "exec", "upload", "reboot", "check", "verify",
 	"manual", "password", "expect", "reboot_required", "timeout", "retries", "retry_delay",
-	"estimate", "roles", "skip_if", NULL };
+	"estimate", "roles", "skip_if", "continue_on_failure", NULL };
 static const char *const upload_keys[] = { "src", "dest", "sha256", NULL };
 static const char *const reboot_keys[] = { "timeout", "if_required", NULL };
 static const char *const manual_keys[] = { "instruction", "instruction_ja", NULL };
@@ -508,6 +508,15 @@ load_step(struct loader *l, const struct ro_ynode *n, struct ro_step *s)
 		rc = RO_EINVAL;
 	if ((v = ro_ymap_get(n, "skip_if")) && read_cmd(l, v, &s->skip_if))
 		rc = RO_EINVAL;
+	if ((v = ro_ymap_get(n, "continue_on_failure")) != NULL) {
+		if (ro_ybool(&l->c, v, &s->continue_on_failure))
+			rc = RO_EINVAL;
+		else if (s->continue_on_failure && s->kind != RO_STEP_VERIFY && s->kind != RO_STEP_MANUAL) {
+			ro_yerr(&l->c, v, "only verify and manual steps (findings) may let the host go on; a failed change must stop the host",
+			    "'continue_on_failure' does not apply to a %s step", ro_step_kind_names[s->kind]);
+			rc = RO_EINVAL;
+		}
+	}
 	return rc;
 }
 
@@ -832,23 +841,15 @@ static int
 load(struct loader *l, const struct ro_ydoc *doc)
 {
 	struct ro_playbook *pb = l->pb;
-	const struct ro_ynode *root = doc->root, *v;
-	const char *str;
+	const struct ro_ynode *root, *v;
+	const char *str = NULL;
 	size_t i, j;
-	int rc = RO_OK, e;
+	int rc = RO_OK, e, bad = 0;
 	unsigned roles;
 
-	if (root == NULL) {
-		ro_diag_add(l->c.d, l->c.file, 1, 1, "a playbook starts with 'playbook: NAME'",
-		    "the file is empty");
+	if ((root = ro_yroot(&l->c, doc, "playbook", top_keys, &str, &bad)) == NULL)
 		return RO_EINVAL;
-	}
-	if (ro_yexpect(&l->c, root, RO_YMAP, "a playbook file") != RO_OK)
-		return RO_EINVAL;
-	if (ro_ycheck_keys(&l->c, root, top_keys, "the playbook") != RO_OK)
-		rc = RO_EINVAL;
-	if ((v = ro_yrequire(&l->c, root, "playbook", "the playbook")) == NULL ||
-	    ro_yident(&l->c, v, &str))
+	if (bad)
 		rc = RO_EINVAL;
 	else
 		pb->name = dup(l, str);
@@ -867,6 +868,11 @@ load(struct loader *l, const struct ro_ydoc *doc)
 	if ((v = ro_yrequire(&l->c, root, "targets", "the playbook")) == NULL ||
 	    ro_selector_parse(&l->c, &pb->arena, v, 1, &pb->targets))
 		rc = RO_EINVAL;
+	if ((v = ro_ymap_get(root, "max_hosts")) != NULL) {
+		if (ro_yint(&l->c, v, 1, 1000000, &pb->max_hosts))
+			rc = RO_EINVAL;
+		pb->max_hosts_node = v;
+	}
 	ro_policy_default(&pb->policy);
 	if ((v = ro_ymap_get(root, "policy")) != NULL && ro_policy_read(&l->c, v, &pb->policy))
 		rc = RO_EINVAL;

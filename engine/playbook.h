@@ -40,6 +40,7 @@ struct ro_step {
 	long estimate;            /* seconds, for planning */
 	unsigned roles;           /* RO_ROLE_BIT mask; 0 = every role */
 	const char *skip_if;      /* command: exit 0 = already done */
+	int continue_on_failure;  /* verify/manual: a failure is a finding, the host goes on */
 	const char *src, *dest, *sha256;    /* upload */
 	int if_required;          /* reboot: only when an earlier exec asked */
 	const char *instruction, *instruction_ja; /* manual */
@@ -89,6 +90,8 @@ struct ro_playbook {
 	struct ro_param *params;
 	size_t nparams;
 	struct ro_selector_src targets;
+	long max_hosts;           /* a campaign may select at most this many (0 = any) */
+	const struct ro_ynode *max_hosts_node;
 	struct ro_phase *phases;  /* topologically sorted */
 	size_t nphases;
 	struct ro_policy policy;

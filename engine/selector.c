@@ -157,7 +157,12 @@ ro_selector_resolve(const struct ro_yctx *c, const struct ro_inventory *inv,
 		out->hosts = ro_arena_alloc(a, src->nhosts * sizeof *out->hosts);
 		for (i = 0; i < src->nhosts; i++)
 			if (!ro_inventory_host(inv, src->hosts[i]->str, &out->hosts[out->nhosts++])) {
-				unknown(c, src->hosts[i], "host", NULL);
+				/* Only on this error path: every host name is a candidate. */
+				const char **names = ro_xcalloc(inv->nhosts + 1, sizeof *names);
+				for (j = 0; j < inv->nhosts; j++)
+					names[j] = inv->hosts[j].name;
+				unknown(c, src->hosts[i], "host", names);
+				free(names);
 				rc = RO_EINVAL;
 			}
 	}

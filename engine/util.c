@@ -226,3 +226,16 @@ ro_fput_padded(FILE *f, const char *s, int width)
 	for (; w < width; w++)
 		fputc(' ', f);
 }
+
+void
+ro_hex(const unsigned char *d, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[d[i] >> 4];
+		out[2 * i + 1] = digits[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

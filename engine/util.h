@@ -33,12 +33,16 @@ void ro_buf_adds(struct ro_buf *b, const char *s);
 void ro_buf_addc(struct ro_buf *b, char c);
 void ro_buf_printf(struct ro_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void ro_buf_vprintf(struct ro_buf *b, const char *fmt, va_list ap);
+void ro_buf_vprintf(struct ro_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* ro_buf_json_str appends s as a quoted, escaped JSON string ("null" if NULL). */
 void ro_buf_json_str(struct ro_buf *b, const char *s);
 
 /* ro_json_str writes s to f as a quoted, escaped JSON string. */
 void ro_json_str(FILE *f, const char *s);
+
+/* ro_hex writes n bytes as 2n lower-case hex digits and a NUL into out. */
+void ro_hex(const unsigned char *d, size_t n, char *out);
 
 /* ro_display_width is the number of terminal columns s takes (CJK counts 2). */
 int ro_display_width(const char *s);

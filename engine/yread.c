@@ -96,6 +96,43 @@ ro_yrequire(const struct ro_yctx *c, const struct ro_ynode *map, const char *key
 	return v;
 }
 
+const struct ro_ynode *
+ro_yroot(const struct ro_yctx *c, const struct ro_ydoc *doc, const char *kind,
+    const char *const *allowed, const char **name, int *bad)
+{
+	const struct ro_ynode *root = doc->root, *v;
+	char what[64], hint[96];
+
+	snprintf(what, sizeof what, "the %s", kind);
+	if (root == NULL) {
+		snprintf(hint, sizeof hint, "a %s file starts with '%s: NAME'", kind, kind);
+		ro_diag_add(c->d, c->file, 1, 1, hint, "the file is empty");
+		return NULL;
+	}
+	if (ro_yexpect(c, root, RO_YMAP, "the top of the file") != RO_OK)
+		return NULL;
+	if (ro_ycheck_keys(c, root, allowed, what) != RO_OK)
+		*bad = 1;
+	if ((v = ro_yrequire(c, root, kind, what)) == NULL || ro_yident(c, v, name) != RO_OK)
+		*bad = 1;
+	return root;
+}
+
+int
+ro_yopt_str(const struct ro_yctx *c, const struct ro_ynode *map, const char *key,
+    struct ro_arena *a, const char **out)
+{
+	const struct ro_ynode *v = ro_ymap_get(map, key);
+	const char *s;
+
+	if (v == NULL)
+		return RO_OK;
+	if (ro_ystr(c, v, &s) != RO_OK)
+		return RO_EINVAL;
+	*out = ro_arena_strdup(a, s);
+	return RO_OK;
+}
+
 int
 ro_yexpect(const struct ro_yctx *c, const struct ro_ynode *n, enum ro_ykind kind,
     const char *what)

@@ -35,6 +35,18 @@ int ro_ycheck_keys(const struct ro_yctx *c, const struct ro_ynode *map,
 struct ro_ynode *ro_yrequire(const struct ro_yctx *c, const struct ro_ynode *map,
     const char *key, const char *what);
 
+/*
+ * ro_yroot checks the top of a rollout file: not empty, a mapping, only the
+ * allowed keys, and the identifying first key (kind, e.g. "playbook") with an
+ * identifier value put in *name. Returns the root, or NULL when the file
+ * cannot be read further; *bad is set when a non-fatal error was reported.
+ */
+const struct ro_ynode *ro_yroot(const struct ro_yctx *c, const struct ro_ydoc *doc,
+    const char *kind, const char *const *allowed, const char **name, int *bad);
+/* ro_yopt_str reads an optional string key of map into *out (arena copy). */
+int ro_yopt_str(const struct ro_yctx *c, const struct ro_ynode *map, const char *key,
+    struct ro_arena *a, const char **out);
+
 int ro_yexpect(const struct ro_yctx *c, const struct ro_ynode *n, enum ro_ykind kind,
     const char *what);
 int ro_ystr(const struct ro_yctx *c, const struct ro_ynode *n, const char **out);

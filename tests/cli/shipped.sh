@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # shipped.sh ROLLOUT SRCDIR - the shipped inventory, playbooks and campaigns must be valid,
 # the inventory must hold the fleet of the specification (22 sites, 2 CS, 130 ESPRIMO
-# D6012/N and 50 ESPRIMO D7014/R terminals), and a plan must be deterministic.
+# D6012/N and 50 ESPRIMO D7014/R terminals), a plan must be deterministic, every shipped
+# campaign must have a plan, and the incident campaigns must narrow to their one host.
 set -u
 
 rollout=${1:?usage: shipped.sh ROLLOUT SRCDIR}
@@ -106,6 +107,62 @@ if [ -n "$h1" ] && [ "$h1" = "$h2" ]; then
 else
 	fail "plan $campaign hash" "no hash printed, or '$h1' != '$h2'"
 fi
+
+# 5. Every shipped campaign has a plan.
+for f in playbooks/campaigns/*.yml; do
+	[ -e "$f" ] || continue
+	run "$rollout" plan "$f"
+	if [ "$crashed" -eq 0 ] && [ "$rc" -eq 0 ] && [ -s "$tmp/out" ]; then
+		pass "plan $f"
+	else
+		fail "plan $f" "exit $rc"
+	fi
+done
+
+# 6. The incident campaigns narrow the playbook's targets to exactly their one host, in one
+# wave that waits for an approval.
+for pair in 2026-11-log-collection-kita-t05:kita-t05 2026-11-ip-change-chuo-t03:chuo-t03 \
+    2026-11-touch-panel-higashi-t02:higashi-t02; do
+	f=playbooks/campaigns/${pair%%:*}.yml
+	want=${pair#*:}
+	run "$rollout" plan --json "$f"
+	if [ "$crashed" -eq 0 ] && [ "$rc" -eq 0 ] && python3 - "$tmp/out" "$want" 2>>"$tmp/err" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+hosts = [h for w in p["waves"] for s in w["sites"] for h in s["hosts"]]
+bad = []
+if hosts != [sys.argv[2]] or p.get("hosts") != 1:
+    bad.append(f"hosts {hosts} (total {p.get('hosts')}), want [{sys.argv[2]}]")
+if not all(w["gated"] for w in p["waves"]):
+    bad.append("a wave is not gated")
+if bad:
+    print("; ".join(bad), file=sys.stderr)
+    sys.exit(1)
+PY
+	then
+		pass "plan $f: exactly $want, gated"
+	else
+		fail "plan $f" "does not plan exactly $want in gated waves (exit $rc)"
+	fi
+done
+
+# 7. Used without narrowing, an incident playbook is refused: its max_hosts makes the
+# campaign name the hosts (exit 2, pointing at the limit), so it can never hit the fleet.
+for pb in log-collection ip-change touch-panel-recovery; do
+	case $pb in
+	log-collection) params='params: {incident: test}' ;;
+	ip-change) params='params: {new_ip: 127.10.2.103, prefix: 24, gateway: 127.10.2.254, dns: 127.10.0.53}' ;;
+	*) params='' ;;
+	esac
+	printf 'campaign: unnarrowed-%s\ninventory: %s/inventory/sapporo.yml\nplaybooks: [%s/playbooks/%s.yml]\n%s\nstart: 2026-11-04\n' \
+	    "$pb" "$PWD" "$PWD" "$pb" "$params" >"$tmp/unnarrowed.yml"
+	run "$rollout" plan "$tmp/unnarrowed.yml"
+	if [ "$crashed" -eq 0 ] && [ "$rc" -eq 2 ] && grep -q "may touch at most" "$tmp/err"; then
+		pass "$pb without narrowing: refused"
+	else
+		fail "$pb without narrowing" "not refused with 'may touch at most' (exit $rc)"
+	fi
+done
 
 printf '%d passed, %d failed\n' "$passed" "$failed"
 [ "$failed" -eq 0 ]

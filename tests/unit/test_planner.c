@@ -278,6 +278,44 @@ test_campaign_narrows_targets(void **state)
 }
 
 static void
+test_max_hosts_and_gate_union(void **state)
+{
+	struct ro_diags d;
+	struct ro_campaign *c = NULL;
+	char *path;
+
+	(void)state;
+	free(tu_write("inc.yml", "playbook: inc\ntitle: I\ntargets: {roles: [terminal]}\nmax_hosts: 2\n"
+	    "policy: {canary: 0, gates: [every-wave]}\nsteps: [{name: a, exec: hostname}]\n"));
+	/* Not narrowed: 180 terminals against a limit of 2. */
+	path = tu_write("c6.yml", "campaign: c6\ninventory: " RO_SOURCE_DIR "/inventory/sapporo.yml\n"
+	    "playbooks: [inc.yml]\n");
+	ro_diags_init(&d);
+	assert_int_equal(ro_campaign_load(path, NULL, 0, &c, &d), RO_EINVAL);
+	assert_true(TU_DIAG_HAS(&d, 1, 1, "may touch at most 2 hosts in one campaign; this campaign selects 180"));
+	ro_diags_free(&d);
+	free(path);
+	/* Narrowed to two hosts, with a policy that tries to drop the gates. */
+	path = tu_write("c7.yml", "campaign: c7\ninventory: " RO_SOURCE_DIR "/inventory/sapporo.yml\n"
+	    "playbooks: [inc.yml]\ntargets: {hosts: [kita-t05, kita-t06]}\npolicy: {gates: none}\n");
+	ro_diags_init(&d);
+	assert_int_equal(ro_campaign_load(path, NULL, 0, &c, &d), RO_OK);
+	assert_int_equal(c->nhosts, 2);
+	assert_true(c->policy.gates & RO_GATE_EVERY_WAVE);
+	ro_campaign_free(c);
+	ro_diags_free(&d);
+	free(path);
+	/* A mistyped host name gets a suggestion from the inventory. */
+	path = tu_write("c8.yml", "campaign: c8\ninventory: " RO_SOURCE_DIR "/inventory/sapporo.yml\n"
+	    "playbooks: [inc.yml]\ntargets: {hosts: [kita-t5]}\n");
+	ro_diags_init(&d);
+	assert_int_equal(ro_campaign_load(path, NULL, 0, &c, &d), RO_EINVAL);
+	assert_true(TU_DIAG_HAS(&d, 4, 19, "did you mean 'kita-t05'?"));
+	ro_diags_free(&d);
+	free(path);
+}
+
+static void
 test_plan_record(void **state)
 {
 	struct ro_diags d;
@@ -331,6 +369,7 @@ main(void)
 		cmocka_unit_test(test_campaign_errors),
 		cmocka_unit_test(test_param_args_win),
 		cmocka_unit_test(test_campaign_narrows_targets),
+		cmocka_unit_test(test_max_hosts_and_gate_union),
 		cmocka_unit_test(test_plan_record),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -131,6 +131,7 @@ test_step_errors(void **state)
 	load_bad(HEAD "steps: [{name: a, exec: x, timeout: soon}]\n", 6, 37, "expected a duration");
 	load_bad(HEAD "steps: [{name: a, manual: x, expect: [0]}]\n", 6, 38, "does not apply");
 	load_bad(HEAD "steps: []\n", 6, 8, "empty");
+	load_bad(HEAD "steps: [{name: a, exec: x, continue_on_failure: true}]\n", 6, 49, "does not apply");
 	load_bad("playbook: p\ntitle: P\ntargets: {roles: [terminal]}\n"
 	    "steps: [{name: a, exec: x, roles: [cs-active]}]\n", 4, 35, "can never run");
 	load_bad("playbook: p\ntitle: P\nparams: {v: {type: version, required: true, default: '1.0'}}\n"
