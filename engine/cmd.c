@@ -1,0 +1,76 @@
+/* cmd.c - the table of commands and the helpers they share. */
+#include "cmd.h"
+#include "error.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+extern const struct ro_cmd ro_cmd_help;
+extern const struct ro_cmd ro_cmd_version;
+extern const struct ro_cmd ro_cmd_validate;
+extern const struct ro_cmd ro_cmd_inventory;
+extern const struct ro_cmd ro_cmd_plan;
+extern const struct ro_cmd ro_cmd_vault;
+extern const struct ro_cmd ro_cmd_calendar;
+
+/* The order here is the order `rollout help` lists them in. */
+const struct ro_cmd *const ro_cmd_table[] = {
+	&ro_cmd_validate,
+	&ro_cmd_inventory,
+	&ro_cmd_plan,
+	&ro_cmd_vault,
+	&ro_cmd_calendar,
+	&ro_cmd_help,
+	&ro_cmd_version,
+	NULL,
+};
+
+const struct ro_cmd *
+ro_cmd_find(const char *name)
+{
+	const struct ro_cmd *const *c;
+
+	for (c = ro_cmd_table; *c; c++)
+		if (strcmp((*c)->name, name) == 0)
+			return *c;
+	return NULL;
+}
+
+int
+ro_cmd_usage(const struct ro_cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt) {
+		fprintf(stderr, "rollout %s: ", cmd->name);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, "usage: rollout %s %s\n", cmd->name, cmd->usage);
+	fprintf(stderr, "Run 'rollout %s --help' for details.\n", cmd->name);
+	return RO_EXIT_USAGE;
+}
+
+int
+ro_cmd_wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+void
+ro_cmd_print_help(FILE *f, const struct ro_cmd *cmd)
+{
+	fprintf(f, "usage: rollout %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
+	if (cmd->help && *cmd->help)
+		fprintf(f, "\n%s", cmd->help);
+}

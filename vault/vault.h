@@ -1,0 +1,240 @@
+/*
+ * vault.h - the password vault: administrator passwords sealed with
+ * libsodium and bound to a roster of authorised handlers.
+ *
+ * A vault file holds a random vault key sealed once per roster member
+ * (crypto_box_seal to the member's X25519 public key) and entries encrypted
+ * under that key. Each member's secret key lives in its own key file,
+ * encrypted under a key that Argon2id derives from the member's passphrase.
+ * vault/FORMAT.md describes the bytes, the cryptography and the threat model.
+ *
+ * This library knows nothing of the engine. Every fallible function returns
+ * 0 or a negative VAULT_E* code; functions that can fail for a reason a
+ * person must act on also take `char **cause`, which (when not NULL) receives
+ * a malloc'd sentence saying what and where. Causes never contain a secret.
+ *
+ * Secrets (passphrases, secret keys, the vault key, decrypted values) live
+ * in sodium_malloc'd, mlocked memory and are zeroed when freed; core dumps
+ * are disabled while any key or vault is open. The library is not
+ * thread-safe per object: one struct vault is used by one thread at a time.
+ */
+#ifndef VAULT_H
+#define VAULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	VAULT_OK = 0,
+	VAULT_ENOMEM = -1,       /* out of memory (or mlock refused) */
+	VAULT_EIO = -2,          /* a file could not be read or written */
+	VAULT_EPASSPHRASE = -3,  /* wrong passphrase for the key file */
+	VAULT_ENOTMEMBER = -4,   /* the key is not on the vault's roster */
+	VAULT_ETAMPER_HEADER = -5, /* the header failed authentication */
+	VAULT_ETAMPER_SLOT = -6,   /* a roster slot failed authentication */
+	VAULT_ETAMPER_INDEX = -7,  /* the entry table failed authentication */
+	VAULT_ETAMPER_ENTRY = -8,  /* an entry failed authentication */
+	VAULT_ETRUNCATED = -9,   /* the file is shorter or longer than it says */
+	VAULT_EROLLBACK = -10,   /* an older copy of the vault was put back */
+	VAULT_EVERSION = -11,    /* written by a newer format version */
+	VAULT_ELOCKED = -12,     /* another writer holds the vault's lock */
+	VAULT_EPOLICY = -13,     /* a value breaks the password policy */
+	VAULT_ENOENT = -14,      /* no such file, entry, version or member */
+	VAULT_EEXIST = -15,      /* the file, entry or member already exists */
+	VAULT_EINVAL = -16,      /* a malformed argument (name, size, limits) */
+	VAULT_ESTATE = -17,      /* not allowed now (e.g. removing the last member) */
+	VAULT_EKEYFILE = -18,    /* the key file is damaged or not a key file */
+};
+
+/* vault_strerror returns a short English description of a VAULT_E* code. */
+const char *vault_strerror(int rc);
+
+/* vault_is_tamper is true for the codes that mean "the file was altered". */
+int vault_is_tamper(int rc);
+
+/* Limits. Entry names are "host/credential", each part [A-Za-z0-9._-]. */
+#define VAULT_NAME_MAX 127
+#define VAULT_ACTOR_MAX 63
+#define VAULT_VALUE_MAX 1024
+#define VAULT_PASSPHRASE_MAX 1024
+#define VAULT_HISTORY 6 /* previous versions kept per entry */
+#define VAULT_VERSIONS_MAX (VAULT_HISTORY + 2)
+#define VAULT_PUBLICKEYBYTES 32
+#define VAULT_ID_HEX 33 /* 16 bytes as hex, plus NUL */
+
+/* ---- Secrets handed out by the library ------------------------------ */
+
+/* A secret value in locked memory; free it as soon as it has been used. */
+struct vault_secret;
+const unsigned char *vault_secret_data(const struct vault_secret *s);
+size_t vault_secret_len(const struct vault_secret *s);
+/* vault_secret_new copies len bytes into a new locked secret. */
+int vault_secret_new(const void *data, size_t len, struct vault_secret **out);
+void vault_secret_free(struct vault_secret *s); /* zeroes; accepts NULL */
+
+/* ---- Member key files ----------------------------------------------- */
+
+/* Argon2id cost. Tests use VAULT_KDF_MIN; the default is MODERATE. */
+struct vault_kdf {
+	uint64_t opslimit;
+	uint64_t memlimit;
+};
+extern const struct vault_kdf VAULT_KDF_MIN;
+extern const struct vault_kdf VAULT_KDF_INTERACTIVE;
+extern const struct vault_kdf VAULT_KDF_MODERATE;
+extern const struct vault_kdf VAULT_KDF_SENSITIVE;
+
+/* An unlocked member key (name, X25519 key pair) in locked memory. */
+struct vault_key;
+
+/*
+ * vault_key_create writes a new key file at path (mode 0600, atomically;
+ * VAULT_EEXIST if it exists) for member name, with a fresh key pair sealed
+ * under the passphrase. kdf NULL means VAULT_KDF_MODERATE.
+ */
+int vault_key_create(const char *path, const char *name, const char *pass, size_t passlen,
+    const struct vault_kdf *kdf, char **cause);
+
+/* vault_key_unlock runs Argon2id and opens the key file: VAULT_EPASSPHRASE
+ * when the passphrase is wrong. This is the slow step (about a second). */
+int vault_key_unlock(const char *path, const char *pass, size_t passlen,
+    struct vault_key **out, char **cause);
+
+/* vault_key_public reads a key file's member name and public key, which are
+ * not secret, without the passphrase. name must hold VAULT_NAME_MAX + 1. */
+int vault_key_public(const char *path, char *name, unsigned char pk[VAULT_PUBLICKEYBYTES],
+    char **cause);
+
+const char *vault_key_name(const struct vault_key *k);
+void vault_key_free(struct vault_key *k); /* zeroes; accepts NULL */
+
+/* ---- The vault ------------------------------------------------------ */
+
+struct vault;
+
+enum vault_state {
+	VAULT_CURRENT = 0,  /* the value the host has now */
+	VAULT_PENDING = 1,  /* a new value not yet applied to the host */
+	VAULT_PREVIOUS = 2, /* history, newest first */
+};
+const char *vault_state_name(enum vault_state s);
+
+enum {
+	VAULT_OPEN_READ = 0,
+	VAULT_OPEN_WRITE = 1, /* take the writer's lock for the vault's life */
+};
+
+/*
+ * vault_create makes a new vault at path with key's member as its only
+ * member and writes it (counter 1). VAULT_EEXIST if path exists. The vault
+ * stays open for writing; the caller frees it with vault_close.
+ */
+int vault_create(const char *path, const struct vault_key *key, int64_t now,
+    struct vault **out, char **cause);
+
+/*
+ * vault_open reads and authenticates the vault at path with key.
+ * min_counter is the last header counter recorded outside the file (the
+ * state store); a file whose counter is lower was put back from an older
+ * copy and is refused with VAULT_EROLLBACK. Every entry's ciphertext is
+ * checked against the authenticated entry table, so a vault that opens has
+ * no altered byte. With VAULT_OPEN_WRITE the writer's lock is taken first
+ * (VAULT_ELOCKED if another process holds it) and kept until vault_close.
+ */
+int vault_open(const char *path, const struct vault_key *key, uint64_t min_counter,
+    int flags, struct vault **out, char **cause);
+
+/* vault_close drops the lock and zeroes the keys; accepts NULL. Unsaved
+ * changes are lost. */
+void vault_close(struct vault *v);
+
+/* vault_save writes the vault atomically (temp file, fsync, rename, fsync
+ * of the directory) with its counter increased by one. Needs WRITE. */
+int vault_save(struct vault *v, char **cause);
+
+/* The header counter of the vault as last read or saved, and the vault id
+ * (32 hex digits), which names the vault in the state store. */
+uint64_t vault_counter(const struct vault *v);
+const char *vault_id(const struct vault *v);
+/* vault_dirty is true when there are changes not yet saved. */
+int vault_dirty(const struct vault *v);
+
+/* Roster. */
+size_t vault_member_count(const struct vault *v);
+const char *vault_member_name(const struct vault *v, size_t i);
+int64_t vault_member_added(const struct vault *v, size_t i);
+int vault_member_add(struct vault *v, const char *name,
+    const unsigned char pk[VAULT_PUBLICKEYBYTES], int64_t now);
+/* vault_member_remove drops a member and re-keys the vault: a new vault key
+ * is sealed to the remaining members and every entry is re-encrypted, so
+ * the removed member's key opens nothing written after the next save. */
+int vault_member_remove(struct vault *v, const char *name);
+
+/* Entries, sorted by name. */
+int vault_name_valid(const char *name);
+size_t vault_entry_count(const struct vault *v);
+const char *vault_entry_name(const struct vault *v, size_t i);
+
+struct vault_version {
+	uint32_t seq; /* 1, 2, ... per entry */
+	enum vault_state state;
+	int64_t created_at;
+	int64_t changed_at; /* when it last changed state */
+	char created_by[VAULT_ACTOR_MAX + 1];
+	char changed_by[VAULT_ACTOR_MAX + 1];
+};
+
+/* What a listing may show: never a value. */
+struct vault_entry_info {
+	char name[VAULT_NAME_MAX + 1];
+	uint64_t revision; /* bumped by every change; bound into the AEAD */
+	size_t n_versions; /* current and pending first, then history */
+	struct vault_version versions[VAULT_VERSIONS_MAX];
+};
+
+int vault_entry_info(struct vault *v, const char *name, struct vault_entry_info *out);
+
+/*
+ * vault_put stores value as a new version of name (created if absent).
+ * state VAULT_CURRENT: the old current becomes history. VAULT_PENDING: a
+ * pending value that is replaced becomes history (nothing is ever dropped
+ * but the oldest history beyond VAULT_HISTORY).
+ */
+int vault_put(struct vault *v, const char *name, const void *value, size_t len,
+    enum vault_state state, const char *actor, int64_t now);
+
+/* vault_commit makes the pending version current (the old current becomes
+ * history): the step after a rotation has been verified on the host. */
+int vault_commit(struct vault *v, const char *name, const char *actor, int64_t now);
+
+/* vault_get decrypts one version: VAULT_CURRENT, VAULT_PENDING or
+ * VAULT_PREVIOUS (the newest history). */
+int vault_get(struct vault *v, const char *name, enum vault_state state,
+    struct vault_secret **out);
+
+/* vault_verify decrypts every entry and checks its structure. */
+int vault_verify(struct vault *v, char **cause);
+
+/* ---- Password policy ------------------------------------------------ */
+
+struct vault_policy {
+	size_t min_len;
+	size_t max_len;
+	int min_classes;    /* of lower, upper, digit, symbol */
+	const char *symbols; /* the symbols allowed (and used by generate) */
+	size_t gen_len;     /* the length generate makes */
+};
+
+/* The city's default: 14..64 printable ASCII, no spaces or quotes, at least
+ * 3 character classes; generate makes 20 characters of all 4 classes. */
+extern const struct vault_policy VAULT_POLICY_DEFAULT;
+
+/* vault_policy_check returns VAULT_EPOLICY with a reason in *why (static
+ * text, never the value) when value breaks the policy. */
+int vault_policy_check(const struct vault_policy *p, const void *value, size_t len,
+    const char **why);
+
+/* vault_generate makes a random value that satisfies the policy. */
+int vault_generate(const struct vault_policy *p, struct vault_secret **out);
+
+#endif
