@@ -549,7 +549,8 @@ ro_inventory_load(const char *path, struct ro_inventory **out, struct ro_diags *
 		ro_inventory_free(l.inv);
 		return rc;
 	}
-	qsort(l.inv->closed_days, l.inv->nclosed_days, sizeof(long), cmp_long);
+	if (l.inv->nclosed_days > 1)
+		qsort(l.inv->closed_days, l.inv->nclosed_days, sizeof(long), cmp_long);
 	*out = l.inv;
 	return RO_OK;
 }
