@@ -345,7 +345,8 @@ NAME_FNS(step_status, enum ro_step_status, step_status_names)
 /* ---------------------------------------------------------------------- */
 /* Errors                                                                  */
 
-/* convert maps an SQLite result code to the project's codes. */
+/* convert maps an SQLite result code to the project's codes: success, the
+ * constraint codes by their extended code, the rest by their primary one. */
 static int
 convert(int src)
 {
@@ -354,19 +355,6 @@ convert(int src)
 	case SQLITE_DONE:
 	case SQLITE_ROW:
 		return 0;
-	case SQLITE_NOMEM:
-		return RO_ENOMEM;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return RO_ELOCKED;
-	case SQLITE_IOERR:
-	case SQLITE_FULL:
-	case SQLITE_CANTOPEN:
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-		return RO_EIO;
-	}
-	switch (src) {
 	case SQLITE_CONSTRAINT_PRIMARYKEY:
 	case SQLITE_CONSTRAINT_UNIQUE:
 		return RO_EEXIST;
@@ -379,6 +367,8 @@ convert(int src)
 		return RO_EINVAL;
 	}
 	switch (src & 0xff) {
+	case SQLITE_NOMEM:
+		return RO_ENOMEM;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		return RO_ELOCKED;
@@ -386,6 +376,7 @@ convert(int src)
 	case SQLITE_FULL:
 	case SQLITE_CANTOPEN:
 	case SQLITE_READONLY:
+	case SQLITE_PERM:
 		return RO_EIO;
 	}
 	return RO_ESTORE;
@@ -497,6 +488,19 @@ done(sqlite3_stmt *s)
 	return src == SQLITE_DONE ? SQLITE_OK : src;
 }
 
+/* prep gets the cached statement id into *s; when it cannot, it says what
+ * was being done and returns the failure. */
+static int
+prep(struct ro_store *st, enum sql_id id, sqlite3_stmt **s, char **cause,
+    const char *doing)
+{
+	int rc = 0;
+
+	if ((*s = stmt(st, id)) == NULL)
+		rc = sqlfail(st, cause, sqlite3_errcode(st->db), doing);
+	return rc;
+}
+
 static int
 exec(struct ro_store *st, const char *sql)
 {
@@ -523,6 +527,78 @@ clock_default(void *ctx)
 {
 	(void)ctx;
 	return (int64_t)time(NULL);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Lists                                                                   */
+
+/*
+ * How collect_rows builds one kind of list: the size of an element, how many
+ * the first allocation holds, map (fills a zeroed new element from the
+ * current row), fold (may be NULL: adds the row to the last element and
+ * returns 1 when the row belongs there, else returns 0) and clear (frees
+ * what one element owns). ctx is the list function's, passed through.
+ */
+struct row_kind {
+	size_t size;
+	size_t first;
+	void (*map)(sqlite3_stmt *s, void *elem, void *ctx);
+	int (*fold)(sqlite3_stmt *s, void *last, void *ctx);
+	void (*clear)(void *elem);
+};
+
+/* free_rows clears the n elements of v, a list of kind k, and frees v. */
+static void
+free_rows(void *v, size_t n, const struct row_kind *k)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		k->clear((char *)v + i * k->size);
+	free(v);
+}
+
+/*
+ * collect_rows steps s (bound, or NULL when it could not be prepared) to its
+ * end and returns the rows as a list of kind k in *out and *n; NULL and 0
+ * when there are none or on failure, which frees what was built and says
+ * what was being done. It leaves s reset.
+ */
+static int
+collect_rows(struct ro_store *st, sqlite3_stmt *s, const struct row_kind *k, void *ctx,
+    void **out, size_t *n, const char *doing)
+{
+	char *v = NULL;
+	size_t len = 0, cap = 0;
+	int src, rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL) {
+		rc = sqlfail(st, NULL, sqlite3_errcode(st->db), doing);
+		goto out;
+	}
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len > 0 && k->fold != NULL && k->fold(s, v + (len - 1) * k->size, ctx))
+			continue;
+		if (len == cap) {
+			cap = cap ? 2 * cap : k->first;
+			v = ro_xrealloc(v, cap * k->size);
+		}
+		memset(v + len * k->size, 0, k->size);
+		k->map(s, v + len * k->size, ctx);
+		len++;
+	}
+	if (src != SQLITE_DONE) {
+		rc = sqlfail(st, NULL, src, doing);
+		free_rows(v, len, k);
+	} else {
+		*out = v;
+		*n = len;
+	}
+	sqlite3_reset(s);
+out:
+	return rc;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -699,7 +775,7 @@ journal_append(struct ro_store *st, const char *campaign, const char *kind,
 	sqlite3_stmt *s;
 	char prev[HASH_HEX + 1], hash[HASH_HEX + 1];
 	int64_t seq = 1, at = now(st);
-	int src;
+	int src, rc;
 
 	assert(!sqlite3_get_autocommit(st->db));
 	if (kind == NULL || *kind == '\0')
@@ -709,8 +785,8 @@ journal_append(struct ro_store *st, const char *campaign, const char *kind,
 	/* Checked here rather than by a CHECK constraint: with trusted_schema
 	 * off, the schema may not call json_valid(). */
 	if (detail != NULL) {
-		if ((s = stmt(st, Q_JSON_OBJECT)) == NULL)
-			return sqlfail(st, cause, sqlite3_errcode(st->db), "checking a journal detail");
+		if ((rc = prep(st, Q_JSON_OBJECT, &s, cause, "checking a journal detail")) != 0)
+			return rc;
 		bind_text(s, 1, detail);
 		src = sqlite3_step(s);
 		if (src != SQLITE_ROW || sqlite3_column_int(s, 0) != 1) {
@@ -721,8 +797,8 @@ journal_append(struct ro_store *st, const char *campaign, const char *kind,
 		sqlite3_reset(s);
 	}
 	memcpy(prev, genesis_hash, sizeof prev);
-	if ((s = stmt(st, Q_JOURNAL_LAST)) == NULL)
-		return sqlfail(st, cause, sqlite3_errcode(st->db), "reading the journal");
+	if ((rc = prep(st, Q_JOURNAL_LAST, &s, cause, "reading the journal")) != 0)
+		return rc;
 	src = sqlite3_step(s);
 	if (src == SQLITE_ROW) {
 		const unsigned char *h = sqlite3_column_text(s, 1);
@@ -740,8 +816,8 @@ journal_append(struct ro_store *st, const char *campaign, const char *kind,
 	sqlite3_reset(s);
 
 	journal_hash(prev, seq, at, campaign, kind, actor, detail, hash);
-	if ((s = stmt(st, Q_JOURNAL_INSERT)) == NULL)
-		return sqlfail(st, cause, sqlite3_errcode(st->db), "appending to the journal");
+	if ((rc = prep(st, Q_JOURNAL_INSERT, &s, cause, "appending to the journal")) != 0)
+		return rc;
 	sqlite3_bind_int64(s, 1, seq);
 	sqlite3_bind_int64(s, 2, at);
 	bind_text(s, 3, campaign);
@@ -785,10 +861,8 @@ ro_store_journal_verify(struct ro_store *st, struct ro_journal_check *res, char 
 			return rc;
 		own_read = 1;
 	}
-	if ((s = stmt(st, Q_JOURNAL_ALL)) == NULL) {
-		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "reading the journal");
+	if ((rc = prep(st, Q_JOURNAL_ALL, &s, cause, "reading the journal")) != 0)
 		goto out;
-	}
 	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(s, 0);
 		const char *p = (const char *)sqlite3_column_text(s, 6);
@@ -1083,8 +1157,8 @@ ro_store_vault_counter(struct ro_store *st, const char *vault_id, uint64_t *coun
 	int src, rc = 0;
 
 	*counter = 0;
-	if ((s = stmt(st, Q_VAULT_GET)) == NULL)
-		return sqlfail(st, NULL, sqlite3_errcode(st->db), "reading a vault counter");
+	if ((rc = prep(st, Q_VAULT_GET, &s, NULL, "reading a vault counter")) != 0)
+		return rc;
 	bind_text(s, 1, vault_id);
 	src = sqlite3_step(s);
 	if (src == SQLITE_ROW)
@@ -1119,10 +1193,8 @@ ro_store_vault_counter_set(struct ro_store *st, const char *vault_id, uint64_t c
 	}
 	if (counter == old)
 		goto out;
-	if ((s = stmt(st, Q_VAULT_PUT)) == NULL) {
-		rc = sqlfail(st, NULL, sqlite3_errcode(st->db), "recording a vault counter");
+	if ((rc = prep(st, Q_VAULT_PUT, &s, NULL, "recording a vault counter")) != 0)
 		goto out;
-	}
 	bind_text(s, 1, vault_id);
 	sqlite3_bind_int64(s, 2, (int64_t)counter);
 	sqlite3_bind_int64(s, 3, now(st));
@@ -1148,6 +1220,14 @@ nonempty(const char *s)
 	return s != NULL && *s != '\0';
 }
 
+/* no_campaign says that there is no campaign id. */
+static int
+no_campaign(struct ro_store *st, char **cause, const char *id)
+{
+	return fail(st, cause, RO_ENOENT, "%s: there is no campaign %s; `rollout "
+	    "status` lists the campaigns", st->path, id != NULL ? id : "(null)");
+}
+
 /* campaign_state reads a campaign's state (and plan hash, if asked). */
 static int
 campaign_state(struct ro_store *st, const char *id, enum ro_campaign_state *state,
@@ -1156,8 +1236,8 @@ campaign_state(struct ro_store *st, const char *id, enum ro_campaign_state *stat
 	sqlite3_stmt *s;
 	int src, rc = 0, v = 0;
 
-	if ((s = stmt(st, Q_CAMPAIGN_STATE)) == NULL)
-		return sqlfail(st, cause, sqlite3_errcode(st->db), "reading a campaign");
+	if ((rc = prep(st, Q_CAMPAIGN_STATE, &s, cause, "reading a campaign")) != 0)
+		return rc;
 	bind_text(s, 1, id);
 	src = sqlite3_step(s);
 	if (src == SQLITE_ROW) {
@@ -1169,8 +1249,7 @@ campaign_state(struct ro_store *st, const char *id, enum ro_campaign_state *stat
 		if (plan_hash != NULL)
 			*plan_hash = col_dup(s, 1);
 	} else if (src == SQLITE_DONE)
-		rc = fail(st, cause, RO_ENOENT, "%s: there is no campaign %s; `rollout "
-		    "status` lists the campaigns", st->path, id != NULL ? id : "(null)");
+		rc = no_campaign(st, cause, id);
 	else
 		rc = sqlfail(st, cause, src, "reading a campaign");
 	sqlite3_reset(s);
@@ -1208,10 +1287,8 @@ ro_store_campaign_create(struct ro_store *st, const struct ro_campaign_new *c, c
 	if ((rc = wtx_begin(st, &owned, cause)) != 0)
 		return rc;
 	ro_buf_init(&d);
-	if ((s = stmt(st, Q_CAMPAIGN_INSERT)) == NULL) {
-		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "recording a campaign");
+	if ((rc = prep(st, Q_CAMPAIGN_INSERT, &s, cause, "recording a campaign")) != 0)
 		goto out;
-	}
 	bind_text(s, 1, c->id);
 	bind_text(s, 2, c->title);
 	bind_text(s, 3, c->playbooks);
@@ -1243,12 +1320,16 @@ out:
 	return wtx_end(st, owned, rc, cause);
 }
 
+/* campaign_from_row maps a row of Q_CAMPAIGN_GET or Q_CAMPAIGN_LIST into the
+ * zeroed *elem, with plan_json when the statement selects it (a row_kind
+ * map; ctx is unused). */
 static void
-campaign_from_row(sqlite3_stmt *s, struct ro_campaign_info *c, int with_plan)
+campaign_from_row(sqlite3_stmt *s, void *elem, void *ctx)
 {
+	struct ro_campaign_info *c = elem;
 	int v = 0;
 
-	memset(c, 0, sizeof *c);
+	(void)ctx;
 	c->id = col_dup(s, 0);
 	c->title = col_dup(s, 1);
 	c->playbooks = col_dup(s, 2);
@@ -1259,7 +1340,7 @@ campaign_from_row(sqlite3_stmt *s, struct ro_campaign_info *c, int with_plan)
 	parse_name(campaign_state_names, RO_NELEM(campaign_state_names),
 	    (const char *)sqlite3_column_text(s, 7), &v);
 	c->state = (enum ro_campaign_state)v;
-	if (with_plan)
+	if (sqlite3_column_count(s) > 8)
 		c->plan_json = col_dup(s, 8);
 }
 
@@ -1271,48 +1352,40 @@ ro_store_campaign_get(struct ro_store *st, const char *id, struct ro_campaign_in
 	int src, rc = 0;
 
 	memset(out, 0, sizeof *out);
-	if ((s = stmt(st, Q_CAMPAIGN_GET)) == NULL)
-		return sqlfail(st, cause, sqlite3_errcode(st->db), "reading a campaign");
+	if ((rc = prep(st, Q_CAMPAIGN_GET, &s, cause, "reading a campaign")) != 0)
+		return rc;
 	bind_text(s, 1, id);
 	src = sqlite3_step(s);
 	if (src == SQLITE_ROW)
-		campaign_from_row(s, out, 1);
+		campaign_from_row(s, out, NULL);
 	else if (src == SQLITE_DONE)
-		rc = fail(st, cause, RO_ENOENT, "%s: there is no campaign %s; `rollout "
-		    "status` lists the campaigns", st->path, id != NULL ? id : "(null)");
+		rc = no_campaign(st, cause, id);
 	else
 		rc = sqlfail(st, cause, src, "reading a campaign");
 	sqlite3_reset(s);
 	return rc;
 }
 
+/* campaign_clear frees what a campaign owns (a row_kind clear). */
+static void
+campaign_clear(void *elem)
+{
+	ro_campaign_info_clear(elem);
+}
+
+static const struct row_kind campaign_rows = {
+	sizeof(struct ro_campaign_info), 8, campaign_from_row, NULL, campaign_clear
+};
+
 int
 ro_store_campaign_list(struct ro_store *st, struct ro_campaign_info **out, size_t *n)
 {
-	struct ro_campaign_info *v = NULL;
-	sqlite3_stmt *s;
-	size_t len = 0, cap = 0;
-	int src, rc = 0;
+	void *v;
+	int rc;
 
-	*out = NULL;
-	*n = 0;
-	if ((s = stmt(st, Q_CAMPAIGN_LIST)) == NULL)
-		return sqlfail(st, NULL, sqlite3_errcode(st->db), "listing campaigns");
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? 2 * cap : 8;
-			v = ro_xrealloc(v, cap * sizeof *v);
-		}
-		campaign_from_row(s, &v[len++], 0);
-	}
-	if (src != SQLITE_DONE) {
-		rc = sqlfail(st, NULL, src, "listing campaigns");
-		ro_campaign_list_free(v, len);
-	} else {
-		*out = v;
-		*n = len;
-	}
-	sqlite3_reset(s);
+	rc = collect_rows(st, stmt(st, Q_CAMPAIGN_LIST), &campaign_rows, NULL, &v, n,
+	    "listing campaigns");
+	*out = v;
 	return rc;
 }
 
@@ -1334,11 +1407,7 @@ ro_campaign_info_clear(struct ro_campaign_info *c)
 void
 ro_campaign_list_free(struct ro_campaign_info *v, size_t n)
 {
-	size_t i;
-
-	for (i = 0; v != NULL && i < n; i++)
-		ro_campaign_info_clear(&v[i]);
-	free(v);
+	free_rows(v, n, &campaign_rows);
 }
 
 /* The campaign state machine; see docs/STORE.md. */
@@ -1380,10 +1449,8 @@ ro_store_campaign_set_state(struct ro_store *st, const char *id,
 		    st->path, id, ro_campaign_state_name(from), ro_campaign_state_name(to));
 		goto out;
 	}
-	if ((s = stmt(st, Q_CAMPAIGN_SET_STATE)) == NULL) {
-		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "changing a campaign's state");
+	if ((rc = prep(st, Q_CAMPAIGN_SET_STATE, &s, cause, "changing a campaign's state")) != 0)
 		goto out;
-	}
 	bind_text(s, 1, ro_campaign_state_name(to));
 	bind_text(s, 2, id);
 	if ((src = done(s)) != SQLITE_OK) {
@@ -1417,10 +1484,8 @@ ro_store_wave_add(struct ro_store *st, const struct ro_wave_new *w, char **cause
 	ro_buf_init(&d);
 	if ((rc = campaign_planned(st, w->campaign, cause)) != 0)
 		goto out;
-	if ((s = stmt(st, Q_WAVE_INSERT)) == NULL) {
-		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "recording a wave");
+	if ((rc = prep(st, Q_WAVE_INSERT, &s, cause, "recording a wave")) != 0)
 		goto out;
-	}
 	bind_text(s, 1, w->campaign);
 	sqlite3_bind_int(s, 2, w->idx);
 	bind_text(s, 3, w->name);
@@ -1446,12 +1511,15 @@ out:
 	return wtx_end(st, owned, rc, cause);
 }
 
+/* wave_from_row maps a row of Q_WAVE_GET or Q_WAVE_LIST into the zeroed
+ * *elem (a row_kind map; ctx is unused). */
 static void
-wave_from_row(sqlite3_stmt *s, struct ro_wave_info *w)
+wave_from_row(sqlite3_stmt *s, void *elem, void *ctx)
 {
+	struct ro_wave_info *w = elem;
 	int v = 0;
 
-	memset(w, 0, sizeof *w);
+	(void)ctx;
 	w->idx = sqlite3_column_int(s, 0);
 	w->name = col_dup(s, 1);
 	w->gated = sqlite3_column_int(s, 2);
@@ -1471,13 +1539,13 @@ ro_store_wave_get(struct ro_store *st, const char *campaign, int idx,
 	int src, rc = 0;
 
 	memset(out, 0, sizeof *out);
-	if ((s = stmt(st, Q_WAVE_GET)) == NULL)
-		return sqlfail(st, cause, sqlite3_errcode(st->db), "reading a wave");
+	if ((rc = prep(st, Q_WAVE_GET, &s, cause, "reading a wave")) != 0)
+		return rc;
 	bind_text(s, 1, campaign);
 	sqlite3_bind_int(s, 2, idx);
 	src = sqlite3_step(s);
 	if (src == SQLITE_ROW)
-		wave_from_row(s, out);
+		wave_from_row(s, out, NULL);
 	else if (src == SQLITE_DONE)
 		rc = fail(st, cause, RO_ENOENT, "%s: campaign %s has no wave %d; `rollout "
 		    "status %s` lists its waves", st->path, campaign, idx, campaign);
@@ -1487,35 +1555,29 @@ ro_store_wave_get(struct ro_store *st, const char *campaign, int idx,
 	return rc;
 }
 
+/* wave_clear frees what a wave owns (a row_kind clear). */
+static void
+wave_clear(void *elem)
+{
+	ro_wave_info_clear(elem);
+}
+
+static const struct row_kind wave_rows = {
+	sizeof(struct ro_wave_info), 8, wave_from_row, NULL, wave_clear
+};
+
 int
 ro_store_wave_list(struct ro_store *st, const char *campaign, struct ro_wave_info **out,
     size_t *n)
 {
-	struct ro_wave_info *v = NULL;
 	sqlite3_stmt *s;
-	size_t len = 0, cap = 0;
-	int src, rc = 0;
+	void *v;
+	int rc;
 
-	*out = NULL;
-	*n = 0;
-	if ((s = stmt(st, Q_WAVE_LIST)) == NULL)
-		return sqlfail(st, NULL, sqlite3_errcode(st->db), "listing waves");
-	bind_text(s, 1, campaign);
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? 2 * cap : 8;
-			v = ro_xrealloc(v, cap * sizeof *v);
-		}
-		wave_from_row(s, &v[len++]);
-	}
-	if (src != SQLITE_DONE) {
-		rc = sqlfail(st, NULL, src, "listing waves");
-		ro_wave_list_free(v, len);
-	} else {
-		*out = v;
-		*n = len;
-	}
-	sqlite3_reset(s);
+	if ((s = stmt(st, Q_WAVE_LIST)) != NULL)
+		bind_text(s, 1, campaign);
+	rc = collect_rows(st, s, &wave_rows, NULL, &v, n, "listing waves");
+	*out = v;
 	return rc;
 }
 
@@ -1531,11 +1593,7 @@ ro_wave_info_clear(struct ro_wave_info *w)
 void
 ro_wave_list_free(struct ro_wave_info *v, size_t n)
 {
-	size_t i;
-
-	for (i = 0; v != NULL && i < n; i++)
-		ro_wave_info_clear(&v[i]);
-	free(v);
+	free_rows(v, n, &wave_rows);
 }
 
 /* approved_for_plan counts approvals of a wave that carry the campaign's
@@ -1548,8 +1606,8 @@ approved_for_plan(struct ro_store *st, const char *campaign, int idx, int64_t *c
 	int src, rc = 0;
 
 	*count = 0;
-	if ((s = stmt(st, Q_APPROVAL_FOR_WAVE)) == NULL)
-		return sqlfail(st, cause, sqlite3_errcode(st->db), "reading approvals");
+	if ((rc = prep(st, Q_APPROVAL_FOR_WAVE, &s, cause, "reading approvals")) != 0)
+		return rc;
 	bind_text(s, 1, campaign);
 	sqlite3_bind_int(s, 2, idx);
 	src = sqlite3_step(s);
@@ -1591,8 +1649,8 @@ wave_set_state_locked(struct ro_store *st, const char *campaign, int idx,
 	sqlite3_stmt *s;
 	int rc, src;
 
-	if ((s = stmt(st, Q_WAVE_SET_STATE)) == NULL)
-		return sqlfail(st, cause, sqlite3_errcode(st->db), "changing a wave's state");
+	if ((rc = prep(st, Q_WAVE_SET_STATE, &s, cause, "changing a wave's state")) != 0)
+		return rc;
 	bind_text(s, 1, ro_wave_state_name(to));
 	bind_text(s, 2, campaign);
 	sqlite3_bind_int(s, 3, idx);
@@ -1694,10 +1752,8 @@ ro_store_approve(struct ro_store *st, const char *campaign, int idx, const char 
 		    ro_wave_state_name(w.state));
 		goto out;
 	}
-	if ((s = stmt(st, Q_APPROVAL_INSERT)) == NULL) {
-		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "recording an approval");
+	if ((rc = prep(st, Q_APPROVAL_INSERT, &s, cause, "recording an approval")) != 0)
 		goto out;
-	}
 	bind_text(s, 1, campaign);
 	sqlite3_bind_int(s, 2, idx);
 	bind_text(s, 3, approver);
@@ -1723,57 +1779,57 @@ out:
 	return wtx_end(st, owned, rc, cause);
 }
 
+/* approval_row maps a row of Q_APPROVAL_LIST (a row_kind map). */
+static void
+approval_row(sqlite3_stmt *s, void *elem, void *ctx)
+{
+	struct ro_approval_info *a = elem;
+
+	(void)ctx;
+	a->id = sqlite3_column_int64(s, 0);
+	a->wave = sqlite3_column_int(s, 1);
+	a->approver = col_dup(s, 2);
+	a->comment = col_dup(s, 3);
+	a->plan_hash = col_dup(s, 4);
+	a->approved_at = sqlite3_column_int64(s, 5);
+}
+
+/* approval_clear frees what an approval owns (a row_kind clear). */
+static void
+approval_clear(void *elem)
+{
+	struct ro_approval_info *a = elem;
+
+	free(a->approver);
+	free(a->comment);
+	free(a->plan_hash);
+}
+
+static const struct row_kind approval_rows = {
+	sizeof(struct ro_approval_info), 8, approval_row, NULL, approval_clear
+};
+
 int
 ro_store_approval_list(struct ro_store *st, const char *campaign, int wave,
     struct ro_approval_info **out, size_t *n)
 {
-	struct ro_approval_info *v = NULL;
 	sqlite3_stmt *s;
-	size_t len = 0, cap = 0;
-	int src, rc = 0;
+	void *v;
+	int rc;
 
-	*out = NULL;
-	*n = 0;
-	if ((s = stmt(st, Q_APPROVAL_LIST)) == NULL)
-		return sqlfail(st, NULL, sqlite3_errcode(st->db), "listing approvals");
-	bind_text(s, 1, campaign);
-	sqlite3_bind_int(s, 2, wave);
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		struct ro_approval_info *a;
-		if (len == cap) {
-			cap = cap ? 2 * cap : 8;
-			v = ro_xrealloc(v, cap * sizeof *v);
-		}
-		a = &v[len++];
-		a->id = sqlite3_column_int64(s, 0);
-		a->wave = sqlite3_column_int(s, 1);
-		a->approver = col_dup(s, 2);
-		a->comment = col_dup(s, 3);
-		a->plan_hash = col_dup(s, 4);
-		a->approved_at = sqlite3_column_int64(s, 5);
+	if ((s = stmt(st, Q_APPROVAL_LIST)) != NULL) {
+		bind_text(s, 1, campaign);
+		sqlite3_bind_int(s, 2, wave);
 	}
-	if (src != SQLITE_DONE) {
-		rc = sqlfail(st, NULL, src, "listing approvals");
-		ro_approval_list_free(v, len);
-	} else {
-		*out = v;
-		*n = len;
-	}
-	sqlite3_reset(s);
+	rc = collect_rows(st, s, &approval_rows, NULL, &v, n, "listing approvals");
+	*out = v;
 	return rc;
 }
 
 void
 ro_approval_list_free(struct ro_approval_info *v, size_t n)
 {
-	size_t i;
-
-	for (i = 0; v != NULL && i < n; i++) {
-		free(v[i].approver);
-		free(v[i].comment);
-		free(v[i].plan_hash);
-	}
-	free(v);
+	free_rows(v, n, &approval_rows);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1795,10 +1851,8 @@ ro_store_host_add(struct ro_store *st, const char *campaign, const char *host,
 	ro_buf_init(&d);
 	if ((rc = campaign_planned(st, campaign, cause)) != 0)
 		goto out;
-	if ((s = stmt(st, Q_HOST_INSERT)) == NULL) {
-		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "recording a host");
+	if ((rc = prep(st, Q_HOST_INSERT, &s, cause, "recording a host")) != 0)
 		goto out;
-	}
 	bind_text(s, 1, campaign);
 	bind_text(s, 2, host);
 	bind_text(s, 3, site);
@@ -1829,59 +1883,59 @@ out:
 	return wtx_end(st, owned, rc, cause);
 }
 
+/* host_row maps a row of Q_HOST_LIST (a row_kind map). */
+static void
+host_row(sqlite3_stmt *s, void *elem, void *ctx)
+{
+	struct ro_host_info *h = elem;
+	int state = 0;
+
+	(void)ctx;
+	h->host = col_dup(s, 0);
+	h->site = col_dup(s, 1);
+	h->address = col_dup(s, 2);
+	h->wave = sqlite3_column_int(s, 3);
+	parse_name(host_state_names, RO_NELEM(host_state_names),
+	    (const char *)sqlite3_column_text(s, 4), &state);
+	h->state = (enum ro_host_state)state;
+}
+
+/* host_clear frees what a host owns (a row_kind clear). */
+static void
+host_clear(void *elem)
+{
+	struct ro_host_info *h = elem;
+
+	free(h->host);
+	free(h->site);
+	free(h->address);
+}
+
+static const struct row_kind host_rows = {
+	sizeof(struct ro_host_info), 64, host_row, NULL, host_clear
+};
+
 int
 ro_store_host_list(struct ro_store *st, const char *campaign, int wave,
     struct ro_host_info **out, size_t *n)
 {
-	struct ro_host_info *v = NULL;
 	sqlite3_stmt *s;
-	size_t len = 0, cap = 0;
-	int src, rc = 0, state;
+	void *v;
+	int rc;
 
-	*out = NULL;
-	*n = 0;
-	if ((s = stmt(st, Q_HOST_LIST)) == NULL)
-		return sqlfail(st, NULL, sqlite3_errcode(st->db), "listing hosts");
-	bind_text(s, 1, campaign);
-	sqlite3_bind_int(s, 2, wave);
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		struct ro_host_info *h;
-		if (len == cap) {
-			cap = cap ? 2 * cap : 64;
-			v = ro_xrealloc(v, cap * sizeof *v);
-		}
-		h = &v[len++];
-		h->host = col_dup(s, 0);
-		h->site = col_dup(s, 1);
-		h->address = col_dup(s, 2);
-		h->wave = sqlite3_column_int(s, 3);
-		state = 0;
-		parse_name(host_state_names, RO_NELEM(host_state_names),
-		    (const char *)sqlite3_column_text(s, 4), &state);
-		h->state = (enum ro_host_state)state;
+	if ((s = stmt(st, Q_HOST_LIST)) != NULL) {
+		bind_text(s, 1, campaign);
+		sqlite3_bind_int(s, 2, wave);
 	}
-	if (src != SQLITE_DONE) {
-		rc = sqlfail(st, NULL, src, "listing hosts");
-		ro_host_list_free(v, len);
-	} else {
-		*out = v;
-		*n = len;
-	}
-	sqlite3_reset(s);
+	rc = collect_rows(st, s, &host_rows, NULL, &v, n, "listing hosts");
+	*out = v;
 	return rc;
 }
 
 void
 ro_host_list_free(struct ro_host_info *v, size_t n)
 {
-	size_t i;
-
-	for (i = 0; v != NULL && i < n; i++) {
-		free(v[i].host);
-		free(v[i].site);
-		free(v[i].address);
-	}
-	free(v);
+	free_rows(v, n, &host_rows);
 }
 
 /* host_state reads a host's state, its wave and its wave's state. */
@@ -1892,8 +1946,8 @@ host_state(struct ro_store *st, const char *campaign, const char *host,
 	sqlite3_stmt *s;
 	int src, rc = 0, a = 0, b = 0;
 
-	if ((s = stmt(st, Q_HOST_GET)) == NULL)
-		return sqlfail(st, cause, sqlite3_errcode(st->db), "reading a host");
+	if ((rc = prep(st, Q_HOST_GET, &s, cause, "reading a host")) != 0)
+		return rc;
 	bind_text(s, 1, campaign);
 	bind_text(s, 2, host);
 	src = sqlite3_step(s);
@@ -1954,10 +2008,8 @@ ro_store_host_set_state(struct ro_store *st, const char *campaign, const char *h
 		    st->path, host, campaign, ro_host_state_name(from), ro_host_state_name(to));
 		goto out;
 	}
-	if ((s = stmt(st, Q_HOST_SET_STATE)) == NULL) {
-		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "changing a host's state");
+	if ((rc = prep(st, Q_HOST_SET_STATE, &s, cause, "changing a host's state")) != 0)
 		goto out;
-	}
 	bind_text(s, 1, ro_host_state_name(to));
 	bind_text(s, 2, campaign);
 	bind_text(s, 3, host);
@@ -1975,64 +2027,87 @@ out:
 	return wtx_end(st, owned, rc, cause);
 }
 
+/* tally_count adds the row's count to t, under the row's host state. */
+static void
+tally_count(sqlite3_stmt *s, struct ro_host_tally *t)
+{
+	int64_t count = sqlite3_column_int64(s, 2);
+	int state = 0;
+
+	if (parse_name(host_state_names, RO_NELEM(host_state_names),
+	    (const char *)sqlite3_column_text(s, 1), &state) == 0)
+		t->n[state] += count;
+	t->total += count;
+}
+
+/* tally_row starts the entry of the row's wave or site, as *ctx (an enum
+ * ro_tally_by) says (a row_kind map). */
+static void
+tally_row(sqlite3_stmt *s, void *elem, void *ctx)
+{
+	struct ro_host_tally *t = elem;
+	const char *site;
+
+	if (*(const enum ro_tally_by *)ctx == RO_TALLY_BY_WAVE)
+		t->wave = sqlite3_column_int(s, 0);
+	else {
+		site = (const char *)sqlite3_column_text(s, 0);
+		t->wave = -1;
+		t->site = ro_xstrdup(site != NULL ? site : "");
+	}
+	tally_count(s, t);
+}
+
+/* tally_fold adds the row to the last entry when it has the same wave or
+ * site: rows come grouped by that key (a row_kind fold). */
+static int
+tally_fold(sqlite3_stmt *s, void *last, void *ctx)
+{
+	struct ro_host_tally *t = last;
+	const char *site;
+	int same;
+
+	if (*(const enum ro_tally_by *)ctx == RO_TALLY_BY_WAVE)
+		same = t->wave == sqlite3_column_int(s, 0);
+	else {
+		site = (const char *)sqlite3_column_text(s, 0);
+		same = strcmp(t->site, site != NULL ? site : "") == 0;
+	}
+	if (same)
+		tally_count(s, t);
+	return same;
+}
+
+/* tally_clear frees what a tally entry owns (a row_kind clear). */
+static void
+tally_clear(void *elem)
+{
+	free(((struct ro_host_tally *)elem)->site);
+}
+
+static const struct row_kind tally_rows = {
+	sizeof(struct ro_host_tally), 16, tally_row, tally_fold, tally_clear
+};
+
 int
 ro_store_tally(struct ro_store *st, const char *campaign, enum ro_tally_by by,
     struct ro_host_tally **out, size_t *n)
 {
-	struct ro_host_tally *v = NULL, *t = NULL;
 	sqlite3_stmt *s;
-	size_t len = 0, cap = 0;
-	int src, rc = 0, state;
+	void *v;
+	int rc;
 
-	*out = NULL;
-	*n = 0;
-	if ((s = stmt(st, by == RO_TALLY_BY_WAVE ? Q_TALLY_WAVE : Q_TALLY_SITE)) == NULL)
-		return sqlfail(st, NULL, sqlite3_errcode(st->db), "counting hosts");
-	bind_text(s, 1, campaign);
-	/* Rows come grouped by key; start a new entry when the key changes. */
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		int wave = by == RO_TALLY_BY_WAVE ? sqlite3_column_int(s, 0) : -1;
-		const char *site = by == RO_TALLY_BY_SITE ?
-		    (const char *)sqlite3_column_text(s, 0) : NULL;
-		int64_t count = sqlite3_column_int64(s, 2);
-
-		if (t == NULL || (by == RO_TALLY_BY_WAVE ? t->wave != wave :
-		    strcmp(t->site, site != NULL ? site : "") != 0)) {
-			if (len == cap) {
-				cap = cap ? 2 * cap : 16;
-				v = ro_xrealloc(v, cap * sizeof *v);
-			}
-			t = &v[len++];
-			memset(t, 0, sizeof *t);
-			t->wave = wave;
-			t->site = by == RO_TALLY_BY_SITE ? ro_xstrdup(site != NULL ? site : "") :
-			    NULL;
-		}
-		state = 0;
-		if (parse_name(host_state_names, RO_NELEM(host_state_names),
-		    (const char *)sqlite3_column_text(s, 1), &state) == 0)
-			t->n[state] += count;
-		t->total += count;
-	}
-	if (src != SQLITE_DONE) {
-		rc = sqlfail(st, NULL, src, "counting hosts");
-		ro_host_tally_free(v, len);
-	} else {
-		*out = v;
-		*n = len;
-	}
-	sqlite3_reset(s);
+	if ((s = stmt(st, by == RO_TALLY_BY_WAVE ? Q_TALLY_WAVE : Q_TALLY_SITE)) != NULL)
+		bind_text(s, 1, campaign);
+	rc = collect_rows(st, s, &tally_rows, &by, &v, n, "counting hosts");
+	*out = v;
 	return rc;
 }
 
 void
 ro_host_tally_free(struct ro_host_tally *v, size_t n)
 {
-	size_t i;
-
-	for (i = 0; v != NULL && i < n; i++)
-		free(v[i].site);
-	free(v);
+	free_rows(v, n, &tally_rows);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -2078,10 +2153,8 @@ ro_store_intent_begin(struct ro_store *st, const char *campaign, const char *hos
 		    ro_wave_state_name(ws));
 		goto out;
 	}
-	if ((s = stmt(st, Q_INTENT_OPEN_FOR_STEP)) == NULL) {
-		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "reading intents");
+	if ((rc = prep(st, Q_INTENT_OPEN_FOR_STEP, &s, cause, "reading intents")) != 0)
 		goto out;
-	}
 	bind_text(s, 1, campaign);
 	bind_text(s, 2, host);
 	sqlite3_bind_int(s, 3, step_idx);
@@ -2101,10 +2174,8 @@ ro_store_intent_begin(struct ro_store *st, const char *campaign, const char *hos
 		rc = sqlfail(st, cause, src, "reading intents");
 		goto out;
 	}
-	if ((s = stmt(st, Q_INTENT_NEXT_ATTEMPT)) == NULL) {
-		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "reading intents");
+	if ((rc = prep(st, Q_INTENT_NEXT_ATTEMPT, &s, cause, "reading intents")) != 0)
 		goto out;
-	}
 	bind_text(s, 1, campaign);
 	bind_text(s, 2, host);
 	sqlite3_bind_int(s, 3, step_idx);
@@ -2115,10 +2186,8 @@ ro_store_intent_begin(struct ro_store *st, const char *campaign, const char *hos
 		rc = sqlfail(st, cause, src, "reading intents");
 		goto out;
 	}
-	if ((s = stmt(st, Q_INTENT_INSERT)) == NULL) {
-		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "recording an intent");
+	if ((rc = prep(st, Q_INTENT_INSERT, &s, cause, "recording an intent")) != 0)
 		goto out;
-	}
 	bind_text(s, 1, campaign);
 	bind_text(s, 2, host);
 	sqlite3_bind_int(s, 3, step_idx);
@@ -2162,10 +2231,8 @@ ro_store_outcome_record(struct ro_store *st, int64_t intent_id, enum ro_step_sta
 	if ((rc = wtx_begin(st, &owned, cause)) != 0)
 		return rc;
 	ro_buf_init(&d);
-	if ((s = stmt(st, Q_INTENT_GET)) == NULL) {
-		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "reading an intent");
+	if ((rc = prep(st, Q_INTENT_GET, &s, cause, "reading an intent")) != 0)
 		goto out;
-	}
 	sqlite3_bind_int64(s, 1, intent_id);
 	src = sqlite3_step(s);
 	if (src == SQLITE_ROW) {
@@ -2183,10 +2250,8 @@ ro_store_outcome_record(struct ro_store *st, int64_t intent_id, enum ro_step_sta
 		rc = sqlfail(st, cause, src, "reading an intent");
 		goto out;
 	}
-	if ((s = stmt(st, Q_OUTCOME_EXISTS)) == NULL) {
-		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "reading an outcome");
+	if ((rc = prep(st, Q_OUTCOME_EXISTS, &s, cause, "reading an outcome")) != 0)
 		goto out;
-	}
 	sqlite3_bind_int64(s, 1, intent_id);
 	src = sqlite3_step(s);
 	if (src == SQLITE_ROW) {
@@ -2203,10 +2268,8 @@ ro_store_outcome_record(struct ro_store *st, int64_t intent_id, enum ro_step_sta
 		rc = sqlfail(st, cause, src, "reading an outcome");
 		goto out;
 	}
-	if ((s = stmt(st, Q_OUTCOME_INSERT)) == NULL) {
-		rc = sqlfail(st, cause, sqlite3_errcode(st->db), "recording an outcome");
+	if ((rc = prep(st, Q_OUTCOME_INSERT, &s, cause, "recording an outcome")) != 0)
 		goto out;
-	}
 	sqlite3_bind_int64(s, 1, intent_id);
 	sqlite3_bind_int64(s, 2, now(st));
 	bind_text(s, 3, ro_step_status_name(status));
@@ -2238,55 +2301,54 @@ out:
 	return wtx_end(st, owned, rc, cause);
 }
 
+/* intent_row maps a row of Q_INTENTS_OPEN (a row_kind map). */
+static void
+intent_row(sqlite3_stmt *s, void *elem, void *ctx)
+{
+	struct ro_intent_info *i = elem;
+
+	(void)ctx;
+	i->id = sqlite3_column_int64(s, 0);
+	i->host = col_dup(s, 1);
+	i->step_idx = sqlite3_column_int(s, 2);
+	i->step_name = col_dup(s, 3);
+	i->attempt = sqlite3_column_int(s, 4);
+	i->started_at = sqlite3_column_int64(s, 5);
+	i->actor = col_dup(s, 6);
+}
+
+/* intent_clear frees what an intent owns (a row_kind clear). */
+static void
+intent_clear(void *elem)
+{
+	struct ro_intent_info *i = elem;
+
+	free(i->host);
+	free(i->step_name);
+	free(i->actor);
+}
+
+static const struct row_kind intent_rows = {
+	sizeof(struct ro_intent_info), 16, intent_row, NULL, intent_clear
+};
+
 int
 ro_store_open_intents(struct ro_store *st, const char *campaign,
     struct ro_intent_info **out, size_t *n)
 {
-	struct ro_intent_info *v = NULL;
 	sqlite3_stmt *s;
-	size_t len = 0, cap = 0;
-	int src, rc = 0;
+	void *v;
+	int rc;
 
-	*out = NULL;
-	*n = 0;
-	if ((s = stmt(st, Q_INTENTS_OPEN)) == NULL)
-		return sqlfail(st, NULL, sqlite3_errcode(st->db), "listing open intents");
-	bind_text(s, 1, campaign);
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		struct ro_intent_info *i;
-		if (len == cap) {
-			cap = cap ? 2 * cap : 16;
-			v = ro_xrealloc(v, cap * sizeof *v);
-		}
-		i = &v[len++];
-		i->id = sqlite3_column_int64(s, 0);
-		i->host = col_dup(s, 1);
-		i->step_idx = sqlite3_column_int(s, 2);
-		i->step_name = col_dup(s, 3);
-		i->attempt = sqlite3_column_int(s, 4);
-		i->started_at = sqlite3_column_int64(s, 5);
-		i->actor = col_dup(s, 6);
-	}
-	if (src != SQLITE_DONE) {
-		rc = sqlfail(st, NULL, src, "listing open intents");
-		ro_intent_list_free(v, len);
-	} else {
-		*out = v;
-		*n = len;
-	}
-	sqlite3_reset(s);
+	if ((s = stmt(st, Q_INTENTS_OPEN)) != NULL)
+		bind_text(s, 1, campaign);
+	rc = collect_rows(st, s, &intent_rows, NULL, &v, n, "listing open intents");
+	*out = v;
 	return rc;
 }
 
 void
 ro_intent_list_free(struct ro_intent_info *v, size_t n)
 {
-	size_t i;
-
-	for (i = 0; v != NULL && i < n; i++) {
-		free(v[i].host);
-		free(v[i].step_name);
-		free(v[i].actor);
-	}
-	free(v);
+	free_rows(v, n, &intent_rows);
 }
