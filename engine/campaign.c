@@ -57,11 +57,12 @@ bind_params(struct loader *l, const struct ro_ynode *pnode, const struct ro_para
     size_t nargs)
 {
 	struct ro_campaign *cp = l->cp;
-	const struct ro_param **decl;
+	/* The first declaration of each name, and the file that declares it. */
+	const struct ro_param **decl = NULL;
+	const char **decl_file = NULL;
 	size_t ndecl = 0, cap = 0, i, j, k;
 	int rc = RO_OK;
 
-	decl = NULL;
 	for (i = 0; i < cp->nplaybooks; i++) {
 		const struct ro_playbook *pb = cp->playbooks[i];
 		for (j = 0; j < pb->nparams; j++) {
@@ -72,7 +73,7 @@ bind_params(struct loader *l, const struct ro_ynode *pnode, const struct ro_para
 			if (k < ndecl) {
 				if (decl[k]->type != p->type) {
 					char *hint = ro_xasprintf("%s:%d declares it as %s; rename one of them",
-					    cp->playbooks[0]->path, decl[k]->line,
+					    decl_file[k], decl[k]->line,
 					    ro_param_type_names[decl[k]->type]);
 					ro_diag_add(l->c.d, pb->path, p->line, p->col, hint,
 					    "parameter '%s' is declared as %s here and differently in another playbook",
@@ -85,7 +86,9 @@ bind_params(struct loader *l, const struct ro_ynode *pnode, const struct ro_para
 			if (ndecl == cap) {
 				cap = cap ? cap * 2 : 16;
 				decl = ro_xrealloc(decl, cap * sizeof *decl);
+				decl_file = ro_xrealloc(decl_file, cap * sizeof *decl_file);
 			}
+			decl_file[ndecl] = pb->path;
 			decl[ndecl++] = p;
 		}
 	}
@@ -166,16 +169,9 @@ bind_params(struct loader *l, const struct ro_ynode *pnode, const struct ro_para
 	for (k = 0; k < ndecl; k++) {
 		if (cp->params[k].value == NULL) {
 			const struct ro_param *p = decl[k];
-			char *hint = ro_xasprintf("give it under 'params:' in %s, or with --param %s=VALUE (declared at %s:%d:%d)",
-			    l->c.file, p->name, cp->playbooks[0]->path, p->line, p->col);
-			for (i = 0; i < cp->nplaybooks; i++)
-				for (j = 0; j < cp->playbooks[i]->nparams; j++)
-					if (&cp->playbooks[i]->params[j] == p) {
-						free(hint);
-						hint = ro_xasprintf("give it under 'params:', or with --param %s=VALUE (declared at %s:%d:%d%s%s)",
-						    p->name, cp->playbooks[i]->path, p->line, p->col,
-						    p->description ? ": " : "", p->description ? p->description : "");
-					}
+			char *hint = ro_xasprintf("give it under 'params:', or with --param %s=VALUE (declared at %s:%d:%d%s%s)",
+			    p->name, decl_file[k], p->line, p->col,
+			    p->description ? ": " : "", p->description ? p->description : "");
 			ro_yerr(&l->c, pnode ? pnode : l->cp->doc->root, hint,
 			    "missing required parameter '%s' (%s)", p->name, ro_param_type_names[p->type]);
 			free(hint);
@@ -183,6 +179,7 @@ bind_params(struct loader *l, const struct ro_ynode *pnode, const struct ro_para
 		}
 	}
 	free(decl);
+	free(decl_file);
 	qsort(cp->params, cp->nparams, sizeof *cp->params, cmp_param);
 	return rc;
 }

@@ -94,9 +94,13 @@ plan_exec(int argc, char **argv)
 		exit_code = rc == RO_EINFEASIBLE ? RO_EXIT_FAIL : RO_EXIT_USAGE;
 		goto out;
 	}
-	if (json)
-		ro_plan_print_json(stdout, plan);
-	else
+	if (json) {
+		struct ro_buf b;
+		ro_buf_init(&b);
+		ro_plan_json(plan, &b);
+		puts(b.p);
+		ro_buf_free(&b);
+	} else
 		ro_plan_print_text(stdout, plan);
 	if (save)
 		exit_code = save_plan(plan, state_dir, json);

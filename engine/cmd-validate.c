@@ -68,7 +68,7 @@ validate_exec(int argc, char **argv)
 	struct ro_param_arg *args = ro_xcalloc((size_t)argc, sizeof *args);
 	struct ro_diags d;
 	size_t nargs = 0;
-	int json = 0, ch, i, bad = 0, io = 0, rc;
+	int json = 0, ch, i, bad = 0;
 
 	while ((ch = getopt_long(argc, argv, "jp:", opts, NULL)) != -1) {
 		switch (ch) {
@@ -92,10 +92,7 @@ validate_exec(int argc, char **argv)
 	}
 	ro_diags_init(&d);
 	for (i = optind; i < argc; i++) {
-		rc = validate_one(argv[i], args, nargs, json, &d);
-		if (rc == RO_EIO)
-			io = 1;
-		if (rc != RO_OK)
+		if (validate_one(argv[i], args, nargs, json, &d) != RO_OK)
 			bad = 1;
 	}
 	if (json)
@@ -107,7 +104,6 @@ validate_exec(int argc, char **argv)
 		    d.n + d.dropped == 1 ? "" : "s");
 	ro_diags_free(&d);
 	free(args);
-	(void)io;
 	return bad ? RO_EXIT_USAGE : RO_EXIT_OK;
 }
 

@@ -42,7 +42,7 @@ ro_plan_record(struct ro_store *st, const struct ro_plan *plan, int *existed, ch
 	for (i = 0; i < c->nplaybooks; i++)
 		ro_buf_printf(&names, "%s%s", i ? "," : "", c->playbooks[i]->name);
 	ro_buf_init(&json);
-	ro_buf_printf(&json, "{\"plan_hash\":\"%s\",%s", plan->hash, plan->canonical + 1);
+	ro_plan_json(plan, &json);
 	ro_hex(inv->sha256, 32, inv_hash);
 	cn = (struct ro_campaign_new){ .id = c->id, .title = c->title ? c->title : c->id,
 		.playbooks = names.p, .plan_hash = plan->hash, .plan_json = json.p,

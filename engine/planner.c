@@ -428,9 +428,9 @@ ro_plan_free(struct ro_plan *p)
 }
 
 void
-ro_plan_print_json(FILE *f, const struct ro_plan *p)
+ro_plan_json(const struct ro_plan *p, struct ro_buf *b)
 {
-	fprintf(f, "{\"plan_hash\":\"%s\",%s\n", p->hash, p->canonical + 1);
+	ro_buf_printf(b, "{\"plan_hash\":\"%s\",%s", p->hash, p->canonical + 1);
 }
 
 void

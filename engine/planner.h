@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "campaign.h"
+#include "util.h"
 
 #define RO_PLAN_FORMAT "rollout-plan/1"
 
@@ -44,7 +45,8 @@ void ro_plan_free(struct ro_plan *p);
 
 /* ro_plan_print_text shows the waves with their hosts grouped by site. */
 void ro_plan_print_text(FILE *f, const struct ro_plan *p);
-/* ro_plan_print_json writes {"plan_hash": ..., <canonical body>}. */
-void ro_plan_print_json(FILE *f, const struct ro_plan *p);
+/* ro_plan_json appends {"plan_hash": ..., <canonical body>} to b: the form
+ * printed by `plan --json` and recorded by `plan --save`. */
+void ro_plan_json(const struct ro_plan *p, struct ro_buf *b);
 
 #endif

@@ -84,8 +84,7 @@ ro_param_check(enum ro_param_type type, const char *v, const char **hint)
 		}
 		return RO_OK;
 	case RO_PT_INT:
-		l = strtol(v, &end, 10);
-		(void)l;
+		(void)strtol(v, &end, 10);
 		if (*v == '\0' || *end != '\0') {
 			*hint = "give a whole number";
 			return RO_EINVAL;
@@ -613,7 +612,7 @@ phase_index(const struct ro_playbook *pb, const char *name)
 /* Orders phases so that each follows those it names in 'after' (Kahn's
  * algorithm, ties broken by declaration order); reports a cycle. */
 static int
-sort_phases(struct loader *l, const struct ro_ynode *n)
+sort_phases(struct loader *l)
 {
 	struct ro_playbook *pb = l->pb;
 	size_t np = pb->nphases, i, j, k, done = 0;
@@ -678,14 +677,13 @@ sort_phases(struct loader *l, const struct ro_ynode *n)
 			sorted[i].after[j] = newidx[sorted[i].after[j]];
 	pb->phases = sorted;
 	free(newidx);
-	(void)n;
 out:
 	free(placed);
 	free(order);
 	return rc;
 }
 
-/* ro_phase_follows is true when phase a (transitively) comes after phase b. */
+/* follows is true when phase a (transitively) comes after phase b. */
 static int
 follows(const struct ro_playbook *pb, uint32_t a, uint32_t b, int depth)
 {
@@ -814,7 +812,7 @@ load_phases(struct loader *l, const struct ro_ynode *n, unsigned target_roles)
 			    "the targets include role '%s' but no phase covers it", ro_role_names[r]);
 			rc = RO_EINVAL;
 		}
-	if (rc == RO_OK && (rc = sort_phases(l, n)) == RO_OK &&
+	if (rc == RO_OK && (rc = sort_phases(l)) == RO_OK &&
 	    (covered & RO_ROLES_CS) == RO_ROLES_CS) {
 		/* Re-find the roles' phases after sorting. */
 		uint32_t sb = 0, ac = 0;

@@ -24,8 +24,7 @@ ro_selector_parse(const struct ro_yctx *c, struct ro_arena *a, const struct ro_y
 	out->node = n;
 	if (ro_yexpect(c, n, RO_YMAP, "a host selection") != RO_OK)
 		return RO_EINVAL;
-	if (ro_ycheck_keys(c, n, allow_exclude ? selector_keys : selector_keys + 0,
-	        "a host selection") != RO_OK)
+	if (ro_ycheck_keys(c, n, selector_keys, "a host selection") != RO_OK)
 		rc = RO_EINVAL;
 	if ((v = ro_ymap_get(n, "roles")) != NULL) {
 		if (ro_ystrlist(c, v, &one, &items, &cnt) != RO_OK)

@@ -316,6 +316,31 @@ test_max_hosts_and_gate_union(void **state)
 }
 
 static void
+test_param_type_conflict_names_first_declaration(void **state)
+{
+	struct ro_diags d;
+	struct ro_campaign *c = NULL;
+	char *path, *second;
+
+	(void)state;
+	free(tu_write("p0.yml", "playbook: p0\ntitle: P0\ntargets: {}\nsteps: [{name: a, exec: hostname}]\n"));
+	second = tu_write("p1.yml", "playbook: p1\ntitle: P1\nparams: {kb: {type: kb, default: KB5066835}}\n"
+	    "targets: {}\nsteps: [{name: a, exec: hostname}]\n");
+	free(tu_write("p2.yml", "playbook: p2\ntitle: P2\nparams: {kb: {type: string, default: x}}\n"
+	    "targets: {}\nsteps: [{name: a, exec: hostname}]\n"));
+	path = tu_write("c9.yml", "campaign: c9\ninventory: " RO_SOURCE_DIR "/inventory/sapporo.yml\n"
+	    "playbooks: [p0.yml, p1.yml, p2.yml]\n");
+	ro_diags_init(&d);
+	assert_int_equal(ro_campaign_load(path, NULL, 0, &c, &d), RO_EINVAL);
+	/* Reported in p2, pointing at p1 (not the first playbook) for the first declaration. */
+	assert_true(TU_DIAG_HAS(&d, 3, 10, "declared as string here"));
+	assert_true(TU_DIAG_HAS(&d, 3, 10, second));
+	ro_diags_free(&d);
+	free(second);
+	free(path);
+}
+
+static void
 test_plan_record(void **state)
 {
 	struct ro_diags d;
@@ -370,6 +395,7 @@ main(void)
 		cmocka_unit_test(test_param_args_win),
 		cmocka_unit_test(test_campaign_narrows_targets),
 		cmocka_unit_test(test_max_hosts_and_gate_union),
+		cmocka_unit_test(test_param_type_conflict_names_first_declaration),
 		cmocka_unit_test(test_plan_record),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
