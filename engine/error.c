@@ -15,6 +15,13 @@ ro_strerror(int rc)
 	case RO_EINFEASIBLE: return "plan is infeasible";
 	case RO_ELOCKED: return "locked by another process";
 	case RO_ESTATE: return "not allowed in the current state";
+	case RO_ETIMEDOUT: return "timed out";
+	case RO_EUNREACHABLE: return "host unreachable";
+	case RO_EHOSTKEY: return "host key not recorded or changed";
+	case RO_EAUTH: return "authentication failed";
+	case RO_ECONNLOST: return "connection lost";
+	case RO_ECANCELED: return "cancelled";
+	case RO_EPROTO: return "protocol or integrity error";
 	}
 	return "unknown error";
 }

@@ -26,6 +26,14 @@ enum {
 	RO_EINFEASIBLE = -7, /* a plan cannot satisfy its constraints */
 	RO_ELOCKED = -8,  /* another process holds a lock */
 	RO_ESTATE = -9,   /* the operation is not allowed in the current state */
+	/* Talking to hosts (transport.h). */
+	RO_ETIMEDOUT = -10,   /* an operation's deadline passed */
+	RO_EUNREACHABLE = -11, /* the host could not be reached (refused, no route, down) */
+	RO_EHOSTKEY = -12,    /* the host key is unknown or differs from the recorded one */
+	RO_EAUTH = -13,       /* the host refused every offered credential */
+	RO_ECONNLOST = -14,   /* the connection dropped while an operation was under way */
+	RO_ECANCELED = -15,   /* the operation was cancelled (close, shutdown) */
+	RO_EPROTO = -16,      /* the peer broke the protocol or a check (e.g. sha256 mismatch) */
 };
 
 /* ro_strerror returns a short English description of an RO_E* code. */

@@ -1,0 +1,169 @@
+/*
+ * transport.h - SSH to hosts: libssh2 in non-blocking mode on a libuv loop.
+ *
+ * One struct ro_ssh is one SSH session to one host. It is driven entirely
+ * by the loop it was created on: one uv_poll_t on its socket, re-armed from
+ * libssh2_session_block_directions() after every EAGAIN, explicit state
+ * machines (connect, handshake, host-key check, auth, exec, upload,
+ * teardown) and a uv_timer_t deadline per operation. Nothing here blocks
+ * and nothing here prints: results and sentences a person can act on come
+ * back through the callbacks.
+ *
+ * A session runs one operation at a time (exec or upload); the caller
+ * chains them. After a reboot the caller closes the old session and
+ * connects a new one.
+ *
+ * Host keys are checked strictly against a known-hosts file (OpenSSH
+ * format, "[address]:port ssh-ed25519 AAAA..."): a host whose key is not
+ * recorded, or differs, fails the connect with RO_EHOSTKEY before anything
+ * is sent (no authentication is attempted). `rollout hosts enroll` records
+ * keys with ro_ssh_probe + ro_known_hosts_add.
+ *
+ * Secrets: a password given in ro_ssh_config is used for authentication
+ * only and never copied into messages; stdin data (e.g. a new password)
+ * goes to the channel and nowhere else. The transport never logs.
+ */
+#ifndef RO_TRANSPORT_H
+#define RO_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+/* ---- known hosts ------------------------------------------------------ */
+
+struct ro_known_hosts;
+
+/* Loads path (a missing file is an empty set). RO_EIO/RO_EINVAL with *cause. */
+int ro_known_hosts_load(const char *path, struct ro_known_hosts **out, char **cause);
+void ro_known_hosts_free(struct ro_known_hosts *kh);
+
+/* Result of comparing a presented key with the recorded one. */
+enum ro_hostkey_match { RO_HOSTKEY_MATCH, RO_HOSTKEY_UNKNOWN, RO_HOSTKEY_CHANGED };
+
+/* "SHA256:<base64 without padding>" of a raw host key blob, as OpenSSH shows it. */
+void ro_hostkey_fingerprint(const unsigned char *key, size_t len, char out[64]);
+
+/*
+ * ro_known_hosts_add records (replacing any earlier entry for address:port)
+ * the key blob of type ("ssh-ed25519", "ssh-rsa", ...) and writes the file
+ * atomically (temp, fsync, rename).
+ */
+int ro_known_hosts_add(struct ro_known_hosts *kh, const char *address, int port,
+    const char *type, const unsigned char *key, size_t len, char **cause);
+
+/* ---- engine key --------------------------------------------------------- */
+
+/*
+ * ro_keygen writes a new ed25519 key pair: path (OpenSSH private key,
+ * mode 0600, unencrypted: the state directory is the engine's own) and
+ * path.pub ("ssh-ed25519 AAAA... comment"). RO_EEXIST if path exists.
+ */
+int ro_keygen(const char *path, const char *comment, char **cause);
+
+/* ---- sessions ------------------------------------------------------------ */
+
+struct ro_ssh;
+
+struct ro_ssh_config {
+	const char *host;         /* inventory name, used in messages */
+	const char *address;      /* IPv4 literal */
+	int port;
+	const char *user;
+	const char *key_path;     /* private key (public key at key_path.pub); may be NULL */
+	const char *password;     /* may be NULL; tried after the key; never copied */
+	const struct ro_known_hosts *known; /* required for ro_ssh_connect */
+	uint64_t connect_timeout_ms; /* TCP + handshake + auth (0: 30 s) */
+	unsigned keepalive_s;     /* 0: 15 s */
+};
+
+/* status is 0 or a negative RO_E*; cause is a sentence naming the host (NULL on success). */
+typedef void (*ro_ssh_connect_cb)(struct ro_ssh *s, int status, const char *cause, void *arg);
+
+/*
+ * ro_ssh_connect starts connecting; cb runs exactly once, later, from the
+ * loop (never from inside this call). On failure the session is already
+ * closed and freed when cb returns: the caller must not use s after a
+ * failed connect. On success the session is ready for exec/upload.
+ */
+int ro_ssh_connect(uv_loop_t *loop, const struct ro_ssh_config *cfg,
+    ro_ssh_connect_cb cb, void *arg, struct ro_ssh **out);
+
+/* The session's host key as presented (valid after the handshake). */
+const char *ro_ssh_hostkey_type(const struct ro_ssh *s);
+
+/* Output kept from a stream: at most RO_SSH_OUTPUT_MAX bytes, the tail. */
+#define RO_SSH_OUTPUT_MAX (64 * 1024)
+
+struct ro_exec_result {
+	int status;          /* 0, or RO_ETIMEDOUT / RO_ECONNLOST / RO_ECANCELED / ... */
+	int exit_code;       /* valid when status == 0 (read after the channel closed) */
+	const char *exit_signal; /* non-NULL if the remote process died of a signal */
+	const char *out, *err;   /* NUL-terminated tails of stdout and stderr */
+	size_t out_len, err_len;
+	uint64_t out_total, err_total; /* bytes received in all */
+	const char *cause;   /* when status != 0: a sentence naming the host */
+};
+typedef void (*ro_ssh_exec_cb)(struct ro_ssh *s, const struct ro_exec_result *r, void *arg);
+
+/*
+ * ro_ssh_exec runs command; stdin_data (may be NULL) is written to the
+ * channel's stdin followed by EOF. timeout_ms (0: none) bounds the whole
+ * exec. cb runs once, from the loop; r and its strings are valid only
+ * during cb. RO_ESTATE if another operation is under way.
+ */
+int ro_ssh_exec(struct ro_ssh *s, const char *command, const void *stdin_data,
+    size_t stdin_len, uint64_t timeout_ms, ro_ssh_exec_cb cb, void *arg);
+
+/* How to verify an upload on the host (the command differs by OS). */
+enum ro_remote_os { RO_OS_WINDOWS, RO_OS_POSIX };
+
+struct ro_upload_result {
+	int status;          /* 0, RO_EPROTO (sha256 differs), RO_EIO (local file), ... */
+	uint64_t bytes;
+	const char *cause;
+};
+typedef void (*ro_ssh_upload_cb)(struct ro_ssh *s, const struct ro_upload_result *r, void *arg);
+
+/*
+ * ro_ssh_upload copies local_path to remote_path over SCP, then runs a
+ * hash command on the host (Windows: PowerShell Get-FileHash; POSIX:
+ * sha256sum) and compares with sha256_hex (64 hex digits, any case).
+ * The local file is read from the loop in chunks as the channel drains.
+ */
+int ro_ssh_upload(struct ro_ssh *s, const char *local_path, const char *remote_path,
+    const char *sha256_hex, enum ro_remote_os os, uint64_t timeout_ms,
+    ro_ssh_upload_cb cb, void *arg);
+
+/*
+ * ro_ssh_close ends the session (disconnect message if the link is still
+ * up, tolerating EAGAIN), cancels an operation under way (its callback
+ * runs with RO_ECANCELED first), closes the handles and frees s. cb may be
+ * NULL; it runs once, from the loop, after everything is released.
+ */
+typedef void (*ro_ssh_close_cb)(void *arg);
+void ro_ssh_close(struct ro_ssh *s, ro_ssh_close_cb cb, void *arg);
+
+/* ---- enrolment ------------------------------------------------------------ */
+
+/* What a probe saw: the key the host presented, and how it compares. */
+struct ro_probe_result {
+	int status;                 /* 0, or RO_EUNREACHABLE / RO_ETIMEDOUT / ... */
+	const char *type;           /* "ssh-ed25519" */
+	const unsigned char *key;   /* raw blob */
+	size_t key_len;
+	char fingerprint[64];
+	enum ro_hostkey_match match;
+	const char *cause;
+};
+typedef void (*ro_probe_cb)(const struct ro_probe_result *r, void *arg);
+
+/*
+ * ro_ssh_probe connects, completes the key exchange, reports the host key
+ * (compared with known, which may be NULL) and disconnects without
+ * authenticating. cb runs once, from the loop.
+ */
+int ro_ssh_probe(uv_loop_t *loop, const char *address, int port,
+    const struct ro_known_hosts *known, uint64_t timeout_ms, ro_probe_cb cb, void *arg);
+
+#endif
