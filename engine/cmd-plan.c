@@ -45,6 +45,7 @@ plan_exec(int argc, char **argv)
 		{ "param", required_argument, NULL, 'p' },
 		{ "save", no_argument, NULL, 's' },
 		{ "state", required_argument, NULL, 'S' },
+		{ "html", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ro_param_arg *args = ro_xcalloc((size_t)argc, sizeof *args);
@@ -52,11 +53,11 @@ plan_exec(int argc, char **argv)
 	struct ro_plan *plan = NULL;
 	struct ro_diags d;
 	size_t nargs = 0;
-	const char *state_dir = RO_STATE_DIR_DEFAULT;
+	const char *state_dir = RO_STATE_DIR_DEFAULT, *html = NULL;
 	int json = 0, save = 0, ch, rc, exit_code = RO_EXIT_OK;
 
 	ro_diags_init(&d);
-	while ((ch = getopt_long(argc, argv, "jp:sS:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "jp:sS:H:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			json = 1;
@@ -66,6 +67,9 @@ plan_exec(int argc, char **argv)
 			break;
 		case 'S':
 			state_dir = optarg;
+			break;
+		case 'H':
+			html = optarg;
 			break;
 		case 'p':
 			if (ro_param_arg_parse(optarg, &args[nargs++]) != RO_OK) {
@@ -102,6 +106,20 @@ plan_exec(int argc, char **argv)
 		ro_buf_free(&b);
 	} else
 		ro_plan_print_text(stdout, plan);
+	if (html) {
+		FILE *f = fopen(html, "w");
+		if (f == NULL) {
+			fprintf(stderr, "rollout plan: cannot write %s\n", html);
+			exit_code = RO_EXIT_FAIL;
+			goto out;
+		}
+		ro_plan_html(f, plan);
+		if (fclose(f) != 0) {
+			fprintf(stderr, "rollout plan: cannot write %s\n", html);
+			exit_code = RO_EXIT_FAIL;
+			goto out;
+		}
+	}
 	if (save)
 		exit_code = save_plan(plan, state_dir, json);
 out:
@@ -114,16 +132,23 @@ out:
 
 const struct ro_cmd ro_cmd_plan = {
 	.name = "plan",
-	.usage = "[--json] [--param NAME=VALUE]... [--save [--state DIR]] CAMPAIGN",
-	.summary = "Show the deterministic wave plan of a campaign and its hash.",
+	.usage = "[--json] [--html FILE] [--param NAME=VALUE]... [--save [--state DIR]] CAMPAIGN",
+	.summary = "Show the deterministic, time-placed plan of a campaign and its hash.",
 	.help =
 	    "Loads the campaign file with its inventory and playbooks, and prints the\n"
 	    "waves it would run: each wave's hosts grouped by site with the site's\n"
 	    "out-of-service limit, which waves wait for an approval, and the plan hash.\n"
+	    "Every host's work (the sum of its steps' estimates) is placed into the\n"
+	    "policy's windows (business hours, a closed-office window, or any time)\n"
+	    "under the concurrency and per-site limits; the plan shows a table per\n"
+	    "day, its lower bound and its gap to it. If the deadline cannot be met it\n"
+	    "names the binding constraint and the smallest change that fits (exit 1).\n"
 	    "The same inputs always give the same plan bytes and the same hash.\n\n"
 	    "options:\n"
 	    "  --param NAME=VALUE  a campaign parameter (wins over the campaign file)\n"
 	    "  --json              the plan as JSON (the hash covers everything after it)\n"
+	    "  --html FILE         also write one self-contained HTML page with a Gantt\n"
+	    "                      chart per site (for the approval meeting)\n"
 	    "  --save              record the campaign, its waves and hosts in the state\n"
 	    "                      store (all or nothing); saving the same plan again is a\n"
 	    "                      no-op, a changed plan under the same id is refused\n"

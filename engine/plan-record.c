@@ -58,7 +58,8 @@ ro_plan_record(struct ro_store *st, const struct ro_plan *plan, int *existed, ch
 		const struct ro_wave *w = &plan->waves[i];
 		struct ro_wave_new wn = { .campaign = c->id, .idx = (int)w->index, .name = w->name,
 			.gated = w->gated, .failure_budget = (int)w->failure_budget,
-			.planned_start = RO_STORE_NO_TIME, .planned_end = RO_STORE_NO_TIME };
+			.planned_start = w->planned_start == RO_PLAN_NO_TIME ? RO_STORE_NO_TIME : w->planned_start,
+			.planned_end = w->planned_end == RO_PLAN_NO_TIME ? RO_STORE_NO_TIME : w->planned_end };
 		if ((rc = ro_store_wave_add(st, &wn, cause)) != RO_OK)
 			goto fail;
 		for (j = 0; j < w->nhosts; j++) {

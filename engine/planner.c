@@ -1,6 +1,10 @@
-/* planner.c - deterministic waves from a campaign's phases and policy. */
+/*
+ * planner.c - deterministic waves from a campaign's phases and policy, then
+ * placed in time by plan-schedule.c; the canonical bytes and the hash.
+ */
 #include "planner.h"
 #include "error.h"
+#include "plan-internal.h"
 #include "util.h"
 
 #include <sodium.h>
@@ -291,6 +295,54 @@ countpct_json(struct ro_buf *b, const struct ro_countpct *cp)
 		ro_buf_printf(b, "%ld", cp->value);
 }
 
+/* An instant as "2026-10-05T08:45:00+09:00", or null. */
+static void
+time_json(struct ro_buf *b, int64_t t)
+{
+	char buf[40];
+
+	if (t == RO_PLAN_NO_TIME)
+		ro_buf_adds(b, "null");
+	else
+		ro_buf_printf(b, "\"%s\"", ro_pcal_fmt_iso(t, buf));
+}
+
+static void
+schedule_json(const struct ro_plan *p, struct ro_buf *b)
+{
+	if (!p->timed) {
+		ro_buf_adds(b, "null");
+		return;
+	}
+	ro_buf_printf(b, "{\"window\":\"%s\",\"start\":", ro_window_names[p->window]);
+	time_json(b, p->start);
+	ro_buf_adds(b, ",\"first_start\":");
+	time_json(b, p->first_start);
+	ro_buf_adds(b, ",\"end\":");
+	time_json(b, p->end);
+	ro_buf_adds(b, ",\"deadline\":");
+	time_json(b, p->deadline);
+	ro_buf_adds(b, ",\"closed_window\":");
+	if (p->window_start != RO_PLAN_NO_TIME) {
+		ro_buf_addc(b, '[');
+		time_json(b, p->window_start);
+		ro_buf_addc(b, ',');
+		time_json(b, p->window_end);
+		ro_buf_addc(b, ']');
+	} else
+		ro_buf_adds(b, "null");
+	ro_buf_adds(b, ",\"cs_end\":");
+	time_json(b, p->cs_end);
+	ro_buf_adds(b, ",\"skew_limit\":");
+	time_json(b, p->skew_limit);
+	ro_buf_adds(b, ",\"lower_bound\":");
+	time_json(b, p->lower_bound);
+	ro_buf_printf(b, ",\"lower_bound_work_s\":%lld,\"gap_s\":%lld,\"bound_by\":",
+	    (long long)p->lb_work, (long long)p->gap);
+	ro_buf_json_str(b, p->lb_binding);
+	ro_buf_addc(b, '}');
+}
+
 /* The canonical body: fixed key order, no whitespace, no paths or times,
  * so that the bytes depend only on what the plan says. */
 static void
@@ -354,16 +406,25 @@ canonical(struct ro_plan *p)
 		if (pol->gates & (1u << bit))
 			ro_buf_printf(&b, "%s\"%s\"", j++ ? "," : "", ro_gate_names[bit]);
 	ro_buf_printf(&b, "],\"deadline_days\":%ld}", pol->deadline_days);
-	ro_buf_printf(&b, ",\"hosts\":%zu,\"waves\":[", c->nhosts);
+	ro_buf_printf(&b, ",\"hosts\":%zu,\"schedule\":", c->nhosts);
+	schedule_json(p, &b);
+	ro_buf_adds(&b, ",\"waves\":[");
 	for (i = 0; i < p->nwaves; i++) {
 		const struct ro_wave *w = &p->waves[i];
 		ro_buf_printf(&b, "%s{\"index\":%u,\"name\":", i ? "," : "", w->index);
 		ro_buf_json_str(&b, w->name);
 		ro_buf_adds(&b, ",\"phase\":");
 		ro_buf_json_str(&b, c->phases[w->phase].name);
-		ro_buf_printf(&b, ",\"canary\":%s,\"gated\":%s,\"failure_budget\":%ld,\"rounds\":%u,\"sites\":[",
+		ro_buf_printf(&b, ",\"canary\":%s,\"gated\":%s,\"failure_budget\":%ld,\"rounds\":%u",
 		    w->canary ? "true" : "false", w->gated ? "true" : "false", w->failure_budget,
 		    w->rounds);
+		ro_buf_adds(&b, ",\"approval\":");
+		time_json(&b, w->approval);
+		ro_buf_adds(&b, ",\"start\":");
+		time_json(&b, w->planned_start);
+		ro_buf_adds(&b, ",\"end\":");
+		time_json(&b, w->planned_end);
+		ro_buf_printf(&b, ",\"work_s\":%lld,\"sites\":[", (long long)w->work);
 		for (j = 0; j < w->nhosts;) {
 			uint32_t s = inv->hosts[w->hosts[j]].site;
 			size_t k;
@@ -375,6 +436,14 @@ canonical(struct ro_plan *p)
 					ro_buf_addc(&b, ',');
 				ro_buf_json_str(&b, inv->hosts[w->hosts[k]].name);
 			}
+			ro_buf_adds(&b, "],\"times\":[");
+			for (k = j; k < w->nhosts && inv->hosts[w->hosts[k]].site == s; k++) {
+				ro_buf_adds(&b, k > j ? ",[" : "[");
+				time_json(&b, p->host_start[w->hosts[k]]);
+				ro_buf_addc(&b, ',');
+				time_json(&b, p->host_end[w->hosts[k]]);
+				ro_buf_addc(&b, ']');
+			}
 			ro_buf_adds(&b, "]}");
 			j = k;
 		}
@@ -385,15 +454,130 @@ canonical(struct ro_plan *p)
 	p->canonical_len = b.len;
 }
 
+/* J-LIS application updates (and any campaign with a skew rule) put the
+ * CS before every terminal, whatever the phases say: a stable partition
+ * that keeps each group's order. */
+static void
+cs_first(struct ro_plan *p, const struct ro_campaign *c)
+{
+	struct ro_wave *v;
+	size_t i, n = 0;
+	int need = c->policy.skew != RO_SKEW_ANY;
+
+	for (i = 0; i < c->nplaybooks; i++)
+		if (c->playbooks[i]->work && strcmp(c->playbooks[i]->work, "jlis-app-update") == 0)
+			need = 1;
+	if (!need || p->nwaves == 0)
+		return;
+	v = ro_xmalloc(p->nwaves * sizeof *v);
+	for (i = 0; i < p->nwaves; i++)
+		if (RO_IS_CS(c->inv, p->waves[i].hosts[0]))
+			v[n++] = p->waves[i];
+	for (i = 0; i < p->nwaves; i++)
+		if (!RO_IS_CS(c->inv, p->waves[i].hosts[0]))
+			v[n++] = p->waves[i];
+	for (i = 0; i < n; i++)
+		v[i].index = (uint32_t)i;
+	memcpy(p->waves, v, n * sizeof *v);
+	free(v);
+}
+
+/* The estimate of every in-scope host: its steps over its playbooks. */
+static void
+estimates(struct ro_plan *p, const struct ro_campaign *c)
+{
+	const struct ro_inventory *inv = c->inv;
+	size_t i, j, k;
+
+	for (i = 0; i < c->nhosts; i++) {
+		uint32_t h = c->hosts[i];
+		unsigned bit = RO_ROLE_BIT(inv->hosts[h].role);
+		long sum = 0;
+		for (j = 0; j < c->nplaybooks; j++) {
+			const struct ro_playbook *pb = c->playbooks[j];
+			if (!(c->host_playbooks[i] & (1u << j)))
+				continue;
+			for (k = 0; k < pb->nsteps; k++)
+				if (pb->steps[k].roles == 0 || (pb->steps[k].roles & bit))
+					sum += pb->steps[k].estimate;
+		}
+		p->host_estimate[h] = sum > 0 ? sum : 1;
+	}
+}
+
+/* Places the waves in time; RO_EINFEASIBLE with a diagnostic if no plan fits. */
+static int
+schedule(struct ro_plan *p, const struct ro_campaign *c, struct ro_diags *d)
+{
+	const struct ro_inventory *inv = c->inv;
+	struct ro_sched s;
+	struct ro_bound bd;
+	size_t i, j;
+	int rc = RO_OK;
+
+	ro_sched_init(&s, p, p->host_estimate);
+	if (c->policy.skew == RO_SKEW_NONE) {
+		/* Everything inside the first closed-office window after the start. */
+		struct ro_span *w = NULL;
+		size_t n = 0;
+		ro_sched_closed_windows(&s, s.start = ro_pcal_at(s.start_day, 0),
+		    ro_pcal_at(s.start_day, 0) + 400 * 86400LL, &w, &n);
+		if (n == 0) {
+			ro_diag_add(d, c->path, 0, 0, "choose another start day",
+			    "skew: none needs a closed-office window, and none begins within 400 days of the start");
+			free(w);
+			rc = RO_EINFEASIBLE;
+			goto out;
+		}
+		s.only = w[0];
+		free(w);
+	}
+	if ((rc = ro_sched_run(&s)) != RO_OK) {
+		ro_plan_explain(&s, d);
+		goto out;
+	}
+	p->timed = 1;
+	p->start = s.start;
+	p->first_start = s.first_start;
+	p->end = s.end;
+	p->deadline = s.deadline;
+	p->cs_end = s.cs_end;
+	p->skew_limit = s.skew_limit;
+	if (s.only.end > s.only.start) {
+		p->window_start = s.only.start;
+		p->window_end = s.only.end;
+	}
+	for (i = 0; i < p->nwaves; i++) {
+		struct ro_wave *w = &p->waves[i];
+		w->approval = s.w_approval[i];
+		w->planned_start = s.w_start[i];
+		w->planned_end = s.w_end[i];
+		for (j = 0; j < w->nhosts; j++) {
+			uint32_t h = w->hosts[j];
+			p->host_start[h] = s.hs[h];
+			p->host_end[h] = s.he[h];
+		}
+	}
+	ro_sched_bound(&s, &bd);
+	p->lower_bound = bd.at;
+	p->lb_work = bd.need;
+	p->lb_binding = ro_arena_strdup(&p->arena, bd.what);
+	p->gap = bd.at < p->end ? ro_sched_window_time(&s, bd.at, p->end) : 0;
+	(void)inv;
+out:
+	ro_sched_fini(&s);
+	return rc;
+}
+
 int
 ro_plan_build(const struct ro_campaign *c, struct ro_plan **out, struct ro_diags *d)
 {
 	struct builder b;
 	struct ro_plan *p;
 	uint8_t digest[32];
-	size_t i;
+	size_t i, j, nh = c->inv->nhosts;
+	int rc;
 
-	(void)d;
 	*out = NULL;
 	p = ro_xcalloc(1, sizeof *p);
 	ro_arena_init(&p->arena);
@@ -408,12 +592,49 @@ ro_plan_build(const struct ro_campaign *c, struct ro_plan **out, struct ro_diags
 	for (i = 0; i < c->nphases; i++)
 		plan_phase(&b, (uint32_t)i);
 	free(b.site_count);
+	cs_first(p, c);
 	apply_gates(p, c);
+
+	p->window = c->policy.skew == RO_SKEW_NONE ? RO_WINDOW_CLOSED_OFFICE : (int)c->policy.window;
+	p->start = p->first_start = p->end = p->deadline = RO_PLAN_NO_TIME;
+	p->window_start = p->window_end = p->cs_end = p->skew_limit = RO_PLAN_NO_TIME;
+	p->lower_bound = RO_PLAN_NO_TIME;
+	p->host_start = ro_arena_alloc(&p->arena, (nh ? nh : 1) * sizeof *p->host_start);
+	p->host_end = ro_arena_alloc(&p->arena, (nh ? nh : 1) * sizeof *p->host_end);
+	p->host_estimate = ro_arena_alloc(&p->arena, (nh ? nh : 1) * sizeof *p->host_estimate);
+	p->host_wave = ro_arena_alloc(&p->arena, (nh ? nh : 1) * sizeof *p->host_wave);
+	for (i = 0; i < nh; i++) {
+		p->host_start[i] = p->host_end[i] = RO_PLAN_NO_TIME;
+		p->host_estimate[i] = 0;
+		p->host_wave[i] = UINT32_MAX;
+	}
+	estimates(p, c);
+	for (i = 0; i < p->nwaves; i++) {
+		struct ro_wave *w = &p->waves[i];
+		w->approval = w->planned_start = w->planned_end = RO_PLAN_NO_TIME;
+		w->work = 0;
+		for (j = 0; j < w->nhosts; j++) {
+			p->host_wave[w->hosts[j]] = (uint32_t)i;
+			w->work += p->host_estimate[w->hosts[j]];
+		}
+	}
+	if (c->start_day >= 0 && p->nwaves > 0 && (rc = schedule(p, c, d)) != RO_OK) {
+		ro_plan_free(p);
+		return rc;
+	}
 	canonical(p);
 	crypto_hash_sha256(digest, (const unsigned char *)p->canonical, p->canonical_len);
 	ro_hex(digest, 32, p->hash);
 	*out = p;
 	return RO_OK;
+}
+
+long
+ro_plan_host_estimate(const struct ro_plan *p, uint32_t host)
+{
+	if (host >= p->campaign->inv->nhosts)
+		return 0;
+	return p->host_estimate[host];
 }
 
 void
@@ -431,46 +652,4 @@ void
 ro_plan_json(const struct ro_plan *p, struct ro_buf *b)
 {
 	ro_buf_printf(b, "{\"plan_hash\":\"%s\",%s", p->hash, p->canonical + 1);
-}
-
-void
-ro_plan_print_text(FILE *f, const struct ro_plan *p)
-{
-	const struct ro_campaign *c = p->campaign;
-	const struct ro_inventory *inv = c->inv;
-	const struct ro_policy *pol = &c->policy;
-	size_t i, j, gates = 0;
-
-	fprintf(f, "Campaign  %s%s%s\n", c->id, c->title ? "  " : "", c->title ? c->title : "");
-	fprintf(f, "Inventory %s: %zu of %zu hosts in scope\n", inv->name, c->nhosts, inv->nhosts);
-	fprintf(f, "Playbooks");
-	for (i = 0; i < c->nplaybooks; i++)
-		fprintf(f, " %s", c->playbooks[i]->name);
-	fprintf(f, "\nPolicy    canary %ld, concurrency %ld, window %s, skew %s\n", pol->canary,
-	    pol->concurrency, ro_window_names[pol->window], ro_skew_names[pol->skew]);
-	for (i = 0; i < p->nwaves; i++)
-		gates += p->waves[i].gated;
-	fprintf(f, "Waves     %zu (%zu gated)\n\n", p->nwaves, gates);
-	for (i = 0; i < p->nwaves; i++) {
-		const struct ro_wave *w = &p->waves[i];
-		fprintf(f, "Wave %u  %s%s  %zu host%s, %u site%s, failure budget %ld%s\n", w->index + 1,
-		    w->name, w->canary ? " (canary)" : "", w->nhosts, w->nhosts == 1 ? "" : "s",
-		    w->nsites, w->nsites == 1 ? "" : "s", w->failure_budget,
-		    w->gated ? "  [gate: needs approval]" : "");
-		for (j = 0; j < w->nhosts;) {
-			uint32_t s = inv->hosts[w->hosts[j]].site;
-			size_t k, cnt;
-			for (k = j; k < w->nhosts && inv->hosts[w->hosts[k]].site == s; k++)
-				;
-			cnt = k - j;
-			fprintf(f, "  %-12s ", inv->sites[s].id);
-			ro_fput_padded(f, inv->sites[s].name_ja ? inv->sites[s].name_ja :
-			    inv->sites[s].name, 32);
-			fprintf(f, " %3zu  %2u at a time ", cnt, p->site_limit[s]);
-			for (; j < k; j++)
-				fprintf(f, " %s", inv->hosts[w->hosts[j]].name);
-			fputc('\n', f);
-		}
-	}
-	fprintf(f, "\nPlan hash %s\n", p->hash);
 }

@@ -568,7 +568,7 @@ ro_policy_read(const struct ro_yctx *c, const struct ro_ynode *n, struct ro_poli
 		if (ro_yenum(c, v, ro_window_names, "window", &e))
 			rc = RO_EINVAL;
 		else
-			p->window = (enum ro_window)e;
+			p->window = (enum ro_window_kind)e;
 	}
 	if ((v = ro_ymap_get(n, "skew")) != NULL) {
 		if (ro_yenum(c, v, ro_skew_names, "skew policy", &e))

@@ -48,7 +48,7 @@ struct ro_step {
 	int line, col;
 };
 
-enum ro_window { RO_WINDOW_BUSINESS, RO_WINDOW_CLOSED_OFFICE, RO_WINDOW_ANY };
+enum ro_window_kind { RO_WINDOW_BUSINESS, RO_WINDOW_CLOSED_OFFICE, RO_WINDOW_ANY };
 extern const char *const ro_window_names[];
 enum ro_skew { RO_SKEW_ANY, RO_SKEW_CS_AHEAD, RO_SKEW_NONE };
 extern const char *const ro_skew_names[];
@@ -65,7 +65,7 @@ struct ro_policy {
 	long concurrency;
 	struct ro_countpct max_unavailable;
 	struct ro_countpct failure_budget;
-	enum ro_window window;
+	enum ro_window_kind window;
 	enum ro_skew skew;
 	long skew_within_days;
 	unsigned gates;           /* enum ro_gate bits */

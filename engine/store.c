@@ -188,6 +188,7 @@ enum sql_id {
 	Q_INTENTS_OPEN,
 	Q_TALLY_WAVE,
 	Q_TALLY_SITE,
+	Q_FAILURES,
 	Q_SAVEPOINT,
 	Q_RELEASE,
 	Q_ROLLBACK_TO,
@@ -254,6 +255,14 @@ static const char *const sql_text[Q__COUNT] = {
 	    " i.started_at, i.actor FROM step_intents i"
 	    " LEFT JOIN step_outcomes o ON o.intent = i.id"
 	    " WHERE i.campaign = ? AND o.intent IS NULL ORDER BY i.id",
+	[Q_FAILURES] = "SELECT h.host, h.site, h.wave, i.step_name, i.attempt, o.status,"
+	    " o.exit_code, o.detail, o.finished_at FROM campaign_hosts h"
+	    " LEFT JOIN step_intents i ON i.id = (SELECT i2.id FROM step_intents i2"
+	    "   JOIN step_outcomes o2 ON o2.intent = i2.id AND o2.status <> 'ok'"
+	    "     AND o2.status <> 'skipped'"
+	    "   WHERE i2.campaign = h.campaign AND i2.host = h.host ORDER BY i2.id DESC LIMIT 1)"
+	    " LEFT JOIN step_outcomes o ON o.intent = i.id"
+	    " WHERE h.campaign = ? AND h.state = 'failed' ORDER BY h.wave, h.host",
 	[Q_TALLY_WAVE] = "SELECT wave, state, count(*) FROM campaign_hosts"
 	    " WHERE campaign = ? GROUP BY wave, state ORDER BY wave",
 	[Q_TALLY_SITE] = "SELECT site, state, count(*) FROM campaign_hosts"
@@ -267,7 +276,7 @@ static const char *const sql_text[Q__COUNT] = {
 	[Q_COMMIT] = "COMMIT",
 };
 
-enum tx_kind { TX_NONE, TX_READ, TX_WRITE };
+enum tx_kind { TX_NONE, TX_READ, TX_WRITE, TX_GROUP };
 
 struct ro_store {
 	sqlite3 *db;
@@ -661,6 +670,16 @@ ro_store_begin(struct ro_store *st)
 		return sqlfail(st, NULL, src, "starting a transaction");
 	st->tx = TX_WRITE;
 	return 0;
+}
+
+int
+ro_store_begin_group(struct ro_store *st)
+{
+	int rc = ro_store_begin(st);
+
+	if (rc == 0)
+		st->tx = TX_GROUP;
+	return rc;
 }
 
 int
@@ -1127,6 +1146,12 @@ ro_store_set_actor(struct ro_store *st, const char *actor)
 {
 	free(st->actor);
 	st->actor = actor != NULL && *actor != '\0' ? ro_xstrdup(actor) : login_name();
+}
+
+const char *
+ro_store_actor(const struct ro_store *st)
+{
+	return st->actor;
 }
 
 void
@@ -1635,6 +1660,8 @@ wave_transition_ok(enum ro_wave_state from, enum ro_wave_state to, int gated)
 	case RO_WAVE_HALTED:
 		return to == RO_WAVE_RUNNING || to == RO_WAVE_FAILED;
 	case RO_WAVE_DONE:
+		/* Reopened by a later run to retry hosts that failed within the budget. */
+		return to == RO_WAVE_RUNNING;
 	case RO_WAVE_FAILED:
 		return 0;
 	}
@@ -2131,8 +2158,9 @@ ro_store_intent_begin(struct ro_store *st, const char *campaign, const char *hos
 	if (step_idx < 0 || step_name == NULL)
 		return fail(st, cause, RO_EINVAL, "an intent needs a step index >= 0 and a name");
 	/* The intent must be on disk before the caller acts, so it may not wait
-	 * for a commit that the caller controls. */
-	if (st->tx != TX_NONE)
+	 * for a commit that the caller controls, except in a group commit whose
+	 * caller has promised to act only after ro_store_commit succeeds. */
+	if (st->tx != TX_NONE && st->tx != TX_GROUP)
 		return fail(st, cause, RO_ESTATE, "%s: an intent is committed on its own and "
 		    "cannot join an open transaction; this is a bug in rollout", st->path);
 	if ((rc = wtx_begin(st, &owned, cause)) != 0)
@@ -2351,4 +2379,62 @@ void
 ro_intent_list_free(struct ro_intent_info *v, size_t n)
 {
 	free_rows(v, n, &intent_rows);
+}
+
+/* failure_row maps a row of Q_FAILURES (a row_kind map). */
+static void
+failure_row(sqlite3_stmt *s, void *elem, void *ctx)
+{
+	struct ro_failure_info *f = elem;
+
+	(void)ctx;
+	f->host = col_dup(s, 0);
+	f->site = col_dup(s, 1);
+	f->wave = sqlite3_column_int(s, 2);
+	f->step_name = col_dup(s, 3);
+	f->attempt = sqlite3_column_int(s, 4);
+	f->has_outcome = sqlite3_column_type(s, 5) != SQLITE_NULL;
+	if (f->has_outcome)
+		ro_step_status_parse((const char *)sqlite3_column_text(s, 5), &f->status);
+	f->exit_code = sqlite3_column_type(s, 6) == SQLITE_NULL ? RO_STORE_NO_EXIT_CODE :
+	    sqlite3_column_int(s, 6);
+	f->detail = col_dup(s, 7);
+	f->finished_at = sqlite3_column_int64(s, 8);
+}
+
+/* failure_clear frees what a failure row owns (a row_kind clear). */
+static void
+failure_clear(void *elem)
+{
+	struct ro_failure_info *f = elem;
+
+	free(f->host);
+	free(f->site);
+	free(f->step_name);
+	free(f->detail);
+}
+
+static const struct row_kind failure_rows = {
+	sizeof(struct ro_failure_info), 8, failure_row, NULL, failure_clear
+};
+
+int
+ro_store_failures(struct ro_store *st, const char *campaign, struct ro_failure_info **out,
+    size_t *n)
+{
+	sqlite3_stmt *s;
+	void *v;
+	int rc;
+
+	if ((s = stmt(st, Q_FAILURES)) != NULL)
+		bind_text(s, 1, campaign);
+	rc = collect_rows(st, s, &failure_rows, NULL, &v, n, "listing failed hosts");
+	*out = v;
+	return rc;
+}
+
+void
+ro_failure_list_free(struct ro_failure_info *v, size_t n)
+{
+	free_rows(v, n, &failure_rows);
 }

@@ -79,6 +79,7 @@ void ro_store_set_clock(struct ro_store *st, ro_store_clock_fn now, void *ctx);
 /* The actor named in journal records, intents and created_by. The default
  * is the login name of the effective user (or "unknown"). */
 void ro_store_set_actor(struct ro_store *st, const char *actor);
+const char *ro_store_actor(const struct ro_store *st);
 
 /* How long a call waits for another process's write lock before it fails
  * with RO_ELOCKED (default 10000 ms; 0 fails at once). */
@@ -104,6 +105,15 @@ int ro_store_begin(struct ro_store *st);
  * rollback sees one snapshot (for `status`). Writes inside it fail with
  * RO_ESTATE. */
 int ro_store_begin_read(struct ro_store *st);
+/*
+ * ro_store_begin_group starts a group commit: a write transaction that
+ * ro_store_intent_begin may join. The caller must not act on any intent
+ * recorded inside it until ro_store_commit has returned 0 (then all of them
+ * are durable at once, with one sync); after a failed commit none of them
+ * exist. The executor uses it to record the intents of many hosts with one
+ * fsync instead of one each.
+ */
+int ro_store_begin_group(struct ro_store *st);
 int ro_store_commit(struct ro_store *st);
 int ro_store_rollback(struct ro_store *st); /* no-op without a transaction */
 
@@ -296,7 +306,8 @@ void ro_host_tally_free(struct ro_host_tally *v, size_t n);
  * step_idx (named step_name) on host, and returns its id and attempt number
  * (1 + earlier attempts of that step on that host). It commits before it
  * returns, so the intent is durable (synchronous=FULL) when the caller acts;
- * it is therefore refused with RO_ESTATE inside ro_store_begin. Also
+ * it is therefore refused with RO_ESTATE inside ro_store_begin (but joins
+ * a group commit, see ro_store_begin_group). Also
  * RO_ESTATE when the campaign or the host's wave is not running, or when an
  * earlier attempt of the step has no outcome (resolve it by the step's check
  * first); RO_ENOENT for an unknown host.
@@ -325,6 +336,21 @@ struct ro_intent_info {
 int ro_store_open_intents(struct ro_store *st, const char *campaign,
     struct ro_intent_info **out, size_t *n);
 void ro_intent_list_free(struct ro_intent_info *v, size_t n);
+
+/*
+ * The failed hosts of a campaign, each with its latest outcome that was
+ * neither ok nor skipped (has_outcome 0 when the host failed before any
+ * step ran, e.g. unreachable or a refused host key), in wave, host order.
+ */
+struct ro_failure_info {
+	char *host, *site, *step_name, *detail; /* step_name/detail may be NULL */
+	int wave, attempt, has_outcome, exit_code;
+	enum ro_step_status status;
+	int64_t finished_at;
+};
+int ro_store_failures(struct ro_store *st, const char *campaign, struct ro_failure_info **out,
+    size_t *n);
+void ro_failure_list_free(struct ro_failure_info *v, size_t n);
 
 /* ---------------------------------------------------------------------- */
 /* Journal verification                                                    */

@@ -164,5 +164,67 @@ for pb in log-collection ip-change touch-panel-recovery; do
 	fi
 done
 
+# 8. Planner v2: the October 2026 combined campaign fits 14 days from 2026-10-05, does no
+# work on Sports Day (2026-10-12) and never has more of a site's terminals out than its
+# limit; the March 2027 J-LIS update (skew: none) puts all 182 hosts inside the closed-office
+# window of the Vernal Equinox weekend; --html writes one self-contained page.
+run "$rollout" plan --json --html "$tmp/plan.html" playbooks/campaigns/2026-10-combined.yml
+if [ "$crashed" -eq 0 ] && [ "$rc" -eq 0 ] && python3 - "$tmp/out" 2>>"$tmp/err" <<'PY'
+import json, sys, datetime as dt
+p = json.load(open(sys.argv[1]))
+assert p["format"] == "rollout-plan/2", p["format"]
+sch = p["schedule"]
+t = dt.datetime.fromisoformat
+first, end = t(sch["first_start"]), t(sch["end"])
+assert first == t("2026-10-05T08:45:00+09:00"), first
+assert end <= t("2026-10-19T00:00:00+09:00"), end
+spans = {}
+n = 0
+for w in p["waves"]:
+    for s in w["sites"]:
+        for h, (a, b) in zip(s["hosts"], s["times"]):
+            a, b = t(a), t(b)
+            n += 1
+            assert not (a.date() <= dt.date(2026, 10, 12) <= (b - dt.timedelta(seconds=1)).date()), h
+            assert a.weekday() < 5 and a.time() >= dt.time(8, 45) and b.time() <= dt.time(17, 15) and a.date() == b.date(), h
+            spans.setdefault(s["site"], (s["limit"], []))[1].append((a, b))
+assert n == 182, n
+for site, (limit, v) in spans.items():
+    for a, _ in v:
+        out = sum(1 for x, y in v if x <= a < y)
+        assert out <= limit, (site, a, out, limit)
+PY
+then
+	pass "plan 2026-10-combined: within 14 days, nothing on 2026-10-12, site limits kept"
+else
+	fail "plan 2026-10-combined timing" "exit $rc"
+fi
+if [ -s "$tmp/plan.html" ] && grep -q '2026年10月5日(月)' "$tmp/plan.html" &&
+   ! grep -qiE '<script|<link|src=|https?:' "$tmp/plan.html"; then
+	pass "plan --html: self-contained page with Japanese dates"
+else
+	fail "plan --html" "missing, not self-contained, or no Japanese date"
+fi
+run "$rollout" plan --json playbooks/campaigns/2027-03-jlis-app-update.yml
+if [ "$crashed" -eq 0 ] && [ "$rc" -eq 0 ] && python3 - "$tmp/out" 2>>"$tmp/err" <<'PY'
+import json, sys, datetime as dt
+p = json.load(open(sys.argv[1]))
+t = dt.datetime.fromisoformat
+lo, hi = (t(x) for x in p["schedule"]["closed_window"])
+assert lo == t("2027-03-20T00:00:00+09:00") and hi == t("2027-03-23T08:45:00+09:00"), (lo, hi)
+n = 0
+for w in p["waves"]:
+    for s in w["sites"]:
+        for a, b in s["times"]:
+            assert lo <= t(a) and t(b) <= hi
+            n += 1
+assert n == 182, n
+PY
+then
+	pass "plan 2027-03-jlis-app-update: all 182 hosts inside 2027-03-20 .. 03-23 08:45"
+else
+	fail "plan 2027-03-jlis-app-update window" "exit $rc"
+fi
+
 printf '%d passed, %d failed\n' "$passed" "$failed"
 [ "$failed" -eq 0 ]

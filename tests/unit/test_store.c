@@ -363,9 +363,16 @@ test_gate_flow(void **state)
 	    RO_ESTATE);
 	assert_int_equal(ro_store_wave_set_state(f->st, "c1", 1, RO_WAVE_RUNNING, NULL), 0);
 	assert_int_equal(ro_store_wave_set_state(f->st, "c1", 1, RO_WAVE_DONE, NULL), 0);
+	/* A done wave goes back only to running (to retry its failed hosts). */
+	assert_int_equal(ro_store_wave_set_state(f->st, "c1", 1, RO_WAVE_PENDING, NULL),
+	    RO_ESTATE);
+	assert_int_equal(ro_store_wave_set_state(f->st, "c1", 1, RO_WAVE_HALTED, NULL),
+	    RO_ESTATE);
+	assert_int_equal(ro_store_wave_set_state(f->st, "c1", 1, RO_WAVE_RUNNING, NULL), 0);
+	assert_int_equal(ro_store_wave_set_state(f->st, "c1", 1, RO_WAVE_FAILED, NULL), 0);
 	assert_int_equal(ro_store_wave_set_state(f->st, "c1", 1, RO_WAVE_RUNNING, NULL),
 	    RO_ESTATE);
-	assert_int_equal(journal_count(f, "wave.state"), 5);
+	assert_int_equal(journal_count(f, "wave.state"), 7);
 }
 
 static void
