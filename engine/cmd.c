@@ -12,12 +12,16 @@ extern const struct ro_cmd ro_cmd_inventory;
 extern const struct ro_cmd ro_cmd_plan;
 extern const struct ro_cmd ro_cmd_vault;
 extern const struct ro_cmd ro_cmd_calendar;
+extern const struct ro_cmd ro_cmd_keygen;
+extern const struct ro_cmd ro_cmd_hosts;
 
 /* The order here is the order `rollout help` lists them in. */
 const struct ro_cmd *const ro_cmd_table[] = {
 	&ro_cmd_validate,
 	&ro_cmd_inventory,
 	&ro_cmd_plan,
+	&ro_cmd_keygen,
+	&ro_cmd_hosts,
 	&ro_cmd_vault,
 	&ro_cmd_calendar,
 	&ro_cmd_help,

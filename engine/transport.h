@@ -19,6 +19,17 @@
  * is sent (no authentication is attempted). `rollout hosts enroll` records
  * keys with ro_ssh_probe + ro_known_hosts_add.
  *
+ * Every "char **cause" below is a malloc'd sentence the caller frees; the
+ * "cause" strings inside results are valid only during the callback.
+ *
+ * Callbacks run from the loop, never from inside the call that started
+ * the work. A callback may start the session's next operation or close it.
+ * After an exec or upload fails with RO_ETIMEDOUT, RO_ECONNLOST or an SSH
+ * error with its channel open, the session takes no more operations
+ * (RO_ESTATE or RO_ECONNLOST): close it and connect again. Failures that
+ * leave the link clean (remote sha256 differs, scp refused the path, local
+ * file unreadable) leave the session usable. See docs/TRANSPORT.md.
+ *
  * Secrets: a password given in ro_ssh_config is used for authentication
  * only and never copied into messages; stdin data (e.g. a new password)
  * goes to the channel and nowhere else. The transport never logs.
@@ -52,6 +63,31 @@ void ro_hostkey_fingerprint(const unsigned char *key, size_t len, char out[64]);
 int ro_known_hosts_add(struct ro_known_hosts *kh, const char *address, int port,
     const char *type, const unsigned char *key, size_t len, char **cause);
 
+/* ro_known_hosts_put records like ro_known_hosts_add but only in memory;
+ * ro_known_hosts_save then writes the file once (for enrolling many hosts). */
+void ro_known_hosts_put(struct ro_known_hosts *kh, const char *address, int port,
+    const char *type, const unsigned char *key, size_t len);
+int ro_known_hosts_save(const struct ro_known_hosts *kh, char **cause);
+
+/* ro_known_hosts_check compares a presented key with the one recorded for
+ * address:port (kh may be NULL: everything is unknown). */
+enum ro_hostkey_match ro_known_hosts_check(const struct ro_known_hosts *kh,
+    const char *address, int port, const char *type, const unsigned char *key, size_t len);
+
+/* ro_known_hosts_lookup finds the key recorded for address:port: 1 and the
+ * pointers set (valid until the set changes), or 0. */
+int ro_known_hosts_lookup(const struct ro_known_hosts *kh, const char *address, int port,
+    const char **type, const unsigned char **key, size_t *len);
+
+/* The file the set was loaded from (and is written to). */
+const char *ro_known_hosts_path(const struct ro_known_hosts *kh);
+
+/* Enumerates the recorded (address:port, key) pairs, for `hosts list`:
+ * idx from 0 to ro_known_hosts_count() - 1; hostport is "address:port". */
+size_t ro_known_hosts_count(const struct ro_known_hosts *kh);
+int ro_known_hosts_entry(const struct ro_known_hosts *kh, size_t idx, const char **hostport,
+    const char **type, const unsigned char **key, size_t *len);
+
 /* ---- engine key --------------------------------------------------------- */
 
 /*
@@ -60,6 +96,10 @@ int ro_known_hosts_add(struct ro_known_hosts *kh, const char *address, int port,
  * path.pub ("ssh-ed25519 AAAA... comment"). RO_EEXIST if path exists.
  */
 int ro_keygen(const char *path, const char *comment, char **cause);
+
+/* ro_pubkey_read reads an OpenSSH public key file: *line (malloc'd, the
+ * first line without its newline) and the key's SHA256 fingerprint. */
+int ro_pubkey_read(const char *pub_path, char **line, char fingerprint[64], char **cause);
 
 /* ---- sessions ------------------------------------------------------------ */
 
@@ -85,6 +125,10 @@ typedef void (*ro_ssh_connect_cb)(struct ro_ssh *s, int status, const char *caus
  * loop (never from inside this call). On failure the session is already
  * closed and freed when cb returns: the caller must not use s after a
  * failed connect. On success the session is ready for exec/upload.
+ * *out is set at once, so the caller may ro_ssh_close a session still
+ * connecting (cb then runs with RO_ECANCELED, before the close callback).
+ * Returns RO_EINVAL without calling cb if cfg lacks user, known or cb, or
+ * address is not an IPv4 literal.
  */
 int ro_ssh_connect(uv_loop_t *loop, const struct ro_ssh_config *cfg,
     ro_ssh_connect_cb cb, void *arg, struct ro_ssh **out);
@@ -129,7 +173,12 @@ typedef void (*ro_ssh_upload_cb)(struct ro_ssh *s, const struct ro_upload_result
  * ro_ssh_upload copies local_path to remote_path over SCP, then runs a
  * hash command on the host (Windows: PowerShell Get-FileHash; POSIX:
  * sha256sum) and compares with sha256_hex (64 hex digits, any case).
- * The local file is read from the loop in chunks as the channel drains.
+ * The local file is read from the loop in chunks as the channel drains
+ * and hashed as it goes; the last chunk is sent only once the whole file's
+ * SHA-256 is known to equal sha256_hex, so a package that is not the
+ * recorded one is never completed on the host (RO_EPROTO). RO_EINVAL at
+ * once for a malformed sha256_hex or a remote_path with control characters
+ * (or '"' for Windows). The remote file is written with mode 0644.
  */
 int ro_ssh_upload(struct ro_ssh *s, const char *local_path, const char *remote_path,
     const char *sha256_hex, enum ro_remote_os os, uint64_t timeout_ms,
@@ -137,9 +186,11 @@ int ro_ssh_upload(struct ro_ssh *s, const char *local_path, const char *remote_p
 
 /*
  * ro_ssh_close ends the session (disconnect message if the link is still
- * up, tolerating EAGAIN), cancels an operation under way (its callback
- * runs with RO_ECANCELED first), closes the handles and frees s. cb may be
- * NULL; it runs once, from the loop, after everything is released.
+ * up, tolerating EAGAIN, at most 2 s), cancels an operation under way (its
+ * callback runs with RO_ECANCELED first), closes the handles and frees s.
+ * cb may be NULL; it runs once, from the loop, after everything is
+ * released. Call it once per successfully connected session (also after a
+ * failed exec); never after a failed connect.
  */
 typedef void (*ro_ssh_close_cb)(void *arg);
 void ro_ssh_close(struct ro_ssh *s, ro_ssh_close_cb cb, void *arg);
@@ -161,7 +212,9 @@ typedef void (*ro_probe_cb)(const struct ro_probe_result *r, void *arg);
 /*
  * ro_ssh_probe connects, completes the key exchange, reports the host key
  * (compared with known, which may be NULL) and disconnects without
- * authenticating. cb runs once, from the loop.
+ * authenticating. cb runs once, from the loop, after the session's handles
+ * are closed (r->key is valid during cb only). status is 0 whenever a key
+ * was seen, whatever the match. RO_EINVAL at once for a non-IPv4 address.
  */
 int ro_ssh_probe(uv_loop_t *loop, const char *address, int port,
     const struct ro_known_hosts *known, uint64_t timeout_ms, ro_probe_cb cb, void *arg);
