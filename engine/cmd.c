@@ -12,6 +12,9 @@ extern const struct ro_cmd ro_cmd_inventory;
 extern const struct ro_cmd ro_cmd_plan;
 extern const struct ro_cmd ro_cmd_vault;
 extern const struct ro_cmd ro_cmd_calendar;
+extern const struct ro_cmd ro_cmd_run;
+extern const struct ro_cmd ro_cmd_approve;
+extern const struct ro_cmd ro_cmd_status;
 extern const struct ro_cmd ro_cmd_keygen;
 extern const struct ro_cmd ro_cmd_hosts;
 
@@ -20,6 +23,9 @@ const struct ro_cmd *const ro_cmd_table[] = {
 	&ro_cmd_validate,
 	&ro_cmd_inventory,
 	&ro_cmd_plan,
+	&ro_cmd_run,
+	&ro_cmd_approve,
+	&ro_cmd_status,
 	&ro_cmd_keygen,
 	&ro_cmd_hosts,
 	&ro_cmd_vault,

@@ -148,6 +148,8 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;"
 	"CREATE TRIGGER approvals_no_delete BEFORE DELETE ON approvals"
 	"  BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;",
+	/* 1 -> 2: why a host failed (unreachable, refused key...), for `status`. */
+	"ALTER TABLE campaign_hosts ADD COLUMN reason TEXT;",
 };
 
 _Static_assert(RO_NELEM(migrations) == RO_STORE_SCHEMA_VERSION,
@@ -231,7 +233,7 @@ static const char *const sql_text[Q__COUNT] = {
 	    " WHERE h.campaign = ? AND h.host = ?",
 	[Q_HOST_LIST] = "SELECT host, site, address, wave, state FROM campaign_hosts"
 	    " WHERE campaign = ?1 AND (?2 < 0 OR wave = ?2) ORDER BY wave, host",
-	[Q_HOST_SET_STATE] = "UPDATE campaign_hosts SET state = ? WHERE campaign = ? AND host = ?",
+	[Q_HOST_SET_STATE] = "UPDATE campaign_hosts SET state = ?, reason = ? WHERE campaign = ? AND host = ?",
 	[Q_APPROVAL_INSERT] = "INSERT INTO approvals (campaign, wave, approver, comment,"
 	    " approved_at, plan_hash) VALUES (?, ?, ?, ?, ?, ?)",
 	[Q_APPROVAL_FOR_WAVE] = "SELECT count(*) FROM approvals a JOIN campaigns c"
@@ -256,7 +258,7 @@ static const char *const sql_text[Q__COUNT] = {
 	    " LEFT JOIN step_outcomes o ON o.intent = i.id"
 	    " WHERE i.campaign = ? AND o.intent IS NULL ORDER BY i.id",
 	[Q_FAILURES] = "SELECT h.host, h.site, h.wave, i.step_name, i.attempt, o.status,"
-	    " o.exit_code, o.detail, o.finished_at FROM campaign_hosts h"
+	    " o.exit_code, o.detail, o.finished_at, h.reason FROM campaign_hosts h"
 	    " LEFT JOIN step_intents i ON i.id = (SELECT i2.id FROM step_intents i2"
 	    "   JOIN step_outcomes o2 ON o2.intent = i2.id AND o2.status <> 'ok'"
 	    "     AND o2.status <> 'skipped'"
@@ -2017,6 +2019,13 @@ int
 ro_store_host_set_state(struct ro_store *st, const char *campaign, const char *host,
     enum ro_host_state to, char **cause)
 {
+	return ro_store_host_set_state_reason(st, campaign, host, to, NULL, cause);
+}
+
+int
+ro_store_host_set_state_reason(struct ro_store *st, const char *campaign, const char *host,
+    enum ro_host_state to, const char *reason, char **cause)
+{
 	enum ro_host_state from;
 	enum ro_wave_state ws;
 	struct ro_buf d;
@@ -2028,9 +2037,10 @@ ro_store_host_set_state(struct ro_store *st, const char *campaign, const char *h
 	if ((rc = wtx_begin(st, &owned, cause)) != 0)
 		return rc;
 	ro_buf_init(&d);
-	if ((rc = host_state(st, campaign, host, &from, &wave, &ws, cause)) != 0 || from == to)
+	if ((rc = host_state(st, campaign, host, &from, &wave, &ws, cause)) != 0 ||
+	    (from == to && reason == NULL))
 		goto out;
-	if (!host_transition_ok(from, to)) {
+	if (from != to && !host_transition_ok(from, to)) {
 		rc = fail(st, cause, RO_ESTATE, "%s: host %s of %s cannot go from %s to %s",
 		    st->path, host, campaign, ro_host_state_name(from), ro_host_state_name(to));
 		goto out;
@@ -2038,16 +2048,22 @@ ro_store_host_set_state(struct ro_store *st, const char *campaign, const char *h
 	if ((rc = prep(st, Q_HOST_SET_STATE, &s, cause, "changing a host's state")) != 0)
 		goto out;
 	bind_text(s, 1, ro_host_state_name(to));
-	bind_text(s, 2, campaign);
-	bind_text(s, 3, host);
+	bind_text(s, 2, reason);
+	bind_text(s, 3, campaign);
+	bind_text(s, 4, host);
 	if ((src = done(s)) != SQLITE_OK) {
 		rc = sqlfail(st, cause, src, "changing a host's state");
 		goto out;
 	}
 	ro_buf_adds(&d, "{\"host\":");
 	ro_buf_json_str(&d, host);
-	ro_buf_printf(&d, ",\"wave\":%d,\"from\":\"%s\",\"to\":\"%s\"}", wave,
+	ro_buf_printf(&d, ",\"wave\":%d,\"from\":\"%s\",\"to\":\"%s\"", wave,
 	    ro_host_state_name(from), ro_host_state_name(to));
+	if (reason) {
+		ro_buf_adds(&d, ",\"reason\":");
+		ro_buf_json_str(&d, reason);
+	}
+	ro_buf_addc(&d, '}');
 	rc = journal_append(st, campaign, "host.state", NULL, d.p, cause);
 out:
 	ro_buf_free(&d);
@@ -2400,6 +2416,7 @@ failure_row(sqlite3_stmt *s, void *elem, void *ctx)
 	    sqlite3_column_int(s, 6);
 	f->detail = col_dup(s, 7);
 	f->finished_at = sqlite3_column_int64(s, 8);
+	f->reason = col_dup(s, 9);
 }
 
 /* failure_clear frees what a failure row owns (a row_kind clear). */
@@ -2412,6 +2429,7 @@ failure_clear(void *elem)
 	free(f->site);
 	free(f->step_name);
 	free(f->detail);
+	free(f->reason);
 }
 
 static const struct row_kind failure_rows = {

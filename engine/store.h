@@ -63,7 +63,7 @@ int ro_store_journal(struct ro_store *st, const char *campaign, const char *kind
 /* Connection settings                                                     */
 
 /* The schema version this build writes (PRAGMA user_version after open). */
-#define RO_STORE_SCHEMA_VERSION 1
+#define RO_STORE_SCHEMA_VERSION 2
 
 /* "No time" for nullable timestamps (planned wave start/end). */
 #define RO_STORE_NO_TIME INT64_MIN
@@ -285,6 +285,10 @@ void ro_host_list_free(struct ro_host_info *v, size_t n);
  * failed|skipped, failed -> running (a retry). Same state is a no-op. */
 int ro_store_host_set_state(struct ro_store *st, const char *campaign,
     const char *host, enum ro_host_state to, char **cause);
+/* ... and records why (reason may be NULL: cleared), e.g. why it failed. The
+ * same state with a new reason just updates the reason. Never a secret. */
+int ro_store_host_set_state_reason(struct ro_store *st, const char *campaign,
+    const char *host, enum ro_host_state to, const char *reason, char **cause);
 
 /* Host counts for `status`, grouped by wave or by site. */
 enum ro_tally_by { RO_TALLY_BY_WAVE, RO_TALLY_BY_SITE };
@@ -344,6 +348,7 @@ void ro_intent_list_free(struct ro_intent_info *v, size_t n);
  */
 struct ro_failure_info {
 	char *host, *site, *step_name, *detail; /* step_name/detail may be NULL */
+	char *reason;                           /* why the host failed, or NULL */
 	int wave, attempt, has_outcome, exit_code;
 	enum ro_step_status status;
 	int64_t finished_at;

@@ -1,14 +1,65 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds, checks the Sapporo inventory
-# and prints the plan of the October 2026 OS security update campaign.
+# The main job: installs what is missing, builds, starts the simulated Sapporo
+# fleet (182 hosts, each on its own loopback address), and runs the October
+# 2026 OS security update on all of them: the CS pair, a canary wave, then the
+# terminals, with each gate approved by the city from a second process. Time
+# warp makes the day's work take about a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 scripts/build.sh build
 rollout=build/engine/rollout
+sim=build/simulator/rollout-sim
+wait_file=build/tests/e2e/wait-file
+campaign=2026-10-os-update
+demo=build/demo
+port=${ROLLOUT_DEMO_PORT:-10022}
+warp=${ROLLOUT_DEMO_WARP:-300}
 
+# A previous demo's fleet may still be up (an interrupted run): stop it.
+if [ -f "$demo/fleet.ready" ]; then
+	kill -TERM "$(sed -n 's/^pid //p' "$demo/fleet.ready")" 2>/dev/null || true
+	"$wait_file" --gone "$demo/fleet.ready" 30 || true
+fi
+rm -rf "$demo"
+mkdir -p "$demo"
+
+echo "== the fleet and the plan"
 "$rollout" inventory summary inventory/sapporo.yml
-echo
 "$rollout" validate inventory/sapporo.yml playbooks/*.yml playbooks/campaigns/*.yml
+"$rollout" plan playbooks/campaigns/$campaign.yml --html "$demo/plan.html" | sed -n '1,24p'
+echo "   ... (the full plan, with a table per day: rollout plan playbooks/campaigns/$campaign.yml;"
+echo "        the approval meeting's Gantt chart: $demo/plan.html)"
+
 echo
-"$rollout" plan playbooks/campaigns/2026-10-os-update.yml
+echo "== the simulated fleet (rollout-sim), one SSH server per host on 127.10.x.y:$port"
+"$rollout" keygen --state-dir "$demo/engine" | tail -2
+anchor=$(date +%s)
+clock=(--time-warp "$warp" --clock-start 2026-10-05T08:40 --clock-anchor "$anchor")
+"$sim" --port "$port" --state "$demo/fleet" --authorized-keys "$demo/engine/id_ed25519.pub" \
+	--ready-file "$demo/fleet.ready" "${clock[@]}" inventory/sapporo.yml 2>"$demo/fleet.log" &
+sim_pid=$!
+trap 'kill -TERM $sim_pid 2>/dev/null || true; kill $approver_pid 2>/dev/null || true' EXIT
+"$wait_file" "$demo/fleet.ready" 60
+"$rollout" hosts enroll inventory/sapporo.yml --port "$port" --state-dir "$demo/engine" | tail -1
+
+echo
+echo "== the campaign (virtual clock from 2026-10-05 08:40 JST, ${warp}x)"
+# The city's approver: a second process that approves each gate as it opens.
+(
+	while gate=$("$rollout" status $campaign --state-dir "$demo/engine" --wait-gate --timeout 600 2>/dev/null); do
+		"$rollout" approve $campaign --wave "$gate" --state-dir "$demo/engine" \
+			--as "札幌市 戸籍住民課 (demo)" --comment "承認します" >>"$demo/approvals.log"
+	done
+) &
+approver_pid=$!
+rc=0
+"$rollout" run playbooks/campaigns/$campaign.yml --state-dir "$demo/engine" --port "$port" "${clock[@]}" || rc=$?
+wait "$approver_pid" 2>/dev/null || true
+
+echo
+echo "== approvals given"
+cat "$demo/approvals.log"
+echo
+"$rollout" status $campaign --state-dir "$demo/engine" | sed -n '1,14p'
+exit $rc

@@ -1,0 +1,397 @@
+/* cmd-status.c - `rollout status [CAMPAIGN]`: where campaigns stand, from the store. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "calendar.h"
+#include "cmd.h"
+#include "error.h"
+#include "store.h"
+#include "util.h"
+
+extern const struct ro_cmd ro_cmd_status;
+
+/* Everything `status CAMPAIGN` shows, read in one snapshot. */
+struct snapshot {
+	struct ro_campaign_info c;
+	struct ro_wave_info *waves;
+	size_t nwaves;
+	struct ro_host_tally *by_wave, *by_site;
+	size_t nby_wave, nby_site;
+	struct ro_approval_info *approvals;
+	size_t napprovals;
+	struct ro_failure_info *failures;
+	size_t nfailures;
+};
+
+static void
+snapshot_free(struct snapshot *s)
+{
+	ro_campaign_info_clear(&s->c);
+	ro_wave_list_free(s->waves, s->nwaves);
+	ro_host_tally_free(s->by_wave, s->nby_wave);
+	ro_host_tally_free(s->by_site, s->nby_site);
+	ro_approval_list_free(s->approvals, s->napprovals);
+	ro_failure_list_free(s->failures, s->nfailures);
+	memset(s, 0, sizeof *s);
+}
+
+static int
+snapshot_read(struct ro_store *st, const char *id, struct snapshot *s, char **cause)
+{
+	int rc;
+
+	memset(s, 0, sizeof *s);
+	if ((rc = ro_store_begin_read(st)) != RO_OK) {
+		*cause = ro_xasprintf("%s", ro_store_errmsg(st));
+		return rc;
+	}
+	if ((rc = ro_store_campaign_get(st, id, &s->c, cause)) == RO_OK &&
+	    (rc = ro_store_wave_list(st, id, &s->waves, &s->nwaves)) == RO_OK &&
+	    (rc = ro_store_tally(st, id, RO_TALLY_BY_WAVE, &s->by_wave, &s->nby_wave)) == RO_OK &&
+	    (rc = ro_store_tally(st, id, RO_TALLY_BY_SITE, &s->by_site, &s->nby_site)) == RO_OK &&
+	    (rc = ro_store_approval_list(st, id, -1, &s->approvals, &s->napprovals)) == RO_OK)
+		rc = ro_store_failures(st, id, &s->failures, &s->nfailures);
+	if (rc != RO_OK && *cause == NULL)
+		*cause = ro_xasprintf("%s", ro_store_errmsg(st));
+	ro_store_rollback(st);
+	return rc;
+}
+
+static const struct ro_host_tally *
+wave_tally(const struct snapshot *s, int idx)
+{
+	size_t i;
+	for (i = 0; i < s->nby_wave; i++)
+		if (s->by_wave[i].wave == idx)
+			return &s->by_wave[i];
+	return NULL;
+}
+
+static void
+fmt_at(int64_t t, char buf[RO_JST_FMT_MAX])
+{
+	if (t == RO_STORE_NO_TIME)
+		snprintf(buf, RO_JST_FMT_MAX, "-");
+	else
+		ro_jst_format(t / 60, buf);
+}
+
+static void
+tally_json(struct ro_buf *b, const struct ro_host_tally *t)
+{
+	int k;
+	ro_buf_addc(b, '{');
+	for (k = 0; k < RO_HOST_NSTATES; k++)
+		ro_buf_printf(b, "%s\"%s\":%lld", k ? "," : "", ro_host_state_name(k),
+		    t ? (long long)t->n[k] : 0LL);
+	ro_buf_printf(b, ",\"total\":%lld}", t ? (long long)t->total : 0LL);
+}
+
+static void
+print_json(const struct snapshot *s)
+{
+	struct ro_buf b;
+	size_t i;
+
+	ro_buf_init(&b);
+	ro_buf_adds(&b, "{\"campaign\":");
+	ro_buf_json_str(&b, s->c.id);
+	ro_buf_adds(&b, ",\"title\":");
+	ro_buf_json_str(&b, s->c.title);
+	ro_buf_printf(&b, ",\"state\":\"%s\",\"plan_hash\":\"%s\",\"waves\":[",
+	    ro_campaign_state_name(s->c.state), s->c.plan_hash);
+	for (i = 0; i < s->nwaves; i++) {
+		const struct ro_wave_info *w = &s->waves[i];
+		ro_buf_printf(&b, "%s{\"wave\":%d,\"name\":", i ? "," : "", w->idx + 1);
+		ro_buf_json_str(&b, w->name);
+		ro_buf_printf(&b, ",\"state\":\"%s\",\"gated\":%s,\"failure_budget\":%d,\"hosts\":",
+		    ro_wave_state_name(w->state), w->gated ? "true" : "false", w->failure_budget);
+		tally_json(&b, wave_tally(s, w->idx));
+		ro_buf_addc(&b, '}');
+	}
+	ro_buf_adds(&b, "],\"sites\":[");
+	for (i = 0; i < s->nby_site; i++) {
+		ro_buf_printf(&b, "%s{\"site\":", i ? "," : "");
+		ro_buf_json_str(&b, s->by_site[i].site);
+		ro_buf_adds(&b, ",\"hosts\":");
+		tally_json(&b, &s->by_site[i]);
+		ro_buf_addc(&b, '}');
+	}
+	ro_buf_adds(&b, "],\"approvals\":[");
+	for (i = 0; i < s->napprovals; i++) {
+		const struct ro_approval_info *a = &s->approvals[i];
+		ro_buf_printf(&b, "%s{\"wave\":%d,\"approver\":", i ? "," : "", a->wave + 1);
+		ro_buf_json_str(&b, a->approver);
+		ro_buf_printf(&b, ",\"at\":%lld,\"plan_hash\":\"%s\",\"comment\":",
+		    (long long)a->approved_at, a->plan_hash);
+		if (a->comment)
+			ro_buf_json_str(&b, a->comment);
+		else
+			ro_buf_adds(&b, "null");
+		ro_buf_addc(&b, '}');
+	}
+	ro_buf_adds(&b, "],\"failed\":[");
+	for (i = 0; i < s->nfailures; i++) {
+		const struct ro_failure_info *f = &s->failures[i];
+		ro_buf_printf(&b, "%s{\"host\":", i ? "," : "");
+		ro_buf_json_str(&b, f->host);
+		ro_buf_adds(&b, ",\"site\":");
+		ro_buf_json_str(&b, f->site);
+		ro_buf_printf(&b, ",\"wave\":%d,\"reason\":", f->wave + 1);
+		if (f->reason)
+			ro_buf_json_str(&b, f->reason);
+		else
+			ro_buf_adds(&b, "null");
+		if (f->has_outcome) {
+			ro_buf_adds(&b, ",\"step\":");
+			ro_buf_json_str(&b, f->step_name);
+			ro_buf_printf(&b, ",\"attempt\":%d,\"status\":\"%s\"", f->attempt,
+			    ro_step_status_name(f->status));
+			if (f->exit_code != RO_STORE_NO_EXIT_CODE)
+				ro_buf_printf(&b, ",\"exit_code\":%d", f->exit_code);
+			ro_buf_adds(&b, ",\"detail\":");
+			if (f->detail)
+				ro_buf_json_str(&b, f->detail);
+			else
+				ro_buf_adds(&b, "null");
+		}
+		ro_buf_addc(&b, '}');
+	}
+	ro_buf_adds(&b, "]}\n");
+	fputs(b.p, stdout);
+	ro_buf_free(&b);
+}
+
+static void
+print_counts(const struct ro_host_tally *t)
+{
+	printf(" %5lld %5lld %5lld %5lld %5lld\n",
+	    t ? (long long)(t->n[RO_HOST_DONE]) : 0LL, t ? (long long)t->n[RO_HOST_SKIPPED] : 0LL,
+	    t ? (long long)t->n[RO_HOST_RUNNING] : 0LL, t ? (long long)t->n[RO_HOST_FAILED] : 0LL,
+	    t ? (long long)t->n[RO_HOST_PENDING] : 0LL);
+}
+
+static void
+print_text(const struct snapshot *s)
+{
+	char at[RO_JST_FMT_MAX];
+	size_t i;
+
+	printf("campaign %s: %s\n  %s\n  plan %s\n\n", s->c.id, ro_campaign_state_name(s->c.state),
+	    s->c.title, s->c.plan_hash);
+	printf("%-4s %-24s %-18s %5s %5s %5s %5s %5s\n", "wave", "name", "state", "done", "uptod",
+	    "run", "fail", "pend");
+	for (i = 0; i < s->nwaves; i++) {
+		const struct ro_wave_info *w = &s->waves[i];
+		printf("%4d %-24.24s %-18s", w->idx + 1, w->name, ro_wave_state_name(w->state));
+		print_counts(wave_tally(s, w->idx));
+	}
+	printf("\n%-47s %5s %5s %5s %5s %5s\n", "site", "done", "uptod", "run", "fail", "pend");
+	for (i = 0; i < s->nby_site; i++) {
+		printf("%-47.47s", s->by_site[i].site);
+		print_counts(&s->by_site[i]);
+	}
+	for (i = 0; i < s->nwaves; i++)
+		if (s->waves[i].state == RO_WAVE_AWAITING_APPROVAL)
+			printf("\nwave %d (%s) waits for approval:\n  rollout approve %s --wave %d "
+			    "--plan-hash %.12s [--comment TEXT]\n", s->waves[i].idx + 1, s->waves[i].name,
+			    s->c.id, s->waves[i].idx + 1, s->c.plan_hash);
+	if (s->napprovals) {
+		printf("\napprovals:\n");
+		for (i = 0; i < s->napprovals; i++) {
+			fmt_at(s->approvals[i].approved_at, at);
+			printf("  wave %d by %s at %s JST%s%s\n", s->approvals[i].wave + 1,
+			    s->approvals[i].approver, at, s->approvals[i].comment ? ": " : "",
+			    s->approvals[i].comment ? s->approvals[i].comment : "");
+		}
+	}
+	if (s->nfailures) {
+		printf("\nfailed hosts:\n");
+		for (i = 0; i < s->nfailures; i++) {
+			const struct ro_failure_info *f = &s->failures[i];
+			printf("  %-16s wave %d: %s\n", f->host, f->wave + 1,
+			    f->reason ? f->reason : "failed (no reason recorded)");
+			if (f->has_outcome)
+				printf("  %-16s last failed step: %s, attempt %d: %s%s%s\n", "",
+				    f->step_name, f->attempt, ro_step_status_name(f->status),
+				    f->detail ? ": " : "", f->detail ? f->detail : "");
+		}
+	}
+}
+
+static int
+list_campaigns(struct ro_store *st, int json)
+{
+	struct ro_campaign_info *v = NULL;
+	struct ro_buf b;
+	size_t n = 0, i;
+
+	if (ro_store_campaign_list(st, &v, &n) != RO_OK) {
+		fprintf(stderr, "rollout status: %s\n", ro_store_errmsg(st));
+		return RO_EXIT_FAIL;
+	}
+	ro_buf_init(&b);
+	if (json)
+		ro_buf_addc(&b, '[');
+	for (i = 0; i < n; i++) {
+		if (json) {
+			ro_buf_printf(&b, "%s{\"campaign\":", i ? "," : "");
+			ro_buf_json_str(&b, v[i].id);
+			ro_buf_printf(&b, ",\"state\":\"%s\",\"plan_hash\":\"%s\",\"title\":",
+			    ro_campaign_state_name(v[i].state), v[i].plan_hash);
+			ro_buf_json_str(&b, v[i].title);
+			ro_buf_addc(&b, '}');
+		} else
+			ro_buf_printf(&b, "%-28s %-10s %.12s  %s\n", v[i].id,
+			    ro_campaign_state_name(v[i].state), v[i].plan_hash, v[i].title);
+	}
+	if (json)
+		ro_buf_adds(&b, "]\n");
+	else if (n == 0)
+		ro_buf_adds(&b, "no campaigns recorded yet (rollout plan --save, or rollout run)\n");
+	if (b.p)
+		fputs(b.p, stdout);
+	ro_buf_free(&b);
+	ro_campaign_list_free(v, n);
+	return RO_EXIT_OK;
+}
+
+/*
+ * --wait-gate: blocks until a wave of the campaign awaits approval (prints
+ * its number, exit 0) or the campaign stops running (exit 1), polling the
+ * store, which the engine updates from another process.
+ */
+static int
+wait_gate(struct ro_store *st, const char *id, double timeout_s)
+{
+	struct timespec start, now, pause = { 0, 100 * 1000 * 1000 };
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct ro_campaign_info c;
+		struct ro_wave_info *w = NULL;
+		size_t n = 0, i;
+		char *cause = NULL;
+		int found = -1;
+
+		memset(&c, 0, sizeof c);
+		int grc = ro_store_campaign_get(st, id, &c, &cause);
+		if (grc == RO_ENOENT) {
+			/* `rollout run` may not have recorded it yet: keep waiting. */
+			free(cause);
+			cause = NULL;
+			c.state = RO_CAMPAIGN_PLANNED;
+		} else if (grc != RO_OK) {
+			fprintf(stderr, "rollout status: %s\n", cause ? cause : ro_store_errmsg(st));
+			free(cause);
+			return RO_EXIT_FAIL;
+		}
+		if (ro_store_wave_list(st, id, &w, &n) == RO_OK)
+			for (i = 0; i < n && found < 0; i++)
+				if (w[i].state == RO_WAVE_AWAITING_APPROVAL)
+					found = w[i].idx + 1;
+		ro_wave_list_free(w, n);
+		int stopped = c.state != RO_CAMPAIGN_RUNNING && c.state != RO_CAMPAIGN_PLANNED;
+		enum ro_campaign_state cs = c.state;
+		ro_campaign_info_clear(&c);
+		if (found >= 0) {
+			printf("%d\n", found);
+			return RO_EXIT_OK;
+		}
+		if (stopped) {
+			fprintf(stderr, "rollout status: campaign %s is %s: no gate to wait for\n", id,
+			    ro_campaign_state_name(cs));
+			return RO_EXIT_FAIL;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9 >
+		    timeout_s) {
+			fprintf(stderr, "rollout status: no gate of %s opened within %.0f s\n", id, timeout_s);
+			return RO_EXIT_FAIL;
+		}
+		nanosleep(&pause, NULL);
+	}
+}
+
+static int
+status_exec(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ "wait-gate", no_argument, NULL, 'g' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *state_dir = RO_STATE_DIR_DEFAULT;
+	struct ro_store *st = NULL;
+	struct snapshot s;
+	char *cause = NULL, *end;
+	double timeout = 600;
+	int json = 0, gate = 0, ch, rc, exit_code = RO_EXIT_OK;
+
+	memset(&s, 0, sizeof s);
+	while ((ch = getopt_long(argc, argv, "jS:gt:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'S':
+			state_dir = optarg;
+			break;
+		case 'g':
+			gate = 1;
+			break;
+		case 't':
+			timeout = strtod(optarg, &end);
+			if (*optarg == '\0' || *end || !(timeout > 0))
+				return ro_cmd_usage(&ro_cmd_status, "--timeout takes seconds");
+			break;
+		default:
+			return ro_cmd_usage(&ro_cmd_status, NULL);
+		}
+	}
+	if (optind + 1 < argc || (gate && optind + 1 != argc))
+		return ro_cmd_usage(&ro_cmd_status, gate ? "--wait-gate needs a campaign" : NULL);
+	if ((rc = ro_store_open_dir(state_dir, &st, &cause)) != RO_OK) {
+		fprintf(stderr, "rollout status: %s\n", cause);
+		free(cause);
+		return RO_EXIT_FAIL;
+	}
+	if (gate)
+		exit_code = wait_gate(st, argv[optind], timeout);
+	else if (optind == argc)
+		exit_code = list_campaigns(st, json);
+	else if ((rc = snapshot_read(st, argv[optind], &s, &cause)) != RO_OK) {
+		fprintf(stderr, "rollout status: %s\n", cause ? cause : ro_strerror(rc));
+		exit_code = rc == RO_ENOENT ? RO_EXIT_USAGE : RO_EXIT_FAIL;
+	} else if (json)
+		print_json(&s);
+	else
+		print_text(&s);
+	snapshot_free(&s);
+	ro_store_close(st);
+	free(cause);
+	return exit_code;
+}
+
+const struct ro_cmd ro_cmd_status = {
+	.name = "status",
+	.usage = "[CAMPAIGN] [--json] [--state-dir DIR] [--wait-gate [--timeout SECS]]",
+	.summary = "Show campaigns, or one campaign's waves, sites, approvals and failures.",
+	.help =
+	    "Waves are numbered from 1, as the plan shows them.\n"
+	    "Without CAMPAIGN, lists the campaigns in the store. With it, shows the state of\n"
+	    "each wave and site (hosts done, up to date already, running, failed, pending),\n"
+	    "the approvals given, which gate waits and the command that approves it, and each\n"
+	    "failed host with the step that failed and why. Safe to run while `rollout run`\n"
+	    "is going: it reads one consistent snapshot and never blocks the engine.\n"
+	    "\n"
+	    "  --wait-gate   wait until a wave of CAMPAIGN awaits approval and print its\n"
+	    "                number (exit 0), or exit 1 when the campaign stops running\n"
+	    "                (a campaign not recorded yet is waited for too)\n"
+	    "  --timeout S   give up waiting after S seconds (default 600)\n",
+	.exec = status_exec,
+};

@@ -1,0 +1,99 @@
+/*
+ * executor.h - running a saved plan on the hosts, from one libuv loop.
+ *
+ * The executor takes a plan (built from the campaign files and recorded in
+ * the store under the same hash) and runs its waves in order: each gated
+ * wave waits in awaiting-approval until `rollout approve` (another process)
+ * records an approval for this plan's hash; then the wave's hosts run in
+ * parallel under the campaign's concurrency, each site's max unavailable
+ * and the campaign's window (business hours, a closed-office span, or any
+ * time), never starting a host whose estimated work cannot finish before
+ * its window closes. Each host runs its steps in order over one SSH session
+ * (transport.h); every step's intent is committed to the store before the
+ * side effect and its outcome after it (invariant 2). A wave whose failed
+ * hosts exceed its failure budget halts the campaign; the hosts already
+ * running finish first.
+ *
+ * A halted or interrupted campaign is resumed by running it again: intents
+ * left without an outcome are closed as interrupted, hosts already done
+ * are not touched again, failed and interrupted hosts start over from their
+ * steps' checks (the idempotency probes), and waves already done stay done.
+ *
+ * The executor prints nothing: it reports through the event callback, and
+ * progress.h turns events into a view.
+ */
+#ifndef RO_EXECUTOR_H
+#define RO_EXECUTOR_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "clock.h"
+#include "planner.h"
+#include "store.h"
+
+enum ro_event_kind {
+	RO_EV_CAMPAIGN, /* state: running, done, halted, failed */
+	RO_EV_WAVE,     /* state: awaiting-approval, running, done, halted */
+	RO_EV_HOST,     /* state: running, done, failed, skipped */
+	RO_EV_STEP,     /* state: a step status (ok, failed, skipped, timeout, unreachable) */
+	RO_EV_WAIT,     /* nothing can start before `until` (a window, a retry) */
+	RO_EV_NOTE,     /* detail: a sentence for the log */
+};
+
+struct ro_event {
+	enum ro_event_kind kind;
+	double at;            /* virtual Unix seconds */
+	int wave;             /* -1 when none */
+	int64_t host;         /* inventory index, -1 when none */
+	const char *step;     /* step name or NULL */
+	const char *state;
+	int attempt;          /* step events */
+	int exit_code;        /* RO_STORE_NO_EXIT_CODE when no process ran */
+	const char *detail;   /* a sentence, or NULL; never a secret */
+	double until;         /* RO_EV_WAIT: virtual Unix seconds */
+};
+
+typedef void (*ro_event_fn)(const struct ro_event *ev, void *arg);
+
+struct ro_exec_config {
+	struct ro_clock *clock;        /* required */
+	const char *key_path;          /* engine's private key, e.g. .rollout/id_ed25519 */
+	const char *known_hosts_path;  /* e.g. .rollout/known_hosts */
+	int port;                      /* 0: each host's inventory port */
+	uint64_t poll_ms;              /* real ms between approval checks (0: 200) */
+	ro_event_fn on_event;          /* may be NULL */
+	void *event_arg;
+};
+
+struct ro_exec_summary {
+	uint32_t hosts, done, skipped, failed, pending;
+	int halted;                    /* 1: stopped before the end (budget, stop request) */
+	char reason[512];              /* why it halted, or "" */
+};
+
+struct ro_executor;
+
+/*
+ * ro_executor_new checks that the plan can run here (the store holds the
+ * campaign under this plan's hash, the engine key and known hosts load, no
+ * step kind this version cannot run) and prepares it. RO_ESTATE /
+ * RO_ENOENT / RO_EIO with *cause otherwise.
+ */
+int ro_executor_new(uv_loop_t *loop, struct ro_store *st, const struct ro_plan *plan,
+    const struct ro_exec_config *cfg, struct ro_executor **out, char **cause);
+
+/* ro_executor_run runs the loop until the campaign is done or halted. */
+int ro_executor_run(struct ro_executor *ex, struct ro_exec_summary *sum, char **cause);
+
+/*
+ * ro_executor_stop asks a running executor to stop (safe from a signal
+ * handle's callback on the same loop): no new host starts and the gate
+ * wait ends; with hard, the hosts under way are cancelled too (their open
+ * intents are closed as interrupted and resolved by the check on resume).
+ */
+void ro_executor_stop(struct ro_executor *ex, int hard);
+
+void ro_executor_free(struct ro_executor *ex); /* accepts NULL */
+
+#endif

@@ -1,0 +1,71 @@
+# lib.sh - shared by the end-to-end tests: a simulated fleet (rollout-sim) on
+# loopback, the engine's key and known hosts, and the city's approver.
+#
+# Tests are run by ctest as: TEST.sh ROLLOUT ROLLOUT_SIM WAIT_FILE SOURCE_DIR WORK_DIR
+# The simulator of a test is started by a FIXTURES_SETUP test (fixture.sh up)
+# and stopped by a FIXTURES_CLEANUP test (fixture.sh down); both wait for
+# events (the ready file, the process's exit), never for a fixed time.
+set -euo pipefail
+
+ROLLOUT=$1 SIM=$2 WAIT_FILE=$3 SRC=$4 WORK=$5
+STATE=$WORK/engine
+INVENTORY=$SRC/inventory/sapporo.yml
+# Time: the fleet and the engine share one virtual clock (see engine/clock.h).
+WARP=${WARP:-600}
+CLOCK_START=${CLOCK_START:-2026-10-05T08:40}
+
+fail=0
+pass=0
+ok() { pass=$((pass + 1)); echo "ok: $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1; shift
+	if "$@"; then ok "$what"; else bad "$what"; fi
+}
+# has TEXT PART...: TEXT contains every PART.
+has() {
+	local text=$1 part; shift
+	for part in "$@"; do [[ "$text" == *"$part"* ]] || return 1; done
+}
+# starts TEXT PREFIX
+starts() { [[ "$1" == "$2"* ]]; }
+
+finish() {
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+}
+
+port() { cat "$WORK/port"; }
+clock_flags() { echo --time-warp "$WARP" --clock-start "$CLOCK_START" --clock-anchor "$(cat "$WORK/anchor")"; }
+
+rollout() { "$ROLLOUT" "$@"; }
+
+# run_campaign FILE [extra run flags]: runs in the background, output in $WORK/run.log.
+run_campaign() {
+	local file=$1; shift
+	# shellcheck disable=SC2046
+	"$ROLLOUT" run "$file" --state-dir "$STATE" --port "$(port)" --plain $(clock_flags) "$@" \
+		>"$WORK/run.log" 2>&1 &
+	RUN_PID=$!
+}
+
+# approve_all CAMPAIGN: the city's approver in a second process: approves each
+# gate as the run reaches it, until the campaign stops running.
+approve_all() {
+	local c=$1 gate
+	while gate=$("$ROLLOUT" status "$c" --state-dir "$STATE" --wait-gate --timeout 300 2>/dev/null); do
+		"$ROLLOUT" approve "$c" --wave "$gate" --state-dir "$STATE" --as "e2e approver" \
+			--comment "approved by the end-to-end test" >/dev/null
+	done
+}
+
+# wait_run: waits for the background run; sets RUN_RC.
+wait_run() {
+	RUN_RC=0
+	wait "$RUN_PID" || RUN_RC=$?
+}
+
+status_json() { "$ROLLOUT" status "$1" --state-dir "$STATE" --json; }
+
+# jq-free JSON queries: python3 is on every Debian machine that has these tests.
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
