@@ -74,6 +74,7 @@ struct ro_executor {
 	int gate_waiting;
 	int halting, stopping, finished;
 	double next_wake;        /* virtual time of the earliest window, 0 if none */
+	double announced_wake;   /* the wait last reported in an event */
 	uv_timer_t poll;         /* gate checks and window waits */
 	uv_idle_t flusher;       /* runs the write queue while it is not empty */
 	struct pending_write *writes;

@@ -473,7 +473,8 @@ dispatch(struct ro_executor *ex)
 		end_wave(ex);
 		return;
 	}
-	if (wake > 0 && ex->running == 0 && wake != ex->next_wake) {
+	if (wake > 0 && ex->running == 0 && wake != ex->announced_wake) {
+		ex->announced_wake = wake;
 		char when[RO_JST_FMT_MAX], msg[160];
 		ro_jst_format((int64_t)floor(wake / 60.0), when);
 		snprintf(msg, sizeof msg, "outside the campaign's %s window: the next host starts at %s JST",

@@ -27,7 +27,7 @@ up)
 		--time-warp "$WARP" --clock-start "$CLOCK_START" --clock-anchor "$(cat "$WORK/anchor")" \
 		"$@" "$SRC/inventory/sapporo.yml" >"$WORK/sim.log" 2>&1 </dev/null &
 	sim=$!
-	if ! "$WAIT_FILE" "$WORK/ready" 30; then
+	if ! "$WAIT_FILE" --pid "$sim" "$WORK/ready" 30; then
 		echo "rollout-sim did not become ready; its log:" >&2
 		tail -20 "$WORK/sim.log" >&2
 		kill "$sim" 2>/dev/null || true

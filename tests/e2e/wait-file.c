@@ -3,15 +3,17 @@
  * the demo: the simulator writes its ready file once it listens, and this
  * waits for exactly that event instead of sleeping a guessed time.
  *
- *	wait-file [--gone] PATH SECONDS
+ *	wait-file [--gone] [--pid PID] PATH SECONDS
  *
- * Exit 0 when PATH exists (with --gone: no longer exists), 1 on timeout,
+ * Exit 0 when PATH exists (with --gone: no longer exists), 1 on timeout or
+ * when process PID (the one that should make the file) has exited first,
  * 2 on bad usage or error.
  */
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,14 +36,22 @@ main(int argc, char **argv)
 	const char *dir, *base;
 	double deadline;
 	int fd, gone = 0;
+	long pid = 0;
 
-	if (argc == 4 && strcmp(argv[1], "--gone") == 0) {
-		gone = 1;
-		argv++;
-		argc--;
+	for (;;) {
+		if (argc >= 2 && strcmp(argv[1], "--gone") == 0) {
+			gone = 1;
+			argv++;
+			argc--;
+		} else if (argc >= 3 && strcmp(argv[1], "--pid") == 0) {
+			pid = atol(argv[2]);
+			argv += 2;
+			argc -= 2;
+		} else
+			break;
 	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: wait-file [--gone] PATH SECONDS\n");
+		fprintf(stderr, "usage: wait-file [--gone] [--pid PID] PATH SECONDS\n");
 		return 2;
 	}
 	snprintf(dirbuf, sizeof dirbuf, "%s", argv[1]);
@@ -62,6 +72,12 @@ main(int argc, char **argv)
 		double left = deadline - now_s();
 		ssize_t n;
 
+		if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+			fprintf(stderr, "wait-file: process %ld exited before %s appeared\n", pid, argv[1]);
+			return 1;
+		}
+		if (left > 0.2 && pid > 0)
+			left = 0.2; /* look at the process again soon */
 		if (left <= 0) {
 			fprintf(stderr, "wait-file: %s did not %s within %s s\n", argv[1],
 			    gone ? "go away" : "appear", argv[2]);
