@@ -75,7 +75,8 @@ run_case() { # run_case NAME [SIM FLAGS...]
 	read -r wall user sys rss <"$dir/time"
 	local steps=$((hosts * 3))
 	local done_n
-	done_n=$(grep -c ' done$' "$dir/run.log" || true)
+	done_n=$("$rollout" status "bench-$hosts" --state-dir "$dir" --json |
+		python3 -c "import json,sys; print(sum(w['hosts']['done'] for w in json.load(sys.stdin)['waves']))")
 	printf '%-10s hosts %d (%d done)  wall %.2f s  engine CPU %.2f s (%.0f us per host-step)  peak RSS %.1f MiB\n' \
 		"$name" "$hosts" "$done_n" "$wall" "$(echo "$user + $sys" | bc)" \
 		"$(echo "($user + $sys) * 1000000 / $steps" | bc)" "$(echo "$rss / 1024" | bc -l)"
@@ -86,8 +87,13 @@ echo "bench/exec.sh: $hosts hosts x 3 exec steps, concurrency 500, simulator on 
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 run_case local
 run_case rtt-${rtt}ms --fault "slow:*:$rtt"
-# Critical path with latency: each of ceil(hosts/500) rounds is one host's
-# chain: TCP+SSH handshake and auth, 3 commands, each waiting the latency once
-# (the simulator adds it before the handshake and before each reply).
+# Critical path with latency: the run without latency is bound by the two
+# CPUs (engine and simulator share them); latency adds, on the longest chain,
+# ceil(hosts/500) rounds of one host's waits: the simulator delays the
+# handshake and each of the 3 replies by the latency once (4 per host).
 rounds=$(( (hosts + 499) / 500 ))
-echo "critical path (latency alone): $rounds rounds x 4 x ${rtt} ms = $(echo "$rounds * 4 * $rtt / 1000" | bc -l | cut -c1-5) s"
+local_wall=$(cat "$work/local/wall")
+rtt_wall=$(cat "$work/rtt-${rtt}ms/wall")
+crit=$(echo "$local_wall + $rounds * 4 * $rtt / 1000" | bc -l)
+printf 'critical path with %d ms: %.2f s (%.2f s without latency + %d rounds x 4 x %d ms); measured %.2f s = %+.1f%%\n' \
+	"$rtt" "$crit" "$local_wall" "$rounds" "$rtt" "$rtt_wall" "$(echo "($rtt_wall - $crit) * 100 / $crit" | bc -l)"

@@ -1,11 +1,9 @@
 /*
  * plan-cal.h - the calendar as the planner uses it, in Unix seconds.
  *
- * The planner's files include playbook.h, whose `enum ro_window` (a policy's
- * window kind) shares its tag with calendar.h's `struct ro_window` (a span
- * of time); C gives both tags one name space, so no file can include both.
  * This small module is the only planner file that sees calendar.h: it turns
- * the calendar's minutes into the Unix seconds the plan is written in.
+ * the calendar's minutes into the Unix seconds the plan is written in, so
+ * that the scheduler works in one unit throughout.
  *
  * Every instant here is int64_t seconds since 1970-01-01T00:00Z; a day is a
  * JST day number (days since 1970-01-01 in Asia/Tokyo).

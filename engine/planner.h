@@ -56,7 +56,7 @@ struct ro_plan {
 	struct ro_arena arena;
 
 	/* v2: time. Instants are Unix seconds, durations seconds. */
-	int window;              /* enum ro_window of the policy (int: see plan-cal.h) */
+	int window;              /* enum ro_window_kind of the policy */
 	int timed;               /* 1: placed in time; 0: no start date, times unset */
 	int64_t start;           /* earliest start: the start day 00:00 JST */
 	int64_t first_start;     /* the first host's start */
