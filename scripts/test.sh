@@ -4,7 +4,8 @@
 # the tests a second time. Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh clang libclang-rt-14-dev
+# The tests also use python3 (JSON checks) and the sqlite3 shell (store checks).
+scripts/deps.sh clang libclang-rt-14-dev python3 sqlite3
 
 echo "== build (warnings are errors)"
 scripts/build.sh build
