@@ -39,8 +39,13 @@ clock=(--time-warp "$warp" --clock-start 2026-10-05T08:40 --clock-anchor "$ancho
 "$sim" --port "$port" --state "$demo/fleet" --authorized-keys "$demo/engine/id_ed25519.pub" \
 	--ready-file "$demo/fleet.ready" "${clock[@]}" inventory/sapporo.yml 2>"$demo/fleet.log" &
 sim_pid=$!
-trap 'kill -TERM $sim_pid 2>/dev/null || true; kill $approver_pid 2>/dev/null || true' EXIT
-"$wait_file" "$demo/fleet.ready" 60
+approver_pid=
+trap 'kill -TERM $sim_pid 2>/dev/null || true; [ -z "$approver_pid" ] || kill $approver_pid 2>/dev/null || true' EXIT
+if ! "$wait_file" --pid "$sim_pid" "$demo/fleet.ready" 60; then
+	echo "the simulator did not start:" >&2
+	cat "$demo/fleet.log" >&2
+	exit 1
+fi
 "$rollout" hosts enroll inventory/sapporo.yml --port "$port" --state-dir "$demo/engine" | tail -1
 
 echo
