@@ -13,54 +13,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "campaign.h"
-#include "error.h"
-#include "planner.h"
+#include "bench_util.h"
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
+/* The inventory, and a playbook and campaign without business windows. */
 static void
 write_inputs(const char *dir, long hosts, long sites, int explicit)
 {
-	char path[512];
 	FILE *f;
-	long s, h, per = hosts / sites;
 
-	snprintf(path, sizeof path, "%s/inventory.yml", dir);
-	f = fopen(path, "w");
-	fprintf(f, "inventory: synthetic\nsites:\n");
-	for (s = 0; s < sites; s++)
-		fprintf(f, "  - {id: site-%04ld, name: Site %ld, max_unavailable: 3, tags: [t%ld]}\n",
-		    s, s, s % 7);
-	fprintf(f, "hosts:\n");
-	fprintf(f, "  - {name: cs-a, site: site-0000, role: cs-active, model: SRV, os: WS2022, address: 10.255.0.1}\n");
-	fprintf(f, "  - {name: cs-s, site: site-0000, role: cs-standby, model: SRV, os: WS2022, address: 10.255.0.2}\n");
-	for (s = 0; s < sites && !explicit; s++) {
-		long n = per - (s == 0 ? 2 : 0), a = n / 3 + 1;
-		fprintf(f, "  - {range: \"s%04ld-t[001:%03ld]\", site: site-%04ld, role: terminal, model: ESPRIMO D7014/R, os: Windows 11 Pro, address: 10.%ld.%ld.1}\n",
-		    s, a, s, s / 256, s % 256);
-		fprintf(f, "  - {range: \"s%04ld-t[%03ld:%03ld]\", site: site-%04ld, role: terminal, model: ESPRIMO D6012/N, os: Windows 11 Pro, address: 10.%ld.%ld.%ld}\n",
-		    s, a + 1, n, s, s / 256, s % 256, a + 1);
-	}
-	for (s = 0; s < sites && explicit; s++)
-		for (h = 0; h < per - (s == 0 ? 2 : 0); h++)
-			fprintf(f, "  - {name: s%04ld-t%03ld, site: site-%04ld, role: terminal, model: %s, os: Windows 11 Pro, address: 10.%ld.%ld.%ld}\n",
-			    s, h, s, h % 3 ? "ESPRIMO D6012/N" : "ESPRIMO D7014/R",
-			    s / 256, s % 256, h + 1);
-	fclose(f);
-	snprintf(path, sizeof path, "%s/playbook.yml", dir);
-	f = fopen(path, "w");
+	bench_write_inventory(dir, hosts, sites, explicit);
+	f = bench_create(dir, "playbook.yml");
 	fprintf(f, "playbook: upd\ntitle: Update\nparams: {kb: {type: kb, required: true}}\n"
 	    "targets: {roles: [cs-standby, cs-active, terminal]}\n"
 	    "policy: {canary: 10, wave_size: 10%%, max_unavailable_per_site: 2, gates: [after-canary]}\n"
@@ -69,8 +33,7 @@ write_inputs(const char *dir, long hosts, long sites, int explicit)
 	    "  - {name: install, exec: 'wusa.exe C:\\\\Windows\\\\Temp\\\\{{kb}}.msu /quiet /norestart', expect: [0, 3010]}\n"
 	    "  - {name: restart, reboot: {if_required: true}}\n");
 	fclose(f);
-	snprintf(path, sizeof path, "%s/campaign.yml", dir);
-	f = fopen(path, "w");
+	f = bench_create(dir, "campaign.yml");
 	fprintf(f, "campaign: bench\ninventory: inventory.yml\nplaybooks: [playbook.yml]\n"
 	    "params: {kb: KB5066835}\n");
 	fclose(f);
@@ -81,66 +44,18 @@ main(int argc, char **argv)
 {
 	long hosts = argc > 1 ? atol(argv[1]) : 100000;
 	long sites = argc > 2 ? atol(argv[2]) : 2000;
-	int runs = argc > 3 ? atoi(argv[3]) : 5, i;
+	int runs = argc > 3 ? atoi(argv[3]) : 5;
 	int explicit = argc > 4 && strcmp(argv[4], "explicit") == 0;
-	char dir[] = "/tmp/rollout-bench-XXXXXX", path[600], hash[65] = "";
-	double best = 1e9, total = 0, t0, tl, tp;
-	double best_load = 1e9, best_plan = 1e9;
-	struct rusage ru;
-	size_t nwaves = 0;
-	long size = 0;
-	FILE *f;
+	char dir[] = "/tmp/rollout-bench-XXXXXX";
+	struct bench_figures fig;
+	long size;
 
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	write_inputs(dir, hosts, sites, explicit);
-	snprintf(path, sizeof path, "%s/inventory.yml", dir);
-	if ((f = fopen(path, "r")) != NULL) {
-		fseek(f, 0, SEEK_END);
-		size = ftell(f);
-		fclose(f);
-	}
-	snprintf(path, sizeof path, "%s/campaign.yml", dir);
-	for (i = 0; i < runs; i++) {
-		struct ro_diags d;
-		struct ro_campaign *c;
-		struct ro_plan *p;
-
-		ro_diags_init(&d);
-		t0 = now();
-		if (ro_campaign_load(path, NULL, 0, &c, &d) != RO_OK) {
-			ro_diags_print(stderr, &d);
-			return 1;
-		}
-		tl = now();
-		if (ro_plan_build(c, &p, &d) != RO_OK)
-			return 1;
-		tp = now();
-		if (i > 0 && strcmp(hash, p->hash) != 0) {
-			fprintf(stderr, "plan hash differs between runs\n");
-			return 1;
-		}
-		memcpy(hash, p->hash, sizeof hash);
-		nwaves = p->nwaves;
-		ro_plan_free(p);
-		ro_campaign_free(c);
-		ro_diags_free(&d);
-		if (tp - t0 < best)
-			best = tp - t0;
-		if (tl - t0 < best_load)
-			best_load = tl - t0;
-		if (tp - tl < best_plan)
-			best_plan = tp - tl;
-		total += tp - t0;
-	}
-	getrusage(RUSAGE_SELF, &ru);
-	printf("bench_plan: %ld hosts, %ld sites, %s inventory of %.2f MiB, %zu waves, %d runs\n",
-	    hosts, sites, explicit ? "explicit" : "ranged", (double)size / 1048576.0, nwaves, runs);
-	printf("  load+validate  best %.3f s\n", best_load);
-	printf("  plan+hash      best %.3f s\n", best_plan);
-	printf("  total          best %.3f s, mean %.3f s\n", best, total / runs);
-	printf("  peak RSS       %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
-	printf("  plan hash      %s (identical in every run)\n", hash);
-	snprintf(path, sizeof path, "rm -rf '%s'", dir);
-	return system(path) == 0 ? 0 : 1;
+	size = bench_file_size(dir, "inventory.yml");
+	if (bench_run_plans(dir, runs, &fig, NULL, NULL) != 0)
+		return 1;
+	bench_print_figures("bench_plan", hosts, sites, explicit, size, runs, &fig);
+	return bench_remove_dir(dir);
 }

@@ -43,6 +43,17 @@ when(FILE *f, int64_t t)
 	fprintf(f, "%s %s", ro_pcal_fmt_day_ja(ro_pcal_day(t), d), ro_pcal_fmt(t, hm) + 11);
 }
 
+/* A summary row: LABEL (plain text, not escaped), then "FROM 〜 TO". */
+static void
+span_row(FILE *f, const char *label, int64_t from, int64_t to)
+{
+	fprintf(f, "<tr><th>%s</th><td>", label);
+	when(f, from);
+	fputs(" 〜 ", f);
+	when(f, to);
+	fputs("</td></tr>\n", f);
+}
+
 static int
 cmp_i32(const void *a, const void *b)
 {
@@ -96,20 +107,12 @@ ro_plan_html(FILE *f, const struct ro_plan *p)
 	    p->window == RO_WINDOW_BUSINESS ? "平日業務時間内 (business)" :
 	    p->window == RO_WINDOW_CLOSED_OFFICE ? "閉庁時間帯 (closed-office)" : "随時 (any)");
 	if (p->timed) {
-		fputs("<tr><th>作業期間</th><td>", f);
-		when(f, p->first_start);
-		fputs(" 〜 ", f);
-		when(f, p->end);
-		fputs("</td></tr>\n<tr><th>完了期限</th><td>", f);
+		span_row(f, "作業期間", p->first_start, p->end);
+		fputs("<tr><th>完了期限</th><td>", f);
 		when(f, p->deadline);
 		fputs("</td></tr>\n", f);
-		if (p->window_start != RO_PLAN_NO_TIME) {
-			fputs("<tr><th>全機器同時適用の閉庁時間帯</th><td>", f);
-			when(f, p->window_start);
-			fputs(" 〜 ", f);
-			when(f, p->window_end);
-			fputs("</td></tr>\n", f);
-		}
+		if (p->window_start != RO_PLAN_NO_TIME)
+			span_row(f, "全機器同時適用の閉庁時間帯", p->window_start, p->window_end);
 		fputs("<tr><th>下限 (lower bound)</th><td>", f);
 		when(f, p->lower_bound);
 		fprintf(f, "（%s、", ro_plan_fmt_dur(p->lb_work, du, sizeof du));

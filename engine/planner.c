@@ -307,6 +307,25 @@ time_json(struct ro_buf *b, int64_t t)
 		ro_buf_printf(b, "\"%s\"", ro_pcal_fmt_iso(t, buf));
 }
 
+/* The object member ,"KEY":INSTANT (never the first member). */
+static void
+time_member(struct ro_buf *b, const char *key, int64_t t)
+{
+	ro_buf_printf(b, ",\"%s\":", key);
+	time_json(b, t);
+}
+
+/* A span of time as [FROM,TO]. */
+static void
+time_span_json(struct ro_buf *b, int64_t from, int64_t to)
+{
+	ro_buf_addc(b, '[');
+	time_json(b, from);
+	ro_buf_addc(b, ',');
+	time_json(b, to);
+	ro_buf_addc(b, ']');
+}
+
 static void
 schedule_json(const struct ro_plan *p, struct ro_buf *b)
 {
@@ -316,27 +335,17 @@ schedule_json(const struct ro_plan *p, struct ro_buf *b)
 	}
 	ro_buf_printf(b, "{\"window\":\"%s\",\"start\":", ro_window_names[p->window]);
 	time_json(b, p->start);
-	ro_buf_adds(b, ",\"first_start\":");
-	time_json(b, p->first_start);
-	ro_buf_adds(b, ",\"end\":");
-	time_json(b, p->end);
-	ro_buf_adds(b, ",\"deadline\":");
-	time_json(b, p->deadline);
+	time_member(b, "first_start", p->first_start);
+	time_member(b, "end", p->end);
+	time_member(b, "deadline", p->deadline);
 	ro_buf_adds(b, ",\"closed_window\":");
-	if (p->window_start != RO_PLAN_NO_TIME) {
-		ro_buf_addc(b, '[');
-		time_json(b, p->window_start);
-		ro_buf_addc(b, ',');
-		time_json(b, p->window_end);
-		ro_buf_addc(b, ']');
-	} else
+	if (p->window_start != RO_PLAN_NO_TIME)
+		time_span_json(b, p->window_start, p->window_end);
+	else
 		ro_buf_adds(b, "null");
-	ro_buf_adds(b, ",\"cs_end\":");
-	time_json(b, p->cs_end);
-	ro_buf_adds(b, ",\"skew_limit\":");
-	time_json(b, p->skew_limit);
-	ro_buf_adds(b, ",\"lower_bound\":");
-	time_json(b, p->lower_bound);
+	time_member(b, "cs_end", p->cs_end);
+	time_member(b, "skew_limit", p->skew_limit);
+	time_member(b, "lower_bound", p->lower_bound);
 	ro_buf_printf(b, ",\"lower_bound_work_s\":%lld,\"gap_s\":%lld,\"bound_by\":",
 	    (long long)p->lb_work, (long long)p->gap);
 	ro_buf_json_str(b, p->lb_binding);
@@ -418,12 +427,9 @@ canonical(struct ro_plan *p)
 		ro_buf_printf(&b, ",\"canary\":%s,\"gated\":%s,\"failure_budget\":%ld,\"rounds\":%u",
 		    w->canary ? "true" : "false", w->gated ? "true" : "false", w->failure_budget,
 		    w->rounds);
-		ro_buf_adds(&b, ",\"approval\":");
-		time_json(&b, w->approval);
-		ro_buf_adds(&b, ",\"start\":");
-		time_json(&b, w->planned_start);
-		ro_buf_adds(&b, ",\"end\":");
-		time_json(&b, w->planned_end);
+		time_member(&b, "approval", w->approval);
+		time_member(&b, "start", w->planned_start);
+		time_member(&b, "end", w->planned_end);
 		ro_buf_printf(&b, ",\"work_s\":%lld,\"sites\":[", (long long)w->work);
 		for (j = 0; j < w->nhosts;) {
 			uint32_t s = inv->hosts[w->hosts[j]].site;
@@ -438,11 +444,9 @@ canonical(struct ro_plan *p)
 			}
 			ro_buf_adds(&b, "],\"times\":[");
 			for (k = j; k < w->nhosts && inv->hosts[w->hosts[k]].site == s; k++) {
-				ro_buf_adds(&b, k > j ? ",[" : "[");
-				time_json(&b, p->host_start[w->hosts[k]]);
-				ro_buf_addc(&b, ',');
-				time_json(&b, p->host_end[w->hosts[k]]);
-				ro_buf_addc(&b, ']');
+				if (k > j)
+					ro_buf_addc(&b, ',');
+				time_span_json(&b, p->host_start[w->hosts[k]], p->host_end[w->hosts[k]]);
 			}
 			ro_buf_adds(&b, "]}");
 			j = k;

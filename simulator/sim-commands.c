@@ -196,6 +196,52 @@ errf(struct run *R, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * The command's standard input, a line at a time, cut the way Read-Host cuts it
+ * (sim_ps_read_line: no newline, no carriage return). The session is only the input
+ * cursor: nothing runs in it and its buffers stay empty. Lines live in the run's arena,
+ * so they outlast stdin_lines_close.
+ */
+struct stdin_lines {
+	struct sim_ps ps;
+	struct ro_buf out, err;
+};
+
+static void
+stdin_lines_open(struct run *R, struct stdin_lines *in)
+{
+	ro_buf_init(&in->out);
+	ro_buf_init(&in->err);
+	sim_ps_init(&in->ps, R->a, &in->out, &in->err, NULL, NULL);
+	in->ps.stdin_data = R->stdin_data;
+	in->ps.stdin_len = R->stdin_len;
+}
+
+/* The next line, or NULL at the end of the input. */
+static const char *
+stdin_line(struct stdin_lines *in)
+{
+	return sim_ps_read_line(&in->ps);
+}
+
+static void
+stdin_lines_close(struct stdin_lines *in)
+{
+	ro_buf_free(&in->out);
+	ro_buf_free(&in->err);
+}
+
+/* The first line of standard input (a password typed at a prompt), or NULL if none. */
+static const char *
+stdin_first_line(struct run *R)
+{
+	struct stdin_lines in;
+	stdin_lines_open(R, &in);
+	const char *line = stdin_line(&in);
+	stdin_lines_close(&in);
+	return line;
+}
+
 static const char *
 computer_name(struct run *R)
 {
@@ -725,16 +771,10 @@ cmd_net(struct run *R, char **argv, size_t argc)
 		}
 		if (argc == 4 && strcmp(argv[3], "*") == 0) {
 			/* The new password comes from standard input: typed, then retyped. */
-			struct sim_ps tmp;
-			struct ro_buf o, e;
-			ro_buf_init(&o);
-			ro_buf_init(&e);
-			sim_ps_init(&tmp, R->a, &o, &e, NULL, NULL);
-			tmp.stdin_data = R->stdin_data;
-			tmp.stdin_len = R->stdin_len;
-			const char *p1 = sim_ps_read_line(&tmp), *p2 = sim_ps_read_line(&tmp);
-			ro_buf_free(&o);
-			ro_buf_free(&e);
+			struct stdin_lines in;
+			stdin_lines_open(R, &in);
+			const char *p1 = stdin_line(&in), *p2 = stdin_line(&in);
+			stdin_lines_close(&in);
 			outf(R, "Type a password for the user: \r\nRetype the password to confirm: \r\n");
 			if (p1 == NULL || p1[0] == '\0') {
 				errf(R, "The password does not meet the password policy requirements. Check the minimum password length, password complexity and password history requirements.\r\n\r\nMore help is available by typing NET HELPMSG 2245.\r\n\r\n");
@@ -791,16 +831,7 @@ cmd_vendor(struct run *R, const char *path)
 	int set = l > 17 && strcasecmp(b + l - 17, "-set-password.cmd") == 0;
 	int check = l > 19 && strcasecmp(b + l - 19, "-check-password.cmd") == 0;
 	const char *name = ro_arena_strndup(R->a, b, l - (set ? 17 : check ? 19 : 0));
-	struct sim_ps tmp;
-	struct ro_buf o, e;
-	ro_buf_init(&o);
-	ro_buf_init(&e);
-	sim_ps_init(&tmp, R->a, &o, &e, NULL, NULL);
-	tmp.stdin_data = R->stdin_data;
-	tmp.stdin_len = R->stdin_len;
-	const char *pw = sim_ps_read_line(&tmp);
-	ro_buf_free(&o);
-	ro_buf_free(&e);
+	const char *pw = stdin_first_line(R);
 	R->r->vseconds = 20;
 	if (!set && !check) {
 		outf(R, "\r\n");
@@ -1765,16 +1796,11 @@ static const struct sim_ps_ops ps_ops = { .command = ps_command };
 static int
 cmd_sqlplus(struct run *R)
 {
-	struct sim_ps tmp;
-	struct ro_buf o, e;
-	ro_buf_init(&o);
-	ro_buf_init(&e);
-	sim_ps_init(&tmp, R->a, &o, &e, NULL, NULL);
-	tmp.stdin_data = R->stdin_data;
-	tmp.stdin_len = R->stdin_len;
+	struct stdin_lines in;
+	stdin_lines_open(R, &in);
 	int connected = 0, rc = 0;
 	R->r->vseconds = 5;
-	for (const char *l; (l = sim_ps_read_line(&tmp)) != NULL;) {
+	for (const char *l; (l = stdin_line(&in)) != NULL;) {
 		char user[64], pw[256];
 		if (sscanf(l, "ALTER USER %63s IDENTIFIED BY \"%255[^\"]\"", user, pw) == 2) {
 			(void)sim_state_set_password(R->h->st, R->h->name, aprintf(R->a, "oracle:%s", user), pw);
@@ -1796,8 +1822,7 @@ cmd_sqlplus(struct run *R)
 				outf(R, "SP2-0640: Not connected\r\n");
 		}
 	}
-	ro_buf_free(&o);
-	ro_buf_free(&e);
+	stdin_lines_close(&in);
 	return rc;
 }
 
@@ -1886,16 +1911,7 @@ run_script(struct run *R, const char *path, char **argv, size_t argc)
 			    "    + FullyQualifiedErrorId : Microsoft.PowerShell.Commands.WriteErrorException,Set-AutoLogonSecret.ps1\r\n\r\n");
 			return 1;
 		}
-		struct sim_ps tmp;
-		struct ro_buf o, e;
-		ro_buf_init(&o);
-		ro_buf_init(&e);
-		sim_ps_init(&tmp, R->a, &o, &e, NULL, NULL);
-		tmp.stdin_data = R->stdin_data;
-		tmp.stdin_len = R->stdin_len;
-		const char *pw = sim_ps_read_line(&tmp);
-		ro_buf_free(&o);
-		ro_buf_free(&e);
+		const char *pw = stdin_first_line(R);
 		if (pw == NULL || pw[0] == '\0') {
 			errf(R, "Set-AutoLogonSecret.ps1 : no password on standard input\r\n");
 			return 2;

@@ -289,6 +289,22 @@ date_format(const struct sim_ps *ps, int64_t t, const char *f, int utc, struct r
 	}
 }
 
+/* The string forms of an array's items with sep between them, in the arena. */
+static const char *
+join_items(struct sim_ps *ps, const struct sim_val *arr, const char *sep)
+{
+	struct ro_buf b;
+	ro_buf_init(&b);
+	for (size_t i = 0; i < arr->n; i++) {
+		if (i)
+			ro_buf_adds(&b, sep);
+		ro_buf_adds(&b, sim_v_tostr(ps, arr->items[i]));
+	}
+	const char *s = ro_arena_strdup(ps->a, b.p ? b.p : "");
+	ro_buf_free(&b);
+	return s;
+}
+
 const char *
 sim_v_tostr(struct sim_ps *ps, const struct sim_val *v)
 {
@@ -306,18 +322,7 @@ sim_v_tostr(struct sim_ps *ps, const struct sim_val *v)
 	case SIM_V_DATE:
 		sim_ps_datestr(ps, v->i, buf, sizeof(buf));
 		return ro_arena_strdup(ps->a, buf);
-	case SIM_V_ARR: {
-		struct ro_buf b;
-		ro_buf_init(&b);
-		for (size_t i = 0; i < v->n; i++) {
-			if (i)
-				ro_buf_addc(&b, ' ');
-			ro_buf_adds(&b, sim_v_tostr(ps, v->items[i]));
-		}
-		const char *s = ro_arena_strdup(ps->a, b.p ? b.p : "");
-		ro_buf_free(&b);
-		return s;
-	}
+	case SIM_V_ARR: return join_items(ps, v, " ");
 	case SIM_V_HASH: return "System.Collections.Hashtable";
 	case SIM_V_OBJ:
 		if (v->s && strcmp(v->s, "Byte[]") == 0)
@@ -635,23 +640,34 @@ read_ident(struct parser *P)
 	return ro_arena_strndup(P->ps->a, P->src + s, P->p - s);
 }
 
-/* 'single quoted', with '' for a quote. */
+/*
+ * A quoted string starting at `quote` (' or "), a doubled quote standing for one. Single
+ * quotes give the literal text (N_STR). Double quotes keep the source, backtick escapes
+ * included, for expansion at run time (N_XSTR).
+ */
 static struct node *
-parse_squote(struct parser *P)
+parse_quoted(struct parser *P, char quote)
 {
-	struct node *n = nnew(P, N_STR);
+	struct node *n = nnew(P, quote == '\'' ? N_STR : N_XSTR);
 	struct ro_buf b;
 	ro_buf_init(&b);
 	P->p++;
 	for (;;) {
 		if (CUR == '\0') {
 			ro_buf_free(&b);
-			fail(P, "The string is missing the terminator: '.");
+			fail(P, quote == '\'' ? "The string is missing the terminator: '." :
+			    "The string is missing the terminator: \".");
 			return NULL;
 		}
-		if (CUR == '\'') {
-			if (AT(1) == '\'') {
-				ro_buf_addc(&b, '\'');
+		if (quote == '"' && CUR == '`' && AT(1)) {
+			ro_buf_addc(&b, '`');
+			ro_buf_addc(&b, AT(1));
+			P->p += 2;
+			continue;
+		}
+		if (CUR == quote) {
+			if (AT(1) == quote) {
+				ro_buf_addc(&b, quote);
 				P->p += 2;
 				continue;
 			}
@@ -667,42 +683,16 @@ parse_squote(struct parser *P)
 	return n;
 }
 
-/* "double quoted": kept as source, expanded at run time. */
+static struct node *
+parse_squote(struct parser *P)
+{
+	return parse_quoted(P, '\'');
+}
+
 static struct node *
 parse_dquote(struct parser *P)
 {
-	struct node *n = nnew(P, N_XSTR);
-	struct ro_buf b;
-	ro_buf_init(&b);
-	P->p++;
-	for (;;) {
-		if (CUR == '\0') {
-			ro_buf_free(&b);
-			fail(P, "The string is missing the terminator: \".");
-			return NULL;
-		}
-		if (CUR == '`' && AT(1)) {
-			char c = AT(1);
-			ro_buf_addc(&b, '`');
-			ro_buf_addc(&b, c);
-			P->p += 2;
-			continue;
-		}
-		if (CUR == '"') {
-			if (AT(1) == '"') {
-				ro_buf_addc(&b, '"');
-				P->p += 2;
-				continue;
-			}
-			P->p++;
-			break;
-		}
-		ro_buf_addc(&b, CUR);
-		P->p++;
-	}
-	n->s = ro_arena_strdup(P->ps->a, b.p ? b.p : "");
-	ro_buf_free(&b);
-	return n;
+	return parse_quoted(P, '"');
 }
 
 static struct node *
@@ -879,8 +869,11 @@ parse_primary_(struct parser *P)
 		return parse_dquote(P);
 	if (isdigit((unsigned char)c))
 		return parse_number(P);
-	if (c == '$' && AT(1) == '(') {
+	if ((c == '$' || c == '@') && AT(1) == '(') {
+		/* $( ) is a subexpression; @( ) the same, always yielding an array. */
 		n = nnew(P, N_SUB);
+		if (c == '@')
+			n->op = '@';
 		P->p += 2;
 		n->a = parse_statements(P, ')');
 		if (n->a == NULL)
@@ -892,18 +885,6 @@ parse_primary_(struct parser *P)
 	}
 	if (c == '$')
 		return parse_var(P);
-	if (c == '@' && AT(1) == '(') {
-		n = nnew(P, N_SUB);
-		n->op = '@';
-		P->p += 2;
-		n->a = parse_statements(P, ')');
-		if (n->a == NULL)
-			return NULL;
-		if (CUR != ')')
-			return fail(P, "Missing closing ')' in subexpression."), NULL;
-		P->p++;
-		return n;
-	}
 	if (c == '@' && AT(1) == '{')
 		return parse_hash(P);
 	if (c == '{')
@@ -1097,18 +1078,13 @@ parse_unary(struct parser *P)
 	if (n == NULL)
 		return NULL;
 	n = parse_postfix(P, n);
-	if (n && CUR == '+' && AT(1) == '+') {
+	if (n && (CUR == '+' || CUR == '-') && AT(1) == CUR) {
+		/* Postfix ++ or --. */
+		int step = CUR == '+' ? 1 : -1;
 		P->p += 2;
 		struct node *x = nnew(P, N_INCR);
 		x->a = n;
-		x->i = 1;
-		return x;
-	}
-	if (n && CUR == '-' && AT(1) == '-') {
-		P->p += 2;
-		struct node *x = nnew(P, N_INCR);
-		x->a = n;
-		x->i = -1;
+		x->i = step;
 		return x;
 	}
 	return n;
@@ -1137,99 +1113,101 @@ parse_comma(struct parser *P)
 	return arr;
 }
 
-static struct node *
-parse_mul(struct parser *P)
+/*
+ * The operator takers of the binary precedence levels. Each looks at the parser's position
+ * (blanks already skipped); on a match it consumes the operator and returns the N_BIN op
+ * (never 0), else it returns 0 and the caller puts the position back.
+ */
+static int
+take_mul_op(struct parser *P)
 {
-	struct node *l = parse_comma(P);
+	if (CUR != '*' && CUR != '/' && CUR != '%')
+		return 0;
+	return P->src[P->p++];
+}
+
+static int
+take_add_op(struct parser *P)
+{
+	if (!(CUR == '+' && AT(1) != '+' && AT(1) != '=') &&
+	    !(CUR == '-' && !isalpha((unsigned char)AT(1)) && AT(1) != '-' && AT(1) != '='))
+		return 0;
+	return P->src[P->p++];
+}
+
+/* -eq, -like, -replace ...: every named operator but the logical ones. */
+static int
+take_cmp_op(struct parser *P)
+{
+	int op;
+	if (!match_dashop(P, &op) || op <= OP_XOR)
+		return 0;
+	return 256 + op;
+}
+
+/* -and, -or, -xor: PowerShell gives them one level, below the comparisons. */
+static int
+take_logic_op(struct parser *P)
+{
+	int op;
+	if (!match_dashop(P, &op) || op > OP_XOR)
+		return 0;
+	return 256 + op;
+}
+
+/*
+ * One left-associative precedence level: operands parsed by `operand`, joined by the
+ * operators that `take_op` accepts. The N_BIN node's position is its operator's.
+ */
+static struct node *
+parse_binary_level(struct parser *P, struct node *(*operand)(struct parser *),
+    int (*take_op)(struct parser *))
+{
+	struct node *l = operand(P);
 	for (;;) {
 		if (l == NULL)
 			return NULL;
 		ws(P);
-		if (CUR != '*' && CUR != '/' && CUR != '%')
+		size_t at = P->p;
+		int op = take_op(P);
+		if (op == 0) {
+			P->p = at;
 			return l;
+		}
 		struct node *n = nnew(P, N_BIN);
-		n->op = CUR;
-		P->p++;
+		n->pos = at;
+		n->op = op;
 		wsnl(P);
 		n->a = l;
-		n->b = parse_comma(P);
+		n->b = operand(P);
 		if (n->b == NULL)
 			return NULL;
 		l = n;
 	}
+}
+
+static struct node *
+parse_mul(struct parser *P)
+{
+	return parse_binary_level(P, parse_comma, take_mul_op);
 }
 
 static struct node *
 parse_add(struct parser *P)
 {
-	struct node *l = parse_mul(P);
-	for (;;) {
-		if (l == NULL)
-			return NULL;
-		ws(P);
-		if (!(CUR == '+' && AT(1) != '+' && AT(1) != '=') &&
-		    !(CUR == '-' && !isalpha((unsigned char)AT(1)) && AT(1) != '-' && AT(1) != '='))
-			return l;
-		struct node *n = nnew(P, N_BIN);
-		n->op = CUR;
-		P->p++;
-		wsnl(P);
-		n->a = l;
-		n->b = parse_mul(P);
-		if (n->b == NULL)
-			return NULL;
-		l = n;
-	}
+	return parse_binary_level(P, parse_mul, take_add_op);
 }
 
 static struct node *
 parse_cmp(struct parser *P)
 {
-	struct node *l = parse_add(P);
-	for (;;) {
-		if (l == NULL)
-			return NULL;
-		ws(P);
-		size_t save = P->p;
-		int op;
-		if (!match_dashop(P, &op) || op <= OP_XOR) {
-			P->p = save;
-			return l;
-		}
-		struct node *n = nnew(P, N_BIN);
-		n->op = 256 + op;
-		wsnl(P);
-		n->a = l;
-		n->b = parse_add(P);
-		if (n->b == NULL)
-			return NULL;
-		l = n;
-	}
+	return parse_binary_level(P, parse_add, take_cmp_op);
 }
 
 static struct node *
 parse_expr(struct parser *P)
 {
-	struct node *l = parse_cmp(P);
-	for (;;) {
-		if (l == NULL)
-			return NULL;
-		ws(P);
-		size_t save = P->p;
-		int op;
-		if (!match_dashop(P, &op) || op > OP_XOR) {
-			P->p = save;
-			return l;
-		}
-		struct node *n = nnew(P, N_BIN);
-		n->op = 256 + op;
-		wsnl(P);
-		n->a = l;
-		n->b = parse_cmp(P);
-		if (n->b == NULL)
-			return NULL;
-		l = n;
-	}
+	return parse_binary_level(P, parse_cmp, take_logic_op);
 }
 
 static int
@@ -1806,18 +1784,7 @@ binop(struct sim_ps *ps, int op, struct sim_val *l, struct sim_val *r)
 	}
 	if (strcmp(nm, "join") == 0) {
 		struct sim_val *a = as_array(ps, l);
-		const char *sep = sim_v_tostr(ps, r);
-		struct ro_buf b;
-		ro_buf_init(&b);
-		ro_buf_adds(&b, "");
-		for (size_t i = 0; i < a->n; i++) {
-			if (i)
-				ro_buf_adds(&b, sep);
-			ro_buf_adds(&b, sim_v_tostr(ps, a->items[i]));
-		}
-		struct sim_val *v = sim_v_str(ps, b.p);
-		ro_buf_free(&b);
-		return v;
+		return sim_v_str(ps, join_items(ps, a, sim_v_tostr(ps, r)));
 	}
 	if (strcmp(nm, "band") == 0 || strcmp(nm, "bor") == 0) {
 		int64_t x = 0, y = 0;
@@ -2465,17 +2432,7 @@ cols_of(struct sim_ps *ps, const struct sim_call *c)
 		return NULL;
 	if (p->k == SIM_V_STR && strcmp(p->s, "*") == 0)
 		return NULL;
-	p = as_array(ps, p);
-	struct ro_buf b;
-	ro_buf_init(&b);
-	for (size_t i = 0; i < p->n; i++) {
-		if (i)
-			ro_buf_addc(&b, ',');
-		ro_buf_adds(&b, sim_v_tostr(ps, p->items[i]));
-	}
-	const char *s = ro_arena_strdup(ps->a, b.p ? b.p : "");
-	ro_buf_free(&b);
-	return s;
+	return join_items(ps, as_array(ps, p), ",");
 }
 
 /* The cmdlets that only shape data. Returns SIM_NOTFOUND for the others. */
@@ -2713,6 +2670,23 @@ exec_pipeline(struct sim_ps *ps, struct node *p, struct sim_val *out)
 		sim_v_push(ps, out, cur->items[i]);
 }
 
+/*
+ * One pass of a loop's body block. A continue ends only this pass; a break ends the loop,
+ * and then this returns 1. Either is consumed here; other flow (return, throw) is left set.
+ */
+static int
+exec_loop_body(struct sim_ps *ps, struct node *body, struct sim_val *out)
+{
+	exec_script(ps, body->a, out);
+	if (ps->flow == FLOW_CONTINUE)
+		ps->flow = FLOW_NONE;
+	if (ps->flow == FLOW_BREAK) {
+		ps->flow = FLOW_NONE;
+		return 1;
+	}
+	return 0;
+}
+
 static void
 exec_stmt(struct sim_ps *ps, struct node *n, struct sim_val *out)
 {
@@ -2738,13 +2712,8 @@ exec_stmt(struct sim_ps *ps, struct node *n, struct sim_val *out)
 		exec_pipeline(ps, n->b, c);
 		for (size_t i = 0; i < c->n && !ps->flow; i++) {
 			sim_ps_set_var(ps, n->a->s, c->items[i]);
-			exec_script(ps, n->c->a, out);
-			if (ps->flow == FLOW_CONTINUE)
-				ps->flow = FLOW_NONE;
-			if (ps->flow == FLOW_BREAK) {
-				ps->flow = FLOW_NONE;
+			if (exec_loop_body(ps, n->c, out))
 				break;
-			}
 		}
 		return;
 	}
@@ -2754,13 +2723,8 @@ exec_stmt(struct sim_ps *ps, struct node *n, struct sim_val *out)
 			exec_pipeline(ps, n->a, c);
 			if (!sim_v_truthy(collapse(ps, c)))
 				break;
-			exec_script(ps, n->b->a, out);
-			if (ps->flow == FLOW_CONTINUE)
-				ps->flow = FLOW_NONE;
-			if (ps->flow == FLOW_BREAK) {
-				ps->flow = FLOW_NONE;
+			if (exec_loop_body(ps, n->b, out))
 				break;
-			}
 		}
 		return;
 	}

@@ -432,16 +432,35 @@ config(const char *key, const struct ro_known_hosts *kh)
 	return c;
 }
 
+/*
+ * connect_wait starts connecting x with c and runs the loop until the connect
+ * callback has come (failing the test after ms). The callback must never come
+ * from inside ro_ssh_connect (transport.h).
+ */
+static void
+connect_wait(struct sess *x, const struct ro_ssh_config *c, uint64_t ms)
+{
+	memset(x, 0, sizeof *x);
+	assert_int_equal(ro_ssh_connect(&loop, c, on_connect, x, &x->s), 0);
+	assert_false(x->connected); /* never from inside the call */
+	run_until(&x->connected, ms);
+}
+
+/* connect_expect connects x with c and asserts the status the callback reports. */
+static void
+connect_expect(struct sess *x, const struct ro_ssh_config *c, int status)
+{
+	connect_wait(x, c, 10000);
+	assert_int_equal(x->connect_status, status);
+}
+
 /* connect_ok connects x with the engine's key and asserts success. */
 static void
 connect_ok(struct sess *x)
 {
 	struct ro_ssh_config c = config(key_path, known);
 
-	memset(x, 0, sizeof *x);
-	assert_int_equal(ro_ssh_connect(&loop, &c, on_connect, x, &x->s), 0);
-	assert_false(x->connected); /* never from inside the call */
-	run_until(&x->connected, 15000);
+	connect_wait(x, &c, 15000);
 	if (x->connect_status != 0)
 		fail_msg("connect: %s", x->connect_cause);
 }
@@ -811,10 +830,7 @@ test_unknown_hostkey(void **state)
 	assert_int_equal(ro_known_hosts_load(p, &empty, &cause), 0);
 	c = config(key_path, empty);
 	c.user = "rollout-unknown-key-user";
-	memset(&x, 0, sizeof x);
-	assert_int_equal(ro_ssh_connect(&loop, &c, on_connect, &x, &x.s), 0);
-	run_until(&x.connected, 10000);
-	assert_int_equal(x.connect_status, RO_EHOSTKEY);
+	connect_expect(&x, &c, RO_EHOSTKEY);
 	assert_non_null(strstr(x.connect_cause, "test-host"));
 	assert_non_null(strstr(x.connect_cause, "127.0.0.1"));
 	assert_non_null(strstr(x.connect_cause, "not recorded"));
@@ -848,10 +864,7 @@ test_changed_hostkey(void **state)
 	    sizeof blob, &cause), 0);
 	c = config(key_path, other);
 	c.user = "rollout-changed-key-user";
-	memset(&x, 0, sizeof x);
-	assert_int_equal(ro_ssh_connect(&loop, &c, on_connect, &x, &x.s), 0);
-	run_until(&x.connected, 10000);
-	assert_int_equal(x.connect_status, RO_EHOSTKEY);
+	connect_expect(&x, &c, RO_EHOSTKEY);
 	assert_non_null(strstr(x.connect_cause, fp));
 	assert_non_null(strstr(x.connect_cause, probe_res.fingerprint));
 	assert_non_null(strstr(x.connect_cause, "--replace"));
@@ -868,26 +881,17 @@ test_bad_key_and_password(void **state)
 	struct sess x;
 
 	(void)state;
-	memset(&x, 0, sizeof x);
-	assert_int_equal(ro_ssh_connect(&loop, &c, on_connect, &x, &x.s), 0);
-	run_until(&x.connected, 10000);
-	assert_int_equal(x.connect_status, RO_EAUTH);
+	connect_expect(&x, &c, RO_EAUTH);
 	assert_non_null(strstr(x.connect_cause, "test-host"));
 
 	/* Then the password, which must never show up in the message. */
 	c.password = "Secret-Canary-Pw-0001";
-	memset(&x, 0, sizeof x);
-	assert_int_equal(ro_ssh_connect(&loop, &c, on_connect, &x, &x.s), 0);
-	run_until(&x.connected, 10000);
-	assert_int_equal(x.connect_status, RO_EAUTH);
+	connect_expect(&x, &c, RO_EAUTH);
 	assert_null(strstr(x.connect_cause, "Canary"));
 
 	/* A key file that does not exist. */
 	c = config("/nonexistent/key", known);
-	memset(&x, 0, sizeof x);
-	assert_int_equal(ro_ssh_connect(&loop, &c, on_connect, &x, &x.s), 0);
-	run_until(&x.connected, 10000);
-	assert_int_equal(x.connect_status, RO_EAUTH);
+	connect_expect(&x, &c, RO_EAUTH);
 	assert_non_null(strstr(x.connect_cause, "/nonexistent/key"));
 }
 
@@ -899,11 +903,7 @@ test_unreachable(void **state)
 
 	(void)state;
 	c.port = free_port(); /* nothing listens there */
-	memset(&x, 0, sizeof x);
-	assert_int_equal(ro_ssh_connect(&loop, &c, on_connect, &x, &x.s), 0);
-	assert_false(x.connected);
-	run_until(&x.connected, 10000);
-	assert_int_equal(x.connect_status, RO_EUNREACHABLE);
+	connect_expect(&x, &c, RO_EUNREACHABLE);
 	assert_non_null(strstr(x.connect_cause, "refused"));
 
 	probe_done = 0;
@@ -963,10 +963,7 @@ test_keepalive(void **state)
 
 	(void)state;
 	c.keepalive_s = 1;
-	memset(&x, 0, sizeof x);
-	assert_int_equal(ro_ssh_connect(&loop, &c, on_connect, &x, &x.s), 0);
-	run_until(&x.connected, 10000);
-	assert_int_equal(x.connect_status, 0);
+	connect_expect(&x, &c, 0);
 	/* A quiet command: only keepalives cross the link. */
 	exec_wait(&x, "sleep 2.5", NULL, 0, 10000);
 	assert_int_equal(x.r.status, 0);
