@@ -6,7 +6,7 @@
 # simulator that remembers everything, injected faults, and many channels (sequential
 # and overlapping) on one session through an OpenSSH ControlMaster.
 set -uo pipefail
-sim=$1 src=$2 run=$3
+sim=$1 src=$2 run=$3 wait_file=$4
 port=$(cat "$run/port")
 fails=0
 kh="$run/known_hosts"
@@ -176,7 +176,7 @@ wait $long; RC=$?
 "${MUX[@]}" -O exit $M 2>/dev/null || true
 
 # ---- a restart of the simulator remembers everything ----
-"$src/tests/sim/sim-ctl.sh" restart "$sim" "$src" "$run" >/dev/null || fail "simulator restart"
+"$src/tests/sim/sim-ctl.sh" restart "$sim" "$src" "$run" "$wait_file" >/dev/null || fail "simulator restart"
 SSH[4]=StrictHostKeyChecking=yes  # the host keys must be the same after the restart
 run $T "$PS \"Get-HotFix -Id $KB\""
 expect_rc 0 "after the simulator restart: KB still installed, host key unchanged"

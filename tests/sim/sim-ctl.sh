@@ -1,20 +1,13 @@
 #!/usr/bin/env bash
-# sim-ctl.sh start|stop|restart ROLLOUT_SIM SOURCE_DIR RUN_DIR
+# sim-ctl.sh start|stop|restart ROLLOUT_SIM SOURCE_DIR RUN_DIR WAIT_FILE
 # Starts rollout-sim on the shipped inventory for the end-to-end test and waits
 # for its ready file (never a fixed sleep); stop sends SIGTERM and waits for the
 # process to exit and its ready file to go away. RUN_DIR keeps the key, the
 # password file, the state, the port and the log.
 set -euo pipefail
-action=$1 sim=$2 src=$3 run=$4
-
-wait_for() { # wait_for SECONDS CONDITION...: polls CONDITION until true
-	local limit=$(( $1 * 20 )); shift
-	for ((i = 0; i < limit; i++)); do
-		if "$@"; then return 0; fi
-		sleep 0.05
-	done
-	return 1
-}
+action=$1 sim=$2 src=$3 run=$4 wait_file=$5
+# wait-file (tests/e2e/wait-file.c) blocks on inotify until the ready file
+# appears, or is gone, or the process that should write it has exited.
 
 start() {
 	mkdir -p "$run"
@@ -34,7 +27,7 @@ start() {
 			"$src/inventory/sapporo.yml" >>"$run/sim.log" 2>&1 &
 		local pid=$!
 		echo "$pid" > "$run/pid"
-		if wait_for 30 test -f "$run/ready"; then
+		if "$wait_file" --pid "$pid" "$run/ready" 30; then
 			echo "$port" > "$run/port"
 			echo "rollout-sim pid $pid on port $port"
 			return 0
@@ -53,8 +46,8 @@ stop() {
 	[ -f "$run/pid" ] || return 0
 	local pid; pid=$(cat "$run/pid")
 	kill -TERM "$pid" 2>/dev/null || true
-	gone() { ! kill -0 "$pid" 2>/dev/null; }
-	if ! wait_for 40 gone; then
+	# The simulator removes its ready file once it has stopped cleanly.
+	if [ -f "$run/ready" ] && ! "$wait_file" --gone "$run/ready" 40; then
 		echo "rollout-sim $pid did not stop on SIGTERM" >&2
 		return 1
 	fi
@@ -69,5 +62,5 @@ case $action in
 start) rm -rf "$run"; start ;;   # every test run starts from a fresh fleet
 stop) stop ;;
 restart) stop; start ;;       # same state, keys and port
-*) echo "usage: $0 start|stop|restart SIM SRC RUN" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|restart SIM SRC RUN WAIT_FILE" >&2; exit 2 ;;
 esac
