@@ -167,6 +167,11 @@ run_exec(int argc, char **argv)
 		exit_code = rc == RO_EINFEASIBLE ? RO_EXIT_FAIL : RO_EXIT_USAGE;
 		goto out;
 	}
+	if ((rc = ro_executor_supports(plan, &cause)) != RO_OK) {
+		fprintf(stderr, "rollout run: %s\n", cause);
+		exit_code = RO_EXIT_USAGE; /* nothing recorded, nothing run */
+		goto out;
+	}
 	if ((exit_code = check_identity(keybuf, known, state_dir)) != RO_EXIT_OK)
 		goto out;
 	if ((rc = ro_store_open_dir(state_dir, &st, &cause)) != RO_OK ||

@@ -668,10 +668,10 @@ calendar_of(const struct ro_inventory *inv)
 	return cal;
 }
 
-/* Refuses a campaign with steps this version cannot run, before anything runs. */
-static int
-check_steps(const struct ro_campaign *c, char **cause)
+int
+ro_executor_supports(const struct ro_plan *plan, char **cause)
 {
+	const struct ro_campaign *c = plan->campaign;
 	size_t p, s;
 
 	for (p = 0; p < c->nplaybooks; p++)
@@ -697,7 +697,7 @@ ro_executor_new(uv_loop_t *loop, struct ro_store *st, const struct ro_plan *plan
 	int rc;
 
 	*out = NULL;
-	if ((rc = check_steps(plan->campaign, cause)) != RO_OK)
+	if ((rc = ro_executor_supports(plan, cause)) != RO_OK)
 		return rc;
 	memset(&info, 0, sizeof info);
 	if ((rc = ro_store_campaign_get(st, plan->campaign->id, &info, cause)) != RO_OK)

@@ -75,6 +75,13 @@ struct ro_exec_summary {
 struct ro_executor;
 
 /*
+ * ro_executor_supports: RO_OK if this version can run every step of the
+ * plan's campaign, else RO_ESTATE with *cause naming the step (file:line:col).
+ * Callers check it before recording anything.
+ */
+int ro_executor_supports(const struct ro_plan *plan, char **cause);
+
+/*
  * ro_executor_new checks that the plan can run here (the store holds the
  * campaign under this plan's hash, the engine key and known hosts load, no
  * step kind this version cannot run) and prepares it. RO_ESTATE /

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `rollout run`, `approve` and `status` on bad input: a clear message, exit 2,
+# and nothing recorded. (Running against hosts is tested in tests/e2e.)
+set -u
+rollout=$1 src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+expect() { # expect WANT_RC PATTERN DESCRIPTION -- COMMAND...
+	local want=$1 pat=$2 what=$3; shift 4
+	"$@" >"$tmp/out" 2>&1
+	local rc=$?
+	if [ "$rc" = "$want" ] && grep -qE -e "$pat" "$tmp/out"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1)); echo "FAIL: $what (exit $rc, wanted $want)"; cat "$tmp/out"
+	fi
+}
+os=$src/playbooks/campaigns/2026-10-os-update.yml
+st=$tmp/state
+
+expect 2 "cannot open" "a missing campaign file" -- "$rollout" run "$tmp/nope.yml" --state-dir "$st"
+expect 2 "rollout keygen --state-dir" "no engine key: says how to make one" -- "$rollout" run "$os" --state-dir "$st"
+"$rollout" keygen --state-dir "$st" >/dev/null
+expect 2 "rollout hosts enroll" "no known hosts: says how to record them" -- "$rollout" run "$os" --state-dir "$st"
+: >"$st/known_hosts"
+expect 2 "password-change.yml:[0-9]+:[0-9]+: step .* is a password change" \
+	"a campaign with password steps is refused, naming the step" -- \
+	"$rollout" run "$src/playbooks/campaigns/2026-10-combined.yml" --state-dir "$st"
+if [ -e "$st/state.db" ]; then fail=$((fail + 1)); echo "FAIL: the refused run recorded a store"; else pass=$((pass + 1)); fi
+expect 2 "--time-warp takes a number" "a bad warp" -- "$rollout" run "$os" --time-warp 0
+expect 2 "--port takes a TCP port" "a bad port" -- "$rollout" run "$os" --port 70000
+expect 0 "no campaigns recorded yet" "status of an empty store" -- "$rollout" status --state-dir "$st"
+expect 2 "there is no campaign nosuch" "status of an unknown campaign" -- "$rollout" status nosuch --state-dir "$st"
+expect 2 "there is no campaign nosuch" "approving an unknown campaign" -- "$rollout" approve nosuch --wave 1 --state-dir "$st"
+expect 2 "wave number \(1, 2, ...\)" "wave 0 (waves count from 1)" -- "$rollout" approve x --wave 0 --state-dir "$st"
+expect 2 "say which gate" "approve without --wave" -- "$rollout" approve x --state-dir "$st"
+"$rollout" plan "$os" --save --state "$st" >/dev/null 2>&1
+expect 1 "not the 000000000000 you reviewed" "an approval for another plan's hash" -- \
+	"$rollout" approve 2026-10-os-update --wave 1 --plan-hash 000000000000 --state-dir "$st"
+expect 1 "not gated|cannot be approved|not a gated" "approving an ungated wave" -- \
+	"$rollout" approve 2026-10-os-update --wave 2 --state-dir "$st"
+expect 0 "Approved wave 1 \(cs-standby, 1 host\)" "approving a gate ahead of the run" -- \
+	"$rollout" approve 2026-10-os-update --wave 1 --comment "ok" --as "city" --state-dir "$st"
+expect 0 '"approver":"city"' "status --json shows the approval" -- \
+	"$rollout" status 2026-10-os-update --json --state-dir "$st"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
