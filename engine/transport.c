@@ -648,6 +648,10 @@ auth_failed(struct ro_ssh *s, int rc, const char *how)
 		status = RO_ECONNLOST;
 		c = ro_xasprintf("%s closed the connection during authentication (%s)", w,
 		    ssh_msg(s));
+	} else if (strcmp(how, "password") == 0) {
+		c = ro_xasprintf("%s refused to let %s log in (%s: %s); check the password the "
+		    "vault holds for this host%s", w, s->user, how, ssh_msg(s),
+		    s->pub_path ? ", and that the engine's public key is in the user's authorized_keys" : "");
 	} else {
 		c = ro_xasprintf("%s refused to let %s log in (%s: %s); check that the engine's "
 		    "public key (%s) is in the user's authorized_keys on the host", w, s->user,
