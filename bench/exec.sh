@@ -6,11 +6,13 @@
 # 50) and the campaign's critical path for comparison.
 #
 #	bench/exec.sh [BUILD_DIR] [HOSTS] [RTT_MS]
+#	CONCURRENCY=2000 bench/exec.sh build 2000 0   (every host at once)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 hosts=${2:-2000}
 rtt=${3:-50}
+concurrency=${CONCURRENCY:-500}
 scripts/deps.sh time bc
 rollout=$build/engine/rollout sim=$build/simulator/rollout-sim wait_file=$build/tests/e2e/wait-file
 work=$build/bench-exec
@@ -40,13 +42,14 @@ playbook: bench-three-execs
 title: Three quick commands on every host
 work: log-collection
 targets: {roles: [terminal]}
-policy: {canary: 0, wave_size: 100%, concurrency: 500, max_unavailable_per_site: 100%,
+policy: {canary: 0, wave_size: 100%, concurrency: CONCURRENCY, max_unavailable_per_site: 100%,
          failure_budget: 0, window: any, skew: any, gates: [], deadline_days: 1}
 steps:
   - {name: who, exec: whoami, estimate: 1s}
   - {name: name, exec: hostname, estimate: 1s}
   - {name: net, exec: ipconfig, estimate: 1s}
 YML
+sed -i "s/CONCURRENCY/$concurrency/" "$work/playbook.yml"
 cat >"$work/campaign.yml" <<YML
 campaign: bench-$hosts
 title: bench
@@ -83,15 +86,16 @@ run_case() { # run_case NAME [SIM FLAGS...]
 	echo "$wall" >"$dir/wall"
 }
 
-echo "bench/exec.sh: $hosts hosts x 3 exec steps, concurrency 500, simulator on the same machine"
+echo "bench/exec.sh: $hosts hosts x 3 exec steps, concurrency $concurrency, simulator on the same machine"
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 run_case local
+[ "$rtt" -gt 0 ] || exit 0
 run_case rtt-${rtt}ms --fault "slow:*:$rtt"
 # Critical path with latency: the run without latency is bound by the two
 # CPUs (engine and simulator share them); latency adds, on the longest chain,
-# ceil(hosts/500) rounds of one host's waits: the simulator delays the
+# ceil(hosts/concurrency) rounds of one host's waits: the simulator delays the
 # handshake and each of the 3 replies by the latency once (4 per host).
-rounds=$(( (hosts + 499) / 500 ))
+rounds=$(( (hosts + concurrency - 1) / concurrency ))
 local_wall=$(cat "$work/local/wall")
 rtt_wall=$(cat "$work/rtt-${rtt}ms/wall")
 crit=$(echo "$local_wall + $rounds * 4 * $rtt / 1000" | bc -l)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "campaign.h"
@@ -220,6 +221,15 @@ run_exec(int argc, char **argv)
 	if (mode != RO_PROGRESS_JSON)
 		fprintf(stderr, "%s campaign %s (plan %.12s…, %zu waves) from %s\n",
 		    existed ? "Resuming" : "Starting", c->id, plan->hash, plan->nwaves, state_dir);
+	{
+		/* One socket per host at once: lift the soft limit on open files
+		 * (1024 on a default Debian login) to the hard one. */
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	rs.ex = ex;
 	uv_signal_init(&loop, &rs.sigint);
 	uv_signal_init(&loop, &rs.sigterm);

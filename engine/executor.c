@@ -142,14 +142,23 @@ ro__outcome_queue(struct ro_executor *ex, int64_t intent, enum ro_step_status st
 }
 
 static void
-queue_host_state(struct ro_executor *ex, struct hostrun *hr, enum ro_host_state to)
+queue_host_state_reason(struct ro_executor *ex, struct hostrun *hr, enum ro_host_state to,
+    const char *reason)
 {
 	struct pending_write *w = queue_write(ex, PW_HOST_STATE);
 
 	w->hr = hr;
 	w->host_state = to;
-	w->detail = to == RO_HOST_FAILED && hr->reason[0] ? ro_xstrdup(hr->reason) : NULL;
+	w->detail = reason ? ro_xstrdup(reason) : NULL;
 	hr->stored = to;
+}
+
+/* A host's new state; a failure carries its reason. */
+static void
+queue_host_state(struct ro_executor *ex, struct hostrun *hr, enum ro_host_state to)
+{
+	queue_host_state_reason(ex, hr, to,
+	    to == RO_HOST_FAILED && hr->reason[0] ? hr->reason : NULL);
 }
 
 /*
@@ -255,7 +264,8 @@ site_hours(const struct ro_executor *ex, uint32_t site)
  * start (invariant 4: the executor never exceeds the plan).
  */
 static int
-window_allows(const struct ro_executor *ex, const struct hostrun *hr, double *wake)
+window_allows(const struct ro_executor *ex, const struct hostrun *hr, double *wake,
+    double *closes)
 {
 	const struct ro_plan *p = ex->plan;
 	enum ro_window_kind kind = ex->c->policy.window;
@@ -275,6 +285,7 @@ window_allows(const struct ro_executor *ex, const struct hostrun *hr, double *wa
 			*wake = (double)p->window_start;
 			return 0;
 		}
+		*closes = (double)p->window_end;
 		return now + (double)hr->estimate <= (double)p->window_end ? 1 : -1;
 	}
 	if (kind == RO_WINDOW_ANY)
@@ -283,8 +294,10 @@ window_allows(const struct ro_executor *ex, const struct hostrun *hr, double *wa
 	if (working < 0)
 		return 1; /* outside the calendar's range: nothing to enforce against */
 	if (kind == RO_WINDOW_BUSINESS) {
-		if (working && ro_cal_window_end(ex->cal, &hours, t, &end) == 0 && end - t >= est_min)
+		if (working && ro_cal_window_end(ex->cal, &hours, t, &end) == 0 && end - t >= est_min) {
+			*closes = (double)end * 60.0;
 			return 1;
+		}
 		/* Not now: the next window that opens after this one. */
 		if (working && ro_cal_window_end(ex->cal, &hours, t, &end) == 0)
 			t = end;
@@ -295,8 +308,12 @@ window_allows(const struct ro_executor *ex, const struct hostrun *hr, double *wa
 	}
 	/* Closed office: outside working time, with room before the office opens. */
 	if (!working) {
-		if (ro_cal_next_working(ex->cal, &hours, t, &next) != 0 || next - t >= est_min)
+		if (ro_cal_next_working(ex->cal, &hours, t, &next) != 0)
 			return 1;
+		if (next - t >= est_min) {
+			*closes = (double)next * 60.0;
+			return 1;
+		}
 		t = next;
 	}
 	if (ro_cal_window_end(ex->cal, &hours, t, &end) != 0)
@@ -435,7 +452,7 @@ dispatch(struct ro_executor *ex)
 	}
 	for (i = 0; i < ex->nqueue; i++) {
 		struct hostrun *hr = &ex->runs[ex->queue[i]];
-		double w = 0;
+		double w = 0, closes = 0;
 		int ok;
 
 		if (ex->running >= limit) { /* full: keep the rest in order */
@@ -444,7 +461,7 @@ dispatch(struct ro_executor *ex)
 			break;
 		}
 		if (ex->site_running[hr->site] >= ex->plan->site_limit[hr->site] ||
-		    (ok = window_allows(ex, hr, &w)) == 0) {
+		    (ok = window_allows(ex, hr, &w, &closes)) == 0) {
 			if (w > 0 && (wake == 0 || w < wake))
 				wake = w;
 			ex->queue[kept++] = ex->queue[i];
@@ -459,7 +476,19 @@ dispatch(struct ro_executor *ex)
 			ex->queue[kept++] = ex->queue[i];
 			continue;
 		}
-		queue_host_state(ex, hr, RO_HOST_RUNNING);
+		/* The decision, kept in the journal: when, how long, until when. */
+		{
+			char at[RO_JST_FMT_MAX], until[RO_JST_FMT_MAX], why[160];
+			ro_jst_format((int64_t)floor(ro__now(ex) / 60.0), at);
+			if (closes > 0) {
+				ro_jst_format((int64_t)floor(closes / 60.0), until);
+				snprintf(why, sizeof why, "started %s JST, %ld s of work estimated, "
+				    "window closes %s JST", at, hr->estimate, until);
+			} else
+				snprintf(why, sizeof why, "started %s JST, %ld s of work estimated, any time",
+				    at, hr->estimate);
+			queue_host_state_reason(ex, hr, RO_HOST_RUNNING, why);
+		}
 		ex->running++;
 		ex->site_running[hr->site]++;
 		ro__emit(ex, RO_EV_HOST, (int)ex->plan->waves[ex->wave].index, hr->host, NULL,
