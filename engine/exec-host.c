@@ -707,8 +707,12 @@ reboot_go(struct hostrun *hr)
 	const struct ro_step *s = cur_step(hr);
 
 	hr->any_work = 1;
-	hr->boot_deadline = ro__now(hr->ex) +
-	    (double)(s->timeout > 0 ? s->timeout : DEFAULT_REBOOT_TIMEOUT_S);
+	{
+		/* The same real-time floor as every other deadline (see deadline_ms). */
+		double v = (double)(s->timeout > 0 ? s->timeout : DEFAULT_REBOOT_TIMEOUT_S);
+		double floor_v = MIN_DEADLINE_MS / 1000.0 * hr->ex->cfg.clock->warp;
+		hr->boot_deadline = ro__now(hr->ex) + (v > floor_v ? v : floor_v);
+	}
 	hr->state = HR_BOOT_READ;
 	if (ro_ssh_exec(hr->ssh, boot_query(hr), NULL, 0, deadline_ms(hr, 120), boot_read, hr) != RO_OK)
 		reboot_fail(hr, RO_STEP_FAILED, "could not read the boot time");
