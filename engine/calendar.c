@@ -880,6 +880,17 @@ ro_cal_add_closed(struct ro_calendar *cal, struct ro_date d)
 	return 0;
 }
 
+struct ro_calendar *
+ro_cal_new_closed(const long *days, size_t n)
+{
+	struct ro_calendar *cal = ro_cal_new();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		ro_cal_add_closed(cal, ro_day_to_date((int32_t)days[i]));
+	return cal;
+}
+
 int
 ro_cal_day_info(const struct ro_calendar *cal, int32_t day, int *why)
 {

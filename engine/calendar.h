@@ -200,6 +200,11 @@ int ro_cal_set_year_end(struct ro_calendar *cal, int on, int fm, int fd,
 /* ro_cal_add_closed marks one extra closed day. Returns 0 or RO_EINVAL. */
 int ro_cal_add_closed(struct ro_calendar *cal, struct ro_date d);
 
+/* ro_cal_new_closed: ro_cal_new plus n extra closed days (day numbers, as
+ * an inventory lists them). The planner and the executor both build their
+ * calendar here, so that they agree on every working minute. */
+struct ro_calendar *ro_cal_new_closed(const long *days, size_t n);
+
 /* The first and last day numbers the calendar answers for. */
 int32_t ro_cal_first_day(void);
 int32_t ro_cal_last_day(void);

@@ -53,6 +53,11 @@ void ro_campaign_free(struct ro_campaign *c);
 /* ro_campaign_param returns the value of a parameter, or NULL. */
 const char *ro_campaign_param(const struct ro_campaign *c, const char *name);
 
+/* ro_campaign_path resolves a path parameter's value the way the campaign's
+ * own paths are: against the campaign file's directory (absolute paths are
+ * returned as they are). The caller frees the result. */
+char *ro_campaign_path(const struct ro_campaign *c, const char *value);
+
 /* The kinds of file `rollout validate` recognises by their first key. */
 enum ro_file_kind { RO_FILE_UNKNOWN, RO_FILE_INVENTORY, RO_FILE_PLAYBOOK, RO_FILE_CAMPAIGN };
 /* ro_file_kind_of peeks at a file's first key (diagnostics on failure). */

@@ -185,29 +185,12 @@ skip_playbook(struct hostrun *hr)
 	next_step(hr);
 }
 
-static uint32_t
-campaign_pos(const struct hostrun *hr)
-{
-	const struct ro_campaign *c = hr->ex->c;
-	size_t lo = 0, hi = c->nhosts;
-
-	/* c->hosts is in inventory order: binary search. */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (c->hosts[mid] < hr->host)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return (uint32_t)lo;
-}
-
 /* Advances to the next step that applies, or finishes the host. */
 static void
 next_step(struct hostrun *hr)
 {
 	const struct ro_campaign *c = hr->ex->c;
-	uint32_t mask = c->host_playbooks[campaign_pos(hr)];
+	uint32_t mask = c->host_playbooks[hr->cpos];
 
 	if (hr->ex->stopping > 1) {
 		failf(hr, "stopped by the operator before step %zu", hr->step + 1);

@@ -26,6 +26,7 @@ struct hostrun {
 	struct ro_executor *ex;
 	uint32_t host;           /* inventory index */
 	uint32_t site;
+	uint32_t cpos;           /* row of c->host_playbooks */
 	int wave;
 	long estimate;           /* seconds of work, from the steps' estimates */
 	enum ro_host_state stored; /* state in the store */
@@ -73,7 +74,6 @@ struct ro_executor {
 	long wave_failed;
 	int gate_waiting;
 	int halting, stopping, finished;
-	double next_wake;        /* virtual time of the earliest window, 0 if none */
 	double announced_wake;   /* the wait last reported in an event */
 	uv_timer_t poll;         /* gate checks and window waits */
 	uv_idle_t flusher;       /* runs the write queue while it is not empty */

@@ -5,6 +5,7 @@
  * exec-host.c's job.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +72,6 @@ emit_wait(struct ro_executor *ex, double until, const char *detail)
 /* Records why the run stops (the first reason wins). */
 static void
 halt(struct ro_executor *ex, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#include <stdarg.h>
 static void
 halt(struct ro_executor *ex, const char *fmt, ...)
 {
@@ -294,13 +294,13 @@ window_allows(const struct ro_executor *ex, const struct hostrun *hr, double *wa
 	if (working < 0)
 		return 1; /* outside the calendar's range: nothing to enforce against */
 	if (kind == RO_WINDOW_BUSINESS) {
-		if (working && ro_cal_window_end(ex->cal, &hours, t, &end) == 0 && end - t >= est_min) {
-			*closes = (double)end * 60.0;
-			return 1;
+		if (working && ro_cal_window_end(ex->cal, &hours, t, &end) == 0) {
+			if (end - t >= est_min) {
+				*closes = (double)end * 60.0;
+				return 1;
+			}
+			t = end; /* not now: the next window that opens after this one */
 		}
-		/* Not now: the next window that opens after this one. */
-		if (working && ro_cal_window_end(ex->cal, &hours, t, &end) == 0)
-			t = end;
 		if (ro_cal_next_working(ex->cal, &hours, t, &next) != 0)
 			return 1;
 		*wake = (double)next * 60.0;
@@ -510,7 +510,6 @@ dispatch(struct ro_executor *ex)
 		    ro_window_names[ex->c->policy.window], when);
 		emit_wait(ex, wake, msg);
 	}
-	ex->next_wake = wake;
 	if (wake > 0) {
 		double dt = wake - ro__now(ex);
 		uv_timer_start(&ex->poll, poll_fire, ro_clock_real_ms(ex->cfg.clock, dt > 0 ? dt : 0.001), 0);
@@ -605,7 +604,6 @@ start_wave(struct ro_executor *ex)
 	ro__emit(ex, RO_EV_WAVE, (int)w->index, -1, NULL, "running", 0, RO_STORE_NO_EXIT_CODE, NULL);
 	ex->nqueue = 0;
 	ex->wave_failed = 0;
-	ex->next_wake = 0;
 	for (i = 0; i < ex->nruns; i++) {
 		struct hostrun *hr = &ex->runs[i];
 		if (hr->wave != (int)w->index)
@@ -652,6 +650,23 @@ resolve_leftovers(struct ro_executor *ex, char **cause)
 	return rc;
 }
 
+/* A host's position in the campaign's hosts (inventory order): the index of
+ * its row in c->host_playbooks. */
+static uint32_t
+campaign_pos(const struct ro_campaign *c, uint32_t host)
+{
+	size_t lo = 0, hi = c->nhosts;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (c->hosts[mid] < host)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (uint32_t)lo;
+}
+
 /* Fills ex->runs from the store's host list (states survive restarts). */
 static int
 load_hosts(struct ro_executor *ex, char **cause)
@@ -675,6 +690,7 @@ load_hosts(struct ro_executor *ex, char **cause)
 			break;
 		}
 		ex->runs[i].host = idx;
+		ex->runs[i].cpos = campaign_pos(ex->c, idx);
 		ex->runs[i].site = ex->c->inv->hosts[idx].site;
 		ex->runs[i].wave = hosts[i].wave;
 		ex->runs[i].stored = hosts[i].state;
@@ -684,17 +700,6 @@ load_hosts(struct ro_executor *ex, char **cause)
 	}
 	ro_host_list_free(hosts, n);
 	return rc;
-}
-
-static struct ro_calendar *
-calendar_of(const struct ro_inventory *inv)
-{
-	struct ro_calendar *cal = ro_cal_new();
-	size_t i;
-
-	for (i = 0; i < inv->nclosed_days; i++)
-		ro_cal_add_closed(cal, ro_day_to_date((int32_t)inv->closed_days[i]));
-	return cal;
 }
 
 int
@@ -749,7 +754,7 @@ ro_executor_new(uv_loop_t *loop, struct ro_store *st, const struct ro_plan *plan
 	ex->cfg = *cfg;
 	if (ex->cfg.poll_ms == 0)
 		ex->cfg.poll_ms = DEFAULT_POLL_MS;
-	ex->cal = calendar_of(ex->c->inv);
+	ex->cal = ro_cal_new_closed(ex->c->inv->closed_days, ex->c->inv->nclosed_days);
 	ex->site_running = ro_xcalloc(ex->c->inv->nsites ? ex->c->inv->nsites : 1,
 	    sizeof *ex->site_running);
 	uv_timer_init(loop, &ex->poll);

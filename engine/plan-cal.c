@@ -15,11 +15,8 @@ struct ro_pcal *
 ro_pcal_new(const long *closed_days, size_t n)
 {
 	struct ro_pcal *p = ro_xcalloc(1, sizeof *p);
-	size_t i;
 
-	p->cal = ro_cal_new();
-	for (i = 0; i < n; i++)
-		ro_cal_add_closed(p->cal, ro_day_to_date((int32_t)closed_days[i]));
+	p->cal = ro_cal_new_closed(closed_days, n);
 	return p;
 }
 

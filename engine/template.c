@@ -1,7 +1,6 @@
 /* template.c - {{name}} references in step commands (see template.h). */
 #include "template.h"
 
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,18 +65,4 @@ ro_template_render(const char *s, const struct ro_campaign *c, uint32_t host,
 	}
 	ro_buf_adds(&b, p);
 	return b.p ? b.p : ro_xstrdup("");
-}
-
-char *
-ro_campaign_path(const struct ro_campaign *c, const char *value)
-{
-	char *copy, *dir, *r;
-
-	if (value[0] == '/')
-		return ro_xstrdup(value);
-	copy = ro_xstrdup(c->path);
-	dir = dirname(copy);
-	r = strcmp(dir, ".") == 0 ? ro_xstrdup(value) : ro_xasprintf("%s/%s", dir, value);
-	free(copy);
-	return r;
 }

@@ -21,8 +21,4 @@
 char *ro_template_render(const char *s, const struct ro_campaign *c, uint32_t host,
     int *missing);
 
-/* ro_campaign_path resolves a path parameter's value against the directory
- * of the campaign file (absolute paths are returned as they are). */
-char *ro_campaign_path(const struct ro_campaign *c, const char *value);
-
 #endif
