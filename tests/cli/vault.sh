@@ -27,7 +27,7 @@ echo 'alice passphrase 1' >pa
 echo 'bob passphrase 22' >pb
 echo 'not the passphrase' >wrong
 
-run 0 "init" "$R" vault init "${A[@]}" --kdf min 3<pa
+run 0 "init" "$R" vault init "${A[@]}" --insecure-test-kdf 3<pa
 run 0 "set from stdin" "$R" vault set cs-active/windows-admin "${A[@]}" 3<pa <<<"$CANARY"
 run 0 "generate" "$R" vault generate cs-active/oracle-system "${A[@]}" 3<pa
 run 0 "import from stdin" "$R" vault import - --format csv "${A[@]}" 3<pa <<<"kita-t03,windows-admin,$CANARY2"
@@ -49,10 +49,17 @@ cmp -s before.rov .rollout/vault.rov || fail "a refused set changed the vault"
 # Distinct failures.
 run 1 "wrong passphrase" "$R" vault list --member alice --passphrase-fd 3 3<wrong
 grep -q 'wrong passphrase' err || fail "wrong passphrase not said"
-run 0 "bob keygen" "$R" vault keygen "${B[@]}" --kdf min 3<pb
+run 0 "bob keygen" "$R" vault keygen "${B[@]}" --insecure-test-kdf 3<pb
 run 1 "not a member" "$R" vault list "${B[@]}" 3<pb
 grep -q 'not on this vault' err || fail "not-a-member not said"
 run 0 "member add" "$R" vault member add bob "${A[@]}" 3<pa
+FP=$(sed -n 's/.*--trust-vault \([0-9a-f]*\).*/\1/p' out)
+[ ${#FP} -eq 64 ] || fail "member add does not print the fingerprint for the new member"
+run 1 "bob's first open without the fingerprint" "$R" vault list "${B[@]}" 3<pb
+grep -q 'never been verified' err || fail "an unpinned vault is not refused as such"
+run 1 "bob's first open with a wrong fingerprint" "$R" vault list "${B[@]}" \
+	--trust-vault "$(printf '0%.0s' {1..64})" 3<pb
+run 0 "bob's first open with the fingerprint" "$R" vault list "${B[@]}" --trust-vault "$FP" 3<pb
 run 0 "bob lists" "$R" vault list "${B[@]}" 3<pb
 run 0 "member list" "$R" vault member list "${A[@]}" 3<pa
 grep -q '^bob' out || fail "member list lacks bob"

@@ -69,7 +69,7 @@ try_open(unsigned char *img, size_t len)
 	char *cause = NULL;
 	size_t i;
 
-	if (vault__open_image("fuzz.rov", img, len, key, 0, &v, &cause) == 0) {
+	if (vault__open_image("fuzz.rov", img, len, key, 0, 0, &v, &cause) == 0) {
 		for (i = 0; i < vault_entry_count(v); i++) {
 			const char *n = vault_entry_name(v, i);
 			if (vault_entry_info(v, n, &info) == 0 &&
