@@ -822,16 +822,12 @@ sub_import(struct vctx *c)
 		return RO_EXIT_USAGE;
 	}
 	ro_diags_init(&d);
-	/* The notice is plaintext passwords: no core dump or ptrace from the
-	 * moment it is read (the values go to locked memory). */
-	vault_protect(1);
 	/* Parse and check every line before touching the vault. */
 	if (ro_vault_import_parse(c->o.args[0], c->o.format, &VAULT_POLICY_DEFAULT, &im, &d) != 0) {
 		ro_diags_print(stderr, &d);
 		fprintf(stderr, "rollout vault import: %zu problem(s); nothing was stored.\n",
 		    d.n + d.dropped);
 		ro_diags_free(&d);
-		vault_protect(0);
 		return RO_EXIT_FAIL;
 	}
 	ro_diags_free(&d);
@@ -863,7 +859,6 @@ sub_import(struct vctx *c)
 	}
 out:
 	ro_import_free(&im);
-	vault_protect(0);
 	return rc;
 }
 
