@@ -35,15 +35,27 @@ vault__roster_bytes(const struct vault_slot *s, size_t n, struct vault_wr *w)
 	}
 }
 
+/*
+ * vault__roster_hash names a roster at its place in the history: it covers
+ * the vault id, the record's position and the hash before it, so the same
+ * members at two points of the history (alice alone, then alice alone again
+ * after bob's removal) have different hashes, and a pinned hash commits to
+ * the whole history up to it.
+ */
 void
-vault__roster_hash(const unsigned char id[VAULT_ID_BYTES], const unsigned char *rb,
-    size_t len, unsigned char out[VAULT_HASHBYTES])
+vault__roster_hash(const unsigned char id[VAULT_ID_BYTES], uint32_t seq,
+    const unsigned char prev[VAULT_HASHBYTES], const unsigned char *rb, size_t len,
+    unsigned char out[VAULT_HASHBYTES])
 {
 	crypto_generichash_state st;
+	unsigned char sb[4];
 
+	vault__put32(sb, seq);
 	crypto_generichash_init(&st, NULL, 0, VAULT_HASHBYTES);
 	crypto_generichash_update(&st, (const unsigned char *)ROSTER_CTX, sizeof(ROSTER_CTX));
 	crypto_generichash_update(&st, id, VAULT_ID_BYTES);
+	crypto_generichash_update(&st, sb, sizeof(sb));
+	crypto_generichash_update(&st, prev, VAULT_HASHBYTES);
 	crypto_generichash_update(&st, rb, len);
 	crypto_generichash_final(&st, out, VAULT_HASHBYTES);
 }
@@ -138,8 +150,8 @@ vault__chain_verify(const char *path, const struct vault_parsed *pp,
 			rc = VAULT_ETAMPER_SLOT;
 			goto out;
 		}
-		vault__roster_hash(pp->id, pp->chain + start, r.off - start,
-		    h + (size_t)i * VAULT_HASHBYTES);
+		vault__roster_hash(pp->id, i, i == 0 ? zero : h + (size_t)(i - 1) * VAULT_HASHBYTES,
+		    pp->chain + start, r.off - start, h + (size_t)i * VAULT_HASHBYTES);
 		signer = vault__rd_u32(&r);
 		sig = vault__rd_take(&r, VAULT_SIGBYTES);
 		by = i == 0 ? &cur : &prev;
@@ -175,7 +187,9 @@ vault__chain_verify(const char *path, const struct vault_parsed *pp,
 	}
 	/* The slots must hold exactly the last roster of the history. */
 	vault__roster_bytes(slots, pp->n_slots, &now);
-	vault__roster_hash(pp->id, now.p, now.len, hh);
+	vault__roster_hash(pp->id, pp->n_chain - 1,
+	    pp->n_chain > 1 ? h + (size_t)(pp->n_chain - 2) * VAULT_HASHBYTES : zero,
+	    now.p, now.len, hh);
 	if (now.oom || crypto_verify_32(hh, h + (size_t)(pp->n_chain - 1) * VAULT_HASHBYTES) != 0) {
 		vault__cause(cause, "%s: the roster is not the one its signed history ends with",
 		    path);
@@ -222,7 +236,8 @@ vault__chain_append(struct vault *v, const struct vault_key *k, uint32_t signer)
 		rc = VAULT_ENOMEM;
 		goto out;
 	}
-	vault__roster_hash(v->id, rb.p, rb.len, cur);
+	vault__roster_hash(v->id, v->n_chain, v->n_chain ? v->roster_hash : zero, rb.p, rb.len,
+	    cur);
 	change_msg(msg, v->id, v->n_chain, v->n_chain ? v->roster_hash : zero, cur);
 	crypto_sign_detached(sig, NULL, msg, sizeof(msg), k->sign_sk);
 	vault__wr_u32(&rec, v->n_chain);

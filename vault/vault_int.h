@@ -274,8 +274,9 @@ const struct vault_pin *vault__pin_find(const struct vault_key *k,
 
 /* sign.c: the roster, its signed history and the writer's signature. */
 void vault__roster_bytes(const struct vault_slot *s, size_t n, struct vault_wr *w);
-void vault__roster_hash(const unsigned char id[VAULT_ID_BYTES], const unsigned char *rb,
-    size_t len, unsigned char out[VAULT_HASHBYTES]);
+void vault__roster_hash(const unsigned char id[VAULT_ID_BYTES], uint32_t seq,
+    const unsigned char prev[VAULT_HASHBYTES], const unsigned char *rb, size_t len,
+    unsigned char out[VAULT_HASHBYTES]);
 /* Checks every record of pp's chain against the roster before it and the
  * last against slots; *hashes receives n_chain roster hashes (malloc'd). */
 int vault__chain_verify(const char *path, const struct vault_parsed *pp,
