@@ -145,7 +145,7 @@ vault__chain_verify(const char *path, const struct vault_parsed *pp,
 		seq = vault__rd_u32(&r);
 		start = r.off;
 		if (read_roster(&r, &cur) < 0 || seq != i) {
-			vault__cause(cause, "%s: roster history: record %u is malformed", path,
+			vault__cause(cause, "%s: the roster history was altered: record %u is malformed", path,
 			    (unsigned)i);
 			rc = VAULT_ETAMPER_SLOT;
 			goto out;
@@ -156,7 +156,7 @@ vault__chain_verify(const char *path, const struct vault_parsed *pp,
 		sig = vault__rd_take(&r, VAULT_SIGBYTES);
 		by = i == 0 ? &cur : &prev;
 		if (r.bad) {
-			vault__cause(cause, "%s: roster history: record %u is malformed", path,
+			vault__cause(cause, "%s: the roster history was altered: record %u is malformed", path,
 			    (unsigned)i);
 			rc = VAULT_ETAMPER_SLOT;
 			goto out;
@@ -191,7 +191,8 @@ vault__chain_verify(const char *path, const struct vault_parsed *pp,
 	    pp->n_chain > 1 ? h + (size_t)(pp->n_chain - 2) * VAULT_HASHBYTES : zero,
 	    now.p, now.len, hh);
 	if (now.oom || crypto_verify_32(hh, h + (size_t)(pp->n_chain - 1) * VAULT_HASHBYTES) != 0) {
-		vault__cause(cause, "%s: the roster is not the one its signed history ends with",
+		vault__cause(cause, "%s: the roster was altered: it is not the one its signed history "
+		    "ends with",
 		    path);
 		rc = VAULT_EFORGED;
 		goto out;
