@@ -67,6 +67,7 @@ struct vctx {
 };
 
 static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int check_roster(struct vctx *c);
 
 static int
 usage(const char *fmt, ...)
@@ -464,6 +465,42 @@ open_vault(struct vctx *c, int flags)
 	if (vault_counter(c->v) > recorded)
 		/* A save whose record did not reach the store before a crash. */
 		ro_store_vault_counter_set(c->st, vault_id(c->v), vault_counter(c->v));
+	return check_roster(c);
+}
+
+/*
+ * check_roster is the store's half of the roster pin: the roster this
+ * machine last recorded for the vault must be in the file's signed roster
+ * history (a member whose key file has not seen a later roster is still
+ * protected by what another member's save recorded here). Then the current
+ * roster is recorded.
+ */
+static int
+check_roster(struct vctx *c)
+{
+	char rec[65], *cause;
+	int rc;
+
+	if (vault_version(c->v) < 2)
+		return 0;
+	if (ro_store_vault_roster(c->st, vault_id(c->v), rec) != 0) {
+		fprintf(stderr, "rollout vault %s: error: cannot read the vault roster from the "
+		    "state store\n", c->sub);
+		return RO_EXIT_FAIL;
+	}
+	if (rec[0] != '\0' && !vault_roster_known(c->v, rec)) {
+		cause = ro_xasprintf("%s: vault %s is signed by '%s', but its roster does not "
+		    "descend from the roster this machine's state store last recorded: the file "
+		    "was replaced by one signed by no member known here", c->vault_path,
+		    vault_id(c->v), vault_signer(c->v));
+		rc = fail(c, VAULT_EFORGED, cause);
+		free(cause);
+		return rc;
+	}
+	if (strcmp(rec, vault_roster(c->v)) != 0 &&
+	    ro_store_vault_roster_set(c->st, vault_id(c->v), vault_roster(c->v)) != 0)
+		fprintf(stderr, "rollout vault %s: warning: the state store did not record the "
+		    "vault's roster\n", c->sub);
 	return 0;
 }
 
@@ -507,6 +544,9 @@ save(struct vctx *c, const char *kind, const char *name, const char *extra)
 		    c->sub, (unsigned long long)vault_counter(c->v));
 		return RO_EXIT_FAIL;
 	}
+	if (ro_store_vault_roster_set(c->st, vault_id(c->v), vault_roster(c->v)) != 0)
+		fprintf(stderr, "rollout vault %s: warning: the state store did not record the "
+		    "vault's roster\n", c->sub);
 	journal(c, kind, name, extra);
 	return 0;
 }
@@ -616,6 +656,7 @@ sub_init(struct vctx *c)
 		return rc;
 	}
 	ro_store_vault_counter_set(c->st, vault_id(c->v), vault_counter(c->v));
+	ro_store_vault_roster_set(c->st, vault_id(c->v), vault_roster(c->v));
 	journal(c, "vault.init", NULL, NULL);
 	printf("created vault %s (id %s) with member %s\n  fingerprint %s\n", c->vault_path,
 	    vault_id(c->v), c->member, vault_fingerprint(c->v));

@@ -252,12 +252,22 @@ vault__chain_append(struct vault *v, const struct vault_key *k, uint32_t signer)
 	memcpy(chain + v->chain_len, rec.p, rec.len);
 	v->chain = chain;
 	v->chain_len += rec.len;
+	{
+		unsigned char *h = realloc(v->hashes, ((size_t)v->n_chain + 1) * VAULT_HASHBYTES);
+		if (h == NULL) {
+			rc = VAULT_ENOMEM; /* the record stays; roster_known errs on the safe side */
+			goto out;
+		}
+		v->hashes = h;
+		memcpy(h + (size_t)v->n_chain * VAULT_HASHBYTES, cur, VAULT_HASHBYTES);
+	}
 	if (v->n_chain == 0) {
 		memcpy(v->fp, cur, VAULT_HASHBYTES);
 		sodium_bin2hex(v->fp_hex, sizeof(v->fp_hex), v->fp, VAULT_HASHBYTES);
 	}
 	v->n_chain++;
 	memcpy(v->roster_hash, cur, VAULT_HASHBYTES);
+	sodium_bin2hex(v->roster_hex, sizeof(v->roster_hex), cur, VAULT_HASHBYTES);
 out:
 	vault__wr_free(&rb);
 	vault__wr_free(&rec);

@@ -214,6 +214,7 @@ vault_close(struct vault *v)
 	free_recs(v->recs, v->n_recs);
 	free(v->slots);
 	free(v->chain);
+	free(v->hashes);
 	free(v->image);
 	sodium_free(v->keys);
 	vault__unlock(v->lock_fd);
@@ -256,6 +257,27 @@ const char *
 vault_signer(const struct vault *v)
 {
 	return v->signer[0] ? v->signer : NULL;
+}
+
+const char *
+vault_roster(const struct vault *v)
+{
+	return v->roster_hex;
+}
+
+int
+vault_roster_known(const struct vault *v, const char *roster_hex)
+{
+	unsigned char h[VAULT_HASHBYTES];
+	size_t n, i;
+
+	if (v->hashes == NULL || sodium_hex2bin(h, sizeof(h), roster_hex, strlen(roster_hex),
+	    NULL, &n, NULL) != 0 || n != sizeof(h))
+		return 0;
+	for (i = 0; i < v->n_chain; i++)
+		if (sodium_memcmp(v->hashes + i * VAULT_HASHBYTES, h, sizeof(h)) == 0)
+			return 1;
+	return 0;
 }
 
 /* ---- entry records -------------------------------------------------- */
@@ -569,6 +591,10 @@ vault__open_image(const char *path, unsigned char *image, size_t len,
 		sodium_bin2hex(v->fp_hex, sizeof(v->fp_hex), v->fp, VAULT_HASHBYTES);
 		memcpy(v->roster_hash, hashes + (size_t)(pp.n_chain - 1) * VAULT_HASHBYTES,
 		    VAULT_HASHBYTES);
+		sodium_bin2hex(v->roster_hex, sizeof(v->roster_hex), v->roster_hash,
+		    VAULT_HASHBYTES);
+		v->hashes = hashes;
+		hashes = NULL;
 		snprintf(v->signer, sizeof(v->signer), "%s", slots[pp.signer].name);
 		/* What this key now knows: the roster it verified, the counter. */
 		if ((rc = vault__pin_update(key, v->id, v->roster_hash, v->counter, cause)) !=

@@ -222,6 +222,11 @@ const char *vault_fingerprint(const struct vault *v);
 unsigned vault_version(const struct vault *v);
 /* The member who signed the file as read (NULL for version 1). */
 const char *vault_signer(const struct vault *v);
+/* The current roster's hash (64 hex digits; "" for version 1), and whether
+ * a roster hash recorded elsewhere (the state store) is in this vault's
+ * signed roster history, i.e. the current roster descends from it. */
+const char *vault_roster(const struct vault *v);
+int vault_roster_known(const struct vault *v, const char *roster_hex);
 /* vault_dirty is true when there are changes not yet saved. */
 int vault_dirty(const struct vault *v);
 

@@ -133,6 +133,8 @@ struct vault {
 	size_t chain_len;
 	uint32_t n_chain;
 	unsigned char roster_hash[VAULT_HASHBYTES]; /* of the last chain record */
+	unsigned char *hashes; /* every record's roster hash, n_chain of them */
+	char roster_hex[2 * VAULT_HASHBYTES + 1];
 	unsigned char fp[VAULT_HASHBYTES];          /* of the first: the fingerprint */
 	char fp_hex[2 * VAULT_HASHBYTES + 1];
 	char signer[VAULT_NAME_MAX + 1]; /* who signed the file as read or saved */

@@ -205,6 +205,39 @@ cp "$FIX/vault.rov" v1/vault.rov
 run 1 "the version-1 file put back after migration" "$R" vault list "${V1A[@]}" --vault v1/vault.rov 3<pa
 cp v1/v2.rov v1/vault.rov
 
+# A removed member signs a fork from the roster they were on. A member
+# whose key file has not seen the removal (carol) is protected by the roster
+# the state store recorded at the removal.
+mkdir -m 700 fk
+(
+	cd fk || exit 1
+	echo 'carol passphrase 333' >pc
+	run 0 "fork: alice's vault" "$R" vault init --member alice --passphrase-fd 3 --insecure-test-kdf 3<../pa
+	run 0 "fork: bob's key" "$R" vault keygen --member bob --passphrase-fd 3 --insecure-test-kdf 3<../pb
+	run 0 "fork: carol's key" "$R" vault keygen --member carol --passphrase-fd 3 --insecure-test-kdf 3<pc
+	run 0 "fork: add bob" "$R" vault member add bob --member alice --passphrase-fd 3 3<../pa
+	run 0 "fork: add carol" "$R" vault member add carol --member alice --passphrase-fd 3 3<../pa
+	FPK=$(sed -n 's/.*--trust-vault \([0-9a-f]*\).*/\1/p' out)
+	run 0 "fork: bob's first open" "$R" vault list --member bob --passphrase-fd 3 --trust-vault "$FPK" 3<../pb
+	run 0 "fork: carol's first open" "$R" vault list --member carol --passphrase-fd 3 --trust-vault "$FPK" 3<pc
+	cp .rollout/vault.rov base.rov
+	run 0 "fork: alice removes bob" "$R" vault member remove bob --member alice --passphrase-fd 3 3<../pa
+	mkdir -m 700 bobstate
+	cp base.rov fork.rov
+	run 0 "fork: bob writes to the copy he kept" "$R" vault set cs-active/windows-admin --state bobstate \
+		--key .rollout/keys/bob.key --vault fork.rov --passphrase-fd 3 3<../pb <<<"Forked#Value1234"
+	cp .rollout/vault.rov genuine.rov
+	cp fork.rov .rollout/vault.rov
+	run 1 "fork: carol (key file not updated since) opens bob's fork" "$R" vault list --member carol \
+		--passphrase-fd 3 3<pc
+	grep -q "state store last recorded" err || fail "a removed member's fork is not refused by the store's roster"
+	run 1 "fork: alice opens bob's fork" "$R" vault list --member alice --passphrase-fd 3 3<../pa
+	grep -q "does not descend" err || fail "a removed member's fork is not refused by alice's key file"
+	cp genuine.rov .rollout/vault.rov
+	run 0 "fork: carol opens the genuine file" "$R" vault list --member carol --passphrase-fd 3 3<pc
+	exit "$fails"
+) || fails=$((fails + 1))
+
 # Usage errors exit 2; reveal refuses a non-terminal.
 run 2 "usage" "$R" vault frobnicate
 run 2 "secret in argv refused" "$R" vault set cs-active/windows-admin "$CANARY" "${A[@]}" 3<pa

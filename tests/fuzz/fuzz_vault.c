@@ -48,6 +48,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	vault_put(v, "kita-t03/windows-admin", "Cc1!aaaaaaaaaaaa", 16, VAULT_CURRENT, "f", 3);
 	if (vault__serialize(v, 7, &w) != 0)
 		abort();
+	/* Signed as a save would be, so that the unmutated image opens. */
+	vault__sign_image(w.p, w.len, key, 0);
 	valid = w.p;
 	valid_len = w.len;
 	vault_close(v);
