@@ -604,7 +604,7 @@ forge(const char *real, const char *out, struct vault_key *m, int keep_chain, in
 		assert_int_equal(vault__chain_verify(real, &pp, f->slots, &hashes, NULL), 0);
 		memcpy(f->roster_hash, hashes + (size_t)(pp.n_chain - 1) * VAULT_HASHBYTES,
 		    VAULT_HASHBYTES);
-		free(hashes);
+		f->hashes = hashes;
 		if (add_m) /* claims the change was signed by member `claim` */
 			assert_int_equal(vault__chain_append(f, m, claim), 0);
 	} else {
@@ -621,6 +621,7 @@ forge(const char *real, const char *out, struct vault_key *m, int keep_chain, in
 		free(f->recs[i].owned);
 	free(f->recs);
 	free(f->chain);
+	free(f->hashes);
 	free(f->slots);
 	sodium_free(f->keys);
 	free(f);
