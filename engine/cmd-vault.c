@@ -1148,7 +1148,7 @@ vault_exec(int argc, char **argv)
 const struct ro_cmd ro_cmd_vault = {
 	.name = "vault",
 	.usage = "SUBCOMMAND [ARGS] [--vault FILE] [--key FILE] [--member NAME] [--state DIR] "
-	    "[--passphrase-fd N]",
+	    "[--passphrase-fd N] [--trust-vault FINGERPRINT]",
 	.summary = "Keep administrator passwords in the sealed vault.",
 	.help =
 	    "subcommands:\n"
@@ -1187,7 +1187,10 @@ const struct ro_cmd ro_cmd_vault = {
 	    "  --insecure-test-kdf    the minimum Argon2id cost, for test suites only\n"
 	    "\n"
 	    "Errors exit 1 and change nothing: wrong passphrase, not a member, tampered\n"
-	    "file (and which part), an older copy put back, newer format, locked by another\n"
-	    "writer, password policy. See vault/FORMAT.md.\n",
+	    "file (and which part), a file signed by no member you trust (naming who\n"
+	    "signed it), a vault your key file never verified, an older copy put back,\n"
+	    "newer format, locked by another writer, password policy. Usage errors, and a\n"
+	    "--member that is not the key file's member, exit 2. A successful command also\n"
+	    "updates your key file's record of the vault (see vault/FORMAT.md).\n",
 	.exec = vault_exec,
 };

@@ -169,6 +169,8 @@ vault__pin_update(struct vault_key *k, const unsigned char id[VAULT_ID_BYTES],
 	struct vault_wr w;
 	int rc;
 
+	if (k->version < 2)
+		return VAULT_EMIGRATE; /* no signing key to sign pins with */
 	if (p != NULL && memcmp(p->roster, roster, VAULT_HASHBYTES) == 0 && p->counter >= counter)
 		return VAULT_OK; /* nothing new */
 	if (p == NULL) {
