@@ -760,8 +760,12 @@ check_name(struct vctx *c, const char *name)
 {
 	if (vault_name_valid(name))
 		return 0;
-	fprintf(stderr, "rollout vault %s: error: '%s' is not an entry name\n"
-	    "  hint: names are HOST/CREDENTIAL, e.g. cs-active/windows-admin\n", c->sub, name);
+	/* Not echoed: a password typed where the name goes must not reach a
+	 * terminal's scrollback or a log. */
+	(void)name;
+	fprintf(stderr, "rollout vault %s: error: the entry name is not valid (not shown, in "
+	    "case it is a password)\n"
+	    "  hint: names are HOST/CREDENTIAL, e.g. cs-active/windows-admin\n", c->sub);
 	return RO_EXIT_USAGE;
 }
 

@@ -242,6 +242,8 @@ mkdir -m 700 fk
 run 2 "usage" "$R" vault frobnicate
 run 2 "secret in argv refused" "$R" vault set cs-active/windows-admin "$CANARY" "${A[@]}" 3<pa
 run 1 "reveal to a pipe" "$R" vault reveal cs-active/windows-admin "${A[@]}" 3<pa
+# A password typed where the entry name goes is not echoed back.
+run 2 "a password as the entry name" "$R" vault set "$CANARY" "${A[@]}" 3<pa <<<"x"
 
 # The canary appears nowhere but in the vault's ciphertext...
 if grep -rqa -- "$CANARY" .rollout all.out; then fail "canary leaked into a file or output"; fi
