@@ -9,7 +9,12 @@
  *
  * The header counter of every save is recorded in the state store, so an
  * older copy of the vault file put back is refused; every change and every
- * reveal is journaled there (names only, never values).
+ * reveal is journaled there (names only, never values). The member's key
+ * file pins the vault too (the library does that), so neither a forged
+ * file nor an older one is accepted when the store is lost.
+ *
+ * Who acts is always the key file's member: --member only chooses the
+ * default key file, and must agree with the key file's name.
  */
 #include "cmd.h"
 #include "diag.h"
@@ -21,6 +26,7 @@
 #include "vault.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <pwd.h>
@@ -39,8 +45,10 @@ struct vopts {
 	const char *state;
 	const char *format;
 	const struct vault_kdf *kdf;
+	const char *trust; /* --trust-vault FINGERPRINT */
 	int pass_fd;     /* -1: prompt */
-	int pending, current, previous, no_policy;
+	struct stat pass_st; /* what pass_fd was when the options were read */
+	int pending, current, previous, no_policy, insecure_kdf;
 	size_t length;
 	char *args[4];
 	int nargs;
@@ -59,6 +67,7 @@ struct vctx {
 };
 
 static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int check_roster(struct vctx *c);
 
 static int
 usage(const char *fmt, ...)
@@ -83,6 +92,31 @@ parse_fd(const char *s, int *out)
 	if (errno || *end || n < 0 || n > 1024 || end == s)
 		return -1;
 	*out = (int)n;
+	return 0;
+}
+
+/*
+ * check_pass_fd accepts a passphrase descriptor only if it was handed to
+ * rollout open: it is open now (before the command opens anything, so a
+ * closed number cannot later name the store or a key file), it does not
+ * have close-on-exec (every descriptor rollout opens itself has), and it
+ * is a pipe, a regular file or a terminal.
+ */
+static int
+check_pass_fd(int fd, struct stat *st)
+{
+	int fl = fcntl(fd, F_GETFD);
+
+	if (fl < 0)
+		return usage("--passphrase-fd %d: descriptor %d is not open; open it in the "
+		    "calling shell, e.g. '--passphrase-fd 3 3<file'", fd, fd);
+	if (fl & FD_CLOEXEC)
+		return usage("--passphrase-fd %d: descriptor %d was not handed to rollout by its "
+		    "caller", fd, fd);
+	if (fstat(fd, st) < 0 || !(S_ISFIFO(st->st_mode) || S_ISREG(st->st_mode) ||
+	    (S_ISCHR(st->st_mode) && isatty(fd))))
+		return usage("--passphrase-fd %d: descriptor %d is not a pipe, a file or a "
+		    "terminal", fd, fd);
 	return 0;
 }
 
@@ -113,11 +147,21 @@ parse_opts(int argc, char **argv, int first, struct vopts *o)
 				return usage("--format takes csv or yaml, not '%s'", val);
 			o->format = val;
 		} else if (strcmp(a, "--passphrase-fd") == 0 && val) {
+			int rc;
 			if (parse_fd(val, &o->pass_fd) < 0)
 				return usage("--passphrase-fd takes a descriptor number, not '%s'", val);
+			if ((rc = check_pass_fd(o->pass_fd, &o->pass_st)) != 0)
+				return rc;
+		} else if (strcmp(a, "--trust-vault") == 0 && val) {
+			if (strlen(val) != 64 || strspn(val, "0123456789abcdef") != 64)
+				return usage("--trust-vault takes the vault's fingerprint (64 hex digits, "
+				    "shown by 'rollout vault verify'), not '%s'", val);
+			o->trust = val;
 		} else if (strcmp(a, "--kdf") == 0 && val) {
 			if (strcmp(val, "min") == 0)
-				o->kdf = &VAULT_KDF_MIN;
+				return usage("--kdf min makes a passphrase guessable at tens of thousands "
+				    "of tries per second; it exists for tests only, as "
+				    "--insecure-test-kdf");
 			else if (strcmp(val, "interactive") == 0)
 				o->kdf = &VAULT_KDF_INTERACTIVE;
 			else if (strcmp(val, "moderate") == 0)
@@ -143,6 +187,8 @@ parse_opts(int argc, char **argv, int first, struct vopts *o)
 				o->previous = 1;
 			else if (strcmp(a, "--no-policy") == 0)
 				o->no_policy = 1;
+			else if (strcmp(a, "--insecure-test-kdf") == 0)
+				o->insecure_kdf = 1;
 			else if (a[0] == '-' && a[1] != '\0')
 				return usage("unknown option or missing value: '%s'", a);
 			else if (o->nargs < (int)RO_NELEM(o->args))
@@ -151,6 +197,11 @@ parse_opts(int argc, char **argv, int first, struct vopts *o)
 				return usage("too many arguments at '%s'", a);
 		}
 		i += takes;
+	}
+	if (o->insecure_kdf) {
+		if (o->kdf)
+			return usage("--insecure-test-kdf and --kdf exclude each other");
+		o->kdf = &VAULT_KDF_MIN;
 	}
 	return 0;
 }
@@ -169,7 +220,7 @@ login_name(void)
 /* resolve fills in the paths: --state (default .rollout), --vault
  * (STATE/vault.rov), --member (the key file's member, or the login name)
  * and --key (STATE/keys/MEMBER.key). */
-static void
+static int
 resolve(struct vctx *c)
 {
 	const char *state = c->o.state ? c->o.state : RO_STATE_DIR_DEFAULT;
@@ -177,14 +228,51 @@ resolve(struct vctx *c)
 	unsigned char pk[VAULT_PUBLICKEYBYTES];
 
 	c->vault_path = c->o.vault ? ro_xstrdup(c->o.vault) : ro_xasprintf("%s/vault.rov", state);
-	if (c->o.member)
-		c->member = ro_xstrdup(c->o.member);
-	else if (c->o.key && vault_key_public(c->o.key, name, pk, NULL) == 0)
+	if (c->o.key && vault_key_public(c->o.key, name, pk, NULL) == 0) {
+		/* The key file says who acts; a --member that disagrees is refused
+		 * rather than recorded. */
+		if (c->o.member && strcmp(c->o.member, name) != 0)
+			return usage("--member %s does not match the key file %s, which belongs to "
+			    "'%s'; the actor is always the key file's member (drop --member)",
+			    c->o.member, c->o.key, name);
 		c->member = ro_xstrdup(name);
-	else
+	} else if (c->o.member) {
+		c->member = ro_xstrdup(c->o.member);
+	} else {
 		c->member = ro_xstrdup(login_name());
+	}
 	c->key_path = c->o.key ? ro_xstrdup(c->o.key) :
 	    ro_xasprintf("%s/keys/%s.key", state, c->member);
+	return 0;
+}
+
+/*
+ * check_key_dir refuses a key directory that someone else could write:
+ * they could swap a key file for their own (as OpenSSH refuses such a
+ * ~/.ssh). A directory that does not exist yet is created 0700 later.
+ */
+static int
+check_key_dir(struct vctx *c)
+{
+	char *d = ro_xstrdup(c->key_path), *slash = strrchr(d, '/');
+	struct stat st;
+	int rc = 0;
+
+	if (slash == d)
+		d[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		strcpy(d, ".");
+	if (stat(d, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 022) != 0) {
+		fprintf(stderr, "rollout vault %s: error: the key directory %s is writable by "
+		    "%s (mode %04o), so anyone there could replace a key file\n"
+		    "  hint: chmod 700 %s\n  nothing was changed.\n", c->sub, d,
+		    (st.st_mode & 002) ? "everyone" : "its group", (unsigned)(st.st_mode & 07777), d);
+		rc = RO_EXIT_FAIL;
+	}
+	free(d);
+	return rc;
 }
 
 static void
@@ -223,6 +311,17 @@ fail(struct vctx *c, int rc, const char *cause)
 		hint = "an older copy replaced the vault file; restore the newest copy and report "
 		    "a security incident";
 		break;
+	case VAULT_EFORGED:
+		hint = "this vault file was not written by a member you trust: do not use it; "
+		    "restore the newest backup and report a security incident";
+		break;
+	case VAULT_EUNTRUSTED:
+		hint = "a member who added you can tell you the fingerprint ('rollout vault "
+		    "verify' prints it); compare it by phone or in person, not from this file";
+		break;
+	case VAULT_EMIGRATE:
+		hint = "run 'rollout vault migrate' (each member once, see vault/FORMAT.md)";
+		break;
 	case VAULT_EVERSION:
 		hint = "this file was written by a newer rollout: upgrade rollout";
 		break;
@@ -247,10 +346,19 @@ get_passphrase(struct vctx *c, int fd, const char *prompt, int confirm,
 	char *cause = NULL;
 	int rc;
 
-	if (fd >= 0)
+	if (fd >= 0) {
+		struct stat st;
+		/* Still the descriptor the caller handed over, not one reused. */
+		if (fstat(fd, &st) < 0 || st.st_dev != c->o.pass_st.st_dev ||
+		    st.st_ino != c->o.pass_st.st_ino) {
+			fprintf(stderr, "rollout vault %s: error: descriptor %d is no longer the one "
+			    "given with --passphrase-fd\n", c->sub, fd);
+			return -1;
+		}
 		rc = ro_secret_read_fd(fd, VAULT_PASSPHRASE_MAX, out, &cause);
-	else
+	} else {
 		rc = ro_secret_prompt(prompt, confirm, VAULT_PASSPHRASE_MAX, out, &cause);
+	}
 	if (rc != 0) {
 		fprintf(stderr, "rollout vault %s: error: %s\n", c->sub, cause);
 		free(cause);
@@ -281,6 +389,8 @@ unlock(struct vctx *c)
 	char *cause = NULL, *prompt;
 	int rc;
 
+	if (check_key_dir(c) != 0)
+		return RO_EXIT_FAIL;
 	if (c->pass == NULL) {
 		prompt = ro_xasprintf("Passphrase for %s (%s): ", c->member, c->key_path);
 		rc = get_passphrase(c, c->o.pass_fd, prompt, 0, &c->pass);
@@ -301,6 +411,14 @@ unlock(struct vctx *c)
 		free(cause);
 		return rc;
 	}
+	if (strcmp(vault_key_name(c->key), c->member) != 0) {
+		fprintf(stderr, "rollout vault %s: error: the key file %s belongs to '%s', not "
+		    "'%s'; the actor is always the key file's member\n  nothing was changed.\n",
+		    c->sub, c->key_path, vault_key_name(c->key), c->member);
+		return RO_EXIT_USAGE;
+	}
+	if (c->o.trust && vault_key_trust(c->key, c->o.trust) != 0)
+		return usage("--trust-vault: not a fingerprint");
 	return 0;
 }
 
@@ -347,6 +465,42 @@ open_vault(struct vctx *c, int flags)
 	if (vault_counter(c->v) > recorded)
 		/* A save whose record did not reach the store before a crash. */
 		ro_store_vault_counter_set(c->st, vault_id(c->v), vault_counter(c->v));
+	return check_roster(c);
+}
+
+/*
+ * check_roster is the store's half of the roster pin: the roster this
+ * machine last recorded for the vault must be in the file's signed roster
+ * history (a member whose key file has not seen a later roster is still
+ * protected by what another member's save recorded here). Then the current
+ * roster is recorded.
+ */
+static int
+check_roster(struct vctx *c)
+{
+	char rec[65], *cause;
+	int rc;
+
+	if (vault_version(c->v) < 2)
+		return 0;
+	if (ro_store_vault_roster(c->st, vault_id(c->v), rec) != 0) {
+		fprintf(stderr, "rollout vault %s: error: cannot read the vault roster from the "
+		    "state store\n", c->sub);
+		return RO_EXIT_FAIL;
+	}
+	if (rec[0] != '\0' && !vault_roster_known(c->v, rec)) {
+		cause = ro_xasprintf("%s: vault %s is signed by '%s', but its roster does not "
+		    "descend from the roster this machine's state store last recorded: the file "
+		    "was replaced by one signed by no member known here", c->vault_path,
+		    vault_id(c->v), vault_signer(c->v));
+		rc = fail(c, VAULT_EFORGED, cause);
+		free(cause);
+		return rc;
+	}
+	if (strcmp(rec, vault_roster(c->v)) != 0 &&
+	    ro_store_vault_roster_set(c->st, vault_id(c->v), vault_roster(c->v)) != 0)
+		fprintf(stderr, "rollout vault %s: warning: the state store did not record the "
+		    "vault's roster\n", c->sub);
 	return 0;
 }
 
@@ -390,6 +544,9 @@ save(struct vctx *c, const char *kind, const char *name, const char *extra)
 		    c->sub, (unsigned long long)vault_counter(c->v));
 		return RO_EXIT_FAIL;
 	}
+	if (ro_store_vault_roster_set(c->st, vault_id(c->v), vault_roster(c->v)) != 0)
+		fprintf(stderr, "rollout vault %s: warning: the state store did not record the "
+		    "vault's roster\n", c->sub);
 	journal(c, kind, name, extra);
 	return 0;
 }
@@ -427,18 +584,26 @@ make_key(struct vctx *c)
 	char *cause = NULL, *prompt;
 	int rc;
 
+	const char *why;
+
+	if (check_key_dir(c) != 0)
+		return RO_EXIT_FAIL;
 	ensure_dir(c->key_path);
 	prompt = ro_xasprintf("New passphrase for %s: ", c->member);
 	rc = get_passphrase(c, c->o.pass_fd, prompt, 1, &pass);
 	free(prompt);
 	if (rc < 0)
 		return RO_EXIT_FAIL;
-	if (vault_secret_len(pass) < 12) {
+	if (vault_passphrase_check(vault_secret_data(pass), vault_secret_len(pass), &why) != 0) {
 		vault_secret_free(pass);
-		fprintf(stderr, "rollout vault %s: error: the passphrase must be at least 12 "
-		    "characters\n", c->sub);
+		fprintf(stderr, "rollout vault %s: error: the passphrase %s\n"
+		    "  hint: use 15 or more characters, e.g. four or five unrelated words\n"
+		    "  nothing was changed.\n", c->sub, why);
 		return RO_EXIT_FAIL;
 	}
+	if (c->o.insecure_kdf)
+		fprintf(stderr, "rollout vault %s: warning: --insecure-test-kdf: this key file can "
+		    "be guessed quickly; use it for tests only\n", c->sub);
 	rc = vault_key_create(c->key_path, c->member, (const char *)vault_secret_data(pass),
 	    vault_secret_len(pass), c->o.kdf, &cause);
 	/* init unlocks the new key with the same passphrase. */
@@ -491,9 +656,10 @@ sub_init(struct vctx *c)
 		return rc;
 	}
 	ro_store_vault_counter_set(c->st, vault_id(c->v), vault_counter(c->v));
+	ro_store_vault_roster_set(c->st, vault_id(c->v), vault_roster(c->v));
 	journal(c, "vault.init", NULL, NULL);
-	printf("created vault %s (id %s) with member %s\n", c->vault_path, vault_id(c->v),
-	    c->member);
+	printf("created vault %s (id %s) with member %s\n  fingerprint %s\n", c->vault_path,
+	    vault_id(c->v), c->member, vault_fingerprint(c->v));
 	return 0;
 }
 
@@ -502,8 +668,7 @@ sub_member(struct vctx *c)
 {
 	const char *verb = c->o.nargs > 0 ? c->o.args[0] : "";
 	char *cause = NULL, *path;
-	char name[VAULT_NAME_MAX + 1];
-	unsigned char pk[VAULT_PUBLICKEYBYTES];
+	struct vault_pubkey pub;
 	size_t i;
 	int rc;
 
@@ -526,12 +691,18 @@ sub_member(struct vctx *c)
 		 * public half is read here. */
 		const char *state = c->o.state ? c->o.state : RO_STATE_DIR_DEFAULT;
 		path = ro_xasprintf("%s/keys/%s.key", state, c->o.args[1]);
-		rc = vault_key_public(path, name, pk, &cause);
-		if (rc == 0 && strcmp(name, c->o.args[1]) != 0) {
+		rc = vault_key_public_info(path, &pub, &cause);
+		if (rc == 0 && strcmp(pub.name, c->o.args[1]) != 0) {
 			free(cause);
-			cause = ro_xasprintf("%s belongs to member '%s', not '%s'", path, name,
+			cause = ro_xasprintf("%s belongs to member '%s', not '%s'", path, pub.name,
 			    c->o.args[1]);
 			rc = VAULT_EKEYFILE;
+		}
+		if (rc == 0 && pub.version < 2) {
+			free(cause);
+			cause = ro_xasprintf("%s is a version-1 key file without a signing key; ask "
+			    "%s to run 'rollout vault migrate' first", path, pub.name);
+			rc = VAULT_EMIGRATE;
 		}
 		if (rc != 0) {
 			if (rc == VAULT_ENOENT) {
@@ -548,17 +719,20 @@ sub_member(struct vctx *c)
 		free(path);
 		if ((rc = open_vault(c, VAULT_OPEN_WRITE)) != 0)
 			return rc;
-		rc = vault_member_add(c->v, name, pk, (int64_t)time(NULL));
+		rc = vault_member_add(c->v, pub.name, pub.pk, pub.sign_pk, (int64_t)time(NULL));
 		if (rc != 0) {
-			cause = ro_xasprintf("cannot add '%s': %s", name, rc == VAULT_EEXIST ?
+			cause = ro_xasprintf("cannot add '%s': %s", pub.name, rc == VAULT_EEXIST ?
 			    "already on the roster (by name or key)" : vault_strerror(rc));
 			rc = fail(c, rc, cause);
 			free(cause);
 			return rc;
 		}
-		if ((rc = save(c, "vault.member.add", NULL, name)) != 0)
+		if ((rc = save(c, "vault.member.add", NULL, pub.name)) != 0)
 			return rc;
-		printf("added %s to the roster of %s\n", name, c->vault_path);
+		printf("added %s to the roster of %s\n"
+		    "  tell %s the vault's fingerprint in person or by phone; their first open is\n"
+		    "  rollout vault verify --member %s --trust-vault %s\n", pub.name, c->vault_path,
+		    pub.name, pub.name, vault_fingerprint(c->v));
 		return 0;
 	}
 	if ((rc = open_vault(c, VAULT_OPEN_WRITE)) != 0)
@@ -567,7 +741,8 @@ sub_member(struct vctx *c)
 	if (rc != 0) {
 		cause = ro_xasprintf("cannot remove '%s': %s", c->o.args[1],
 		    rc == VAULT_ENOENT ? "not on the roster ('rollout vault member list')" :
-		    rc == VAULT_ESTATE ? "the last member cannot be removed" : vault_strerror(rc));
+		    rc == VAULT_ESTATE ? "the last member cannot be removed, and nobody removes "
+		    "themselves (another member signs that change)" : vault_strerror(rc));
 		rc = fail(c, rc, cause);
 		free(cause);
 		return rc;
@@ -585,8 +760,12 @@ check_name(struct vctx *c, const char *name)
 {
 	if (vault_name_valid(name))
 		return 0;
-	fprintf(stderr, "rollout vault %s: error: '%s' is not an entry name\n"
-	    "  hint: names are HOST/CREDENTIAL, e.g. cs-active/windows-admin\n", c->sub, name);
+	/* Not echoed: a password typed where the name goes must not reach a
+	 * terminal's scrollback or a log. */
+	(void)name;
+	fprintf(stderr, "rollout vault %s: error: the entry name is not valid (not shown, in "
+	    "case it is a password)\n"
+	    "  hint: names are HOST/CREDENTIAL, e.g. cs-active/windows-admin\n", c->sub);
 	return RO_EXIT_USAGE;
 }
 
@@ -850,9 +1029,79 @@ sub_verify(struct vctx *c)
 		free(cause);
 		return rc;
 	}
-	printf("%s: ok: %zu entries, %zu members, counter %llu, id %s\n", c->vault_path,
+	printf("%s: ok: %zu entries, %zu members, counter %llu, id %s, signed by %s\n"
+	    "  fingerprint %s\n", c->vault_path,
 	    vault_entry_count(c->v), vault_member_count(c->v),
-	    (unsigned long long)vault_counter(c->v), vault_id(c->v));
+	    (unsigned long long)vault_counter(c->v), vault_id(c->v), vault_signer(c->v),
+	    vault_fingerprint(c->v));
+	return 0;
+}
+
+/*
+ * sub_migrate upgrades the member's own key file to version 2 (a signing
+ * key), then, when the vault is still version 1 and every member's key
+ * file has been upgraded, rewrites the vault as version 2 signed by this
+ * member. Each member runs it once; the last one converts the vault.
+ */
+static int
+sub_migrate(struct vctx *c)
+{
+	const char *state = c->o.state ? c->o.state : RO_STATE_DIR_DEFAULT;
+	struct vault_pubkey *pubs = NULL;
+	struct vault_pubkey self;
+	char *cause = NULL;
+	size_t i, n = 0;
+	int rc;
+
+	if (c->o.nargs != 0)
+		return usage("migrate takes no arguments");
+	if (check_key_dir(c) != 0)
+		return RO_EXIT_FAIL;
+	if ((rc = vault_key_public_info(c->key_path, &self, &cause)) == 0 && self.version < 2) {
+		if (get_passphrase(c, c->o.pass_fd, "Passphrase: ", 0, &c->pass) < 0)
+			return RO_EXIT_FAIL;
+		rc = vault_key_upgrade(c->key_path, (const char *)vault_secret_data(c->pass),
+		    vault_secret_len(c->pass), &cause);
+		if (rc == 0)
+			printf("upgraded key file %s to version 2 (it now has a signing key)\n",
+			    c->key_path);
+	}
+	if (rc != 0) {
+		rc = fail(c, rc, cause);
+		free(cause);
+		return rc;
+	}
+	if ((rc = open_vault(c, VAULT_OPEN_WRITE | VAULT_OPEN_MIGRATE)) != 0)
+		return rc;
+	if (vault_version(c->v) >= 2) {
+		printf("%s is already version 2\n", c->vault_path);
+		return 0;
+	}
+	/* Every member's signing key, from their (upgraded) key files. */
+	pubs = ro_xcalloc(vault_member_count(c->v), sizeof(*pubs));
+	for (i = 0; i < vault_member_count(c->v); i++) {
+		char *kp = ro_xasprintf("%s/keys/%s.key", state, vault_member_name(c->v, i));
+		if (vault_key_public_info(kp, &pubs[n], NULL) == 0)
+			n++;
+		free(kp);
+	}
+	rc = vault_upgrade(c->v, pubs, n, &cause);
+	free(pubs);
+	if (rc == VAULT_ENOENT) {
+		printf("%s stays version 1 for now: %s\n", c->vault_path, cause);
+		free(cause);
+		return 0;
+	}
+	if (rc != 0) {
+		rc = fail(c, rc, cause);
+		free(cause);
+		return rc;
+	}
+	if ((rc = save(c, "vault.migrate", NULL, "version 2")) != 0)
+		return rc;
+	printf("migrated %s to version 2, signed by %s\n  fingerprint %s (give it to every "
+	    "other member for their first open: --trust-vault FINGERPRINT)\n", c->vault_path,
+	    c->member, vault_fingerprint(c->v));
 	return 0;
 }
 
@@ -863,7 +1112,7 @@ static const struct {
 	{ "init", sub_init },     { "keygen", sub_keygen }, { "member", sub_member },
 	{ "set", sub_set },       { "import", sub_import }, { "generate", sub_generate },
 	{ "list", sub_list },     { "reveal", sub_reveal }, { "commit", sub_commit },
-	{ "verify", sub_verify },
+	{ "verify", sub_verify }, { "migrate", sub_migrate },
 };
 
 static int
@@ -886,7 +1135,7 @@ vault_exec(int argc, char **argv)
 			break;
 	if (i == RO_NELEM(subs)) {
 		static const char *const names[] = { "init", "keygen", "member", "set", "import",
-			"generate", "list", "reveal", "commit", "verify", NULL };
+			"generate", "list", "reveal", "commit", "verify", "migrate", NULL };
 		const char *s = ro_suggest(argv[1], names);
 		fprintf(stderr, "rollout vault: unknown subcommand '%s'%s%s%s\n", argv[1],
 		    s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
@@ -894,8 +1143,8 @@ vault_exec(int argc, char **argv)
 	}
 	if ((rc = parse_opts(argc, argv, 2, &c.o)) != 0)
 		return rc;
-	resolve(&c);
-	rc = subs[i].fn(&c);
+	if ((rc = resolve(&c)) == 0)
+		rc = subs[i].fn(&c);
 	ctx_free(&c);
 	return rc;
 }
@@ -903,7 +1152,7 @@ vault_exec(int argc, char **argv)
 const struct ro_cmd ro_cmd_vault = {
 	.name = "vault",
 	.usage = "SUBCOMMAND [ARGS] [--vault FILE] [--key FILE] [--member NAME] [--state DIR] "
-	    "[--passphrase-fd N]",
+	    "[--passphrase-fd N] [--trust-vault FINGERPRINT]",
 	.summary = "Keep administrator passwords in the sealed vault.",
 	.help =
 	    "subcommands:\n"
@@ -922,20 +1171,30 @@ const struct ro_cmd ro_cmd_vault = {
 	    "  list                   list entries and versions (never values)\n"
 	    "  reveal NAME            print a value to a terminal, journaled\n"
 	    "                         (--pending or --previous for those versions)\n"
-	    "  verify                 authenticate every byte and entry of the vault\n"
+	    "  verify                 authenticate every byte and entry of the vault, and who\n"
+	    "                         signed it; prints the fingerprint new members need\n"
+	    "  migrate                upgrade your key file, and the vault once every member\n"
+	    "                         has, from format version 1 to 2 (signed writes)\n"
 	    "\n"
 	    "options:\n"
 	    "  --state DIR            state directory (default .rollout)\n"
 	    "  --vault FILE           vault file (default STATE/vault.rov)\n"
-	    "  --member NAME          who you are (default: your login name)\n"
+	    "  --member NAME          who you are (default: your login name); only picks the\n"
+	    "                         key file: the actor recorded is the key file's member\n"
 	    "  --key FILE             your key file (default STATE/keys/MEMBER.key)\n"
+	    "  --trust-vault FP       first open of a vault a member added you to: accept it if\n"
+	    "                         its fingerprint is FP (ask that member in person)\n"
 	    "  --passphrase-fd N      read the passphrase from descriptor N instead of the\n"
 	    "                         terminal (for automation); never pass it in argv or env\n"
-	    "  --kdf LEVEL            Argon2id cost of a new key file: min, interactive,\n"
+	    "  --kdf LEVEL            Argon2id cost of a new key file: interactive,\n"
 	    "                         moderate (default) or sensitive\n"
+	    "  --insecure-test-kdf    the minimum Argon2id cost, for test suites only\n"
 	    "\n"
 	    "Errors exit 1 and change nothing: wrong passphrase, not a member, tampered\n"
-	    "file (and which part), an older copy put back, newer format, locked by another\n"
-	    "writer, password policy. See vault/FORMAT.md.\n",
+	    "file (and which part), a file signed by no member you trust (naming who\n"
+	    "signed it), a vault your key file never verified, an older copy put back,\n"
+	    "newer format, locked by another writer, password policy. Usage errors, and a\n"
+	    "--member that is not the key file's member, exit 2. A successful command also\n"
+	    "updates your key file's record of the vault (see vault/FORMAT.md).\n",
 	.exec = vault_exec,
 };

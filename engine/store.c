@@ -150,6 +150,15 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;",
 	/* 1 -> 2: why a host failed (unreachable, refused key...), for `status`. */
 	"ALTER TABLE campaign_hosts ADD COLUMN reason TEXT;",
+	/* 2 -> 3: the roster (history hash) each vault last had on this machine,
+	 * a second anchor beside the members' key files (vault/FORMAT.md). */
+	"CREATE TABLE vault_rosters ("
+	"  vault_id TEXT PRIMARY KEY NOT NULL,"
+	"  roster TEXT NOT NULL CHECK (length(roster) = 64),"
+	"  updated_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TRIGGER vault_rosters_no_delete BEFORE DELETE ON vault_rosters"
+	"  BEGIN SELECT RAISE(ABORT, 'vault rosters may not be deleted'); END;",
 };
 
 _Static_assert(RO_NELEM(migrations) == RO_STORE_SCHEMA_VERSION,
@@ -196,6 +205,8 @@ enum sql_id {
 	Q_ROLLBACK_TO,
 	Q_BEGIN_IMMEDIATE,
 	Q_COMMIT,
+	Q_VROSTER_GET,
+	Q_VROSTER_PUT,
 	Q__COUNT
 };
 
@@ -276,6 +287,10 @@ static const char *const sql_text[Q__COUNT] = {
 	[Q_ROLLBACK_TO] = "ROLLBACK TO ro_call",
 	[Q_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
 	[Q_COMMIT] = "COMMIT",
+	[Q_VROSTER_GET] = "SELECT roster FROM vault_rosters WHERE vault_id = ?",
+	[Q_VROSTER_PUT] = "INSERT INTO vault_rosters (vault_id, roster, updated_at)"
+	    " VALUES (?1, ?2, ?3) ON CONFLICT (vault_id) DO UPDATE"
+	    " SET roster = ?2, updated_at = ?3",
 };
 
 enum tx_kind { TX_NONE, TX_READ, TX_WRITE, TX_GROUP };
@@ -1236,6 +1251,46 @@ ro_store_vault_counter_set(struct ro_store *st, const char *vault_id, uint64_t c
 out:
 	ro_buf_free(&d);
 	return wtx_end(st, owned, rc, NULL);
+}
+
+int
+ro_store_vault_roster(struct ro_store *st, const char *vault_id, char roster[65])
+{
+	sqlite3_stmt *s;
+	int src, rc = 0;
+
+	roster[0] = '\0';
+	if ((rc = prep(st, Q_VROSTER_GET, &s, NULL, "reading a vault roster")) != 0)
+		return rc;
+	bind_text(s, 1, vault_id);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(s, 0);
+		if (t != NULL && strlen((const char *)t) == 64)
+			memcpy(roster, t, 65);
+	} else if (src != SQLITE_DONE) {
+		rc = sqlfail(st, NULL, src, "reading a vault roster");
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+ro_store_vault_roster_set(struct ro_store *st, const char *vault_id, const char *roster)
+{
+	sqlite3_stmt *s;
+	int src;
+
+	if (vault_id == NULL || *vault_id == '\0' || roster == NULL || strlen(roster) != 64)
+		return fail(st, NULL, RO_EINVAL, "vault roster: bad vault id or roster hash");
+	if ((src = prep(st, Q_VROSTER_PUT, &s, NULL, "recording a vault roster")) != 0)
+		return src;
+	bind_text(s, 1, vault_id);
+	bind_text(s, 2, roster);
+	sqlite3_bind_int64(s, 3, now(st));
+	if ((src = done(s)) != SQLITE_OK)
+		return sqlfail(st, NULL, src, "recording a vault roster");
+	return 0;
 }
 
 /* ---------------------------------------------------------------------- */

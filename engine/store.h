@@ -50,6 +50,11 @@ void ro_store_close(struct ro_store *st); /* accepts NULL */
 int ro_store_vault_counter(struct ro_store *st, const char *vault_id, uint64_t *counter);
 /* Records counter for vault_id; RO_ESTATE if it is lower than the stored one. */
 int ro_store_vault_counter_set(struct ro_store *st, const char *vault_id, uint64_t counter);
+/* The vault's roster hash (64 hex digits) last recorded on this machine, or
+ * "" when none; and recording a newer one (the caller has checked that it
+ * descends from the recorded one). */
+int ro_store_vault_roster(struct ro_store *st, const char *vault_id, char roster[65]);
+int ro_store_vault_roster_set(struct ro_store *st, const char *vault_id, const char *roster);
 
 /*
  * ro_store_journal appends one record to the append-only, hash-chained
@@ -63,7 +68,7 @@ int ro_store_journal(struct ro_store *st, const char *campaign, const char *kind
 /* Connection settings                                                     */
 
 /* The schema version this build writes (PRAGMA user_version after open). */
-#define RO_STORE_SCHEMA_VERSION 2
+#define RO_STORE_SCHEMA_VERSION 3
 
 /* "No time" for nullable timestamps (planned wave start/end). */
 #define RO_STORE_NO_TIME INT64_MIN

@@ -21,10 +21,14 @@ ro_import_free(struct ro_import *im)
 	for (i = 0; i < im->n; i++)
 		vault_secret_free(im->v[i].value);
 	free(im->v);
+	if (im->protecting)
+		vault_protect(0);
 	memset(im, 0, sizeof(*im));
 }
 
-/* add_item checks one name/value pair and keeps it. */
+/* add_item checks one name/value pair and keeps it. No diagnostic quotes
+ * a field: if the columns came in another order than expected, the field
+ * taken for a name may be a password. Lines and columns say where. */
 static void
 add_item(struct ro_import *im, const char *file, int line, const char *name,
     const unsigned char *value, size_t len, const struct vault_policy *pol, struct ro_diags *d)
@@ -34,20 +38,21 @@ add_item(struct ro_import *im, const char *file, int line, const char *name,
 
 	if (!vault_name_valid(name)) {
 		ro_diag_add(d, file, line, 1, "names are host/credential, e.g. "
-		    "cs-active/windows-admin, of A-Z a-z 0-9 . _ -",
-		    "entry name '%s' is not valid", name);
+		    "cs-active/windows-admin, of A-Z a-z 0-9 . _ -; check the column order "
+		    "(a header line host,credential,password says it)",
+		    "the entry name is not valid (not shown: it may be a password)");
 		return;
 	}
 	for (i = 0; i < im->n; i++)
 		if (strcmp(im->v[i].name, name) == 0) {
 			ro_diag_add(d, file, line, 1, "each entry may appear once in a notice",
-			    "'%s' is listed again (first on line %d)", name, im->v[i].line);
+			    "the same entry as on line %d", im->v[i].line);
 			return;
 		}
 	if (vault_policy_check(pol, value, len, &why) != 0) {
 		ro_diag_add(d, file, line, 1, "ask the city for a password that meets the policy "
 		    "(14-64 characters, 3 of lower/upper/digit/symbol, no spaces or quotes)",
-		    "the password for '%s' %s", name, why);
+		    "the password %s", why);
 		return;
 	}
 	if (im->n == im->cap) {
@@ -63,19 +68,66 @@ add_item(struct ro_import *im, const char *file, int line, const char *name,
 	im->n++;
 }
 
+/* CSV columns, from a header line or the default order. */
+enum { COL_NAME, COL_HOST, COL_CRED, COL_PASS, COL_MAX = 3 };
+
+struct cols {
+	int kind[COL_MAX];
+	int n;
+};
+
+/* header_cols recognises a header line: every field one of name, host,
+ * credential, password, each at most once, with the password and either
+ * name or host and credential. */
+static int
+header_cols(const unsigned char *s, size_t n, struct cols *c)
+{
+	static const char *const names[] = { "name", "host", "credential", "password" };
+	const unsigned char *p = s, *end = s + n;
+	int seen[4] = { 0 }, k;
+
+	c->n = 0;
+	for (;;) {
+		const unsigned char *comma = memchr(p, ',', (size_t)(end - p));
+		const unsigned char *f = p, *fe = comma ? comma : end;
+
+		while (f < fe && *f == ' ')
+			f++;
+		while (fe > f && fe[-1] == ' ')
+			fe--;
+		for (k = 0; k < 4; k++)
+			if (strlen(names[k]) == (size_t)(fe - f) &&
+			    strncasecmp((const char *)f, names[k], (size_t)(fe - f)) == 0)
+				break;
+		if (k == 4 || seen[k]++ || c->n == COL_MAX)
+			return 0;
+		c->kind[c->n++] = k;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	return seen[COL_PASS] && ((seen[COL_NAME] && !seen[COL_HOST] && !seen[COL_CRED]) ||
+	    (!seen[COL_NAME] && seen[COL_HOST] && seen[COL_CRED]));
+}
+
 static int
 parse_csv(const char *file, unsigned char *buf, size_t len, const struct vault_policy *pol,
     struct ro_import *im, struct ro_diags *d)
 {
+	struct cols hdr = { { 0 }, 0 };
 	size_t off = 0;
 	int line = 0, seen_data = 0;
 
 	while (off < len) {
 		unsigned char *s = buf + off, *nl = memchr(s, '\n', len - off);
 		size_t n = nl ? (size_t)(nl - s) : len - off;
+		const unsigned char *field[COL_MAX];
+		size_t flen[COL_MAX];
+		struct cols cols;
 		char name[VAULT_NAME_MAX + 1];
-		unsigned char *c1, *c2, *val;
-		size_t vlen;
+		const unsigned char *val = NULL, *host = NULL, *cred = NULL, *nm = NULL;
+		size_t vlen = 0, hl = 0, cl = 0, nml = 0, rest;
+		int i;
 
 		off += n + (nl != NULL);
 		line++;
@@ -83,41 +135,71 @@ parse_csv(const char *file, unsigned char *buf, size_t len, const struct vault_p
 			n--;
 		if (n == 0 || s[0] == '#')
 			continue;
-		c1 = memchr(s, ',', n);
-		if (c1 == NULL) {
+		if (!seen_data++ && header_cols(s, n, &hdr))
+			continue; /* the header line says the column order */
+		if (memchr(s, ',', n) == NULL) {
 			ro_diag_add(d, file, line, 1, "write host/credential,password",
 			    "expected a comma-separated line");
 			continue;
 		}
-		if (!seen_data++ && (strncasecmp((char *)s, "name,", 5) == 0 ||
-		    strncasecmp((char *)s, "host,", 5) == 0))
-			continue; /* the header line */
-		if (memchr(s, '/', (size_t)(c1 - s)) != NULL) {
-			/* host/credential,password */
-			if ((size_t)(c1 - s) > VAULT_NAME_MAX)
-				goto toolong;
-			memcpy(name, s, (size_t)(c1 - s));
-			name[c1 - s] = '\0';
-			val = c1 + 1;
-		} else {
-			/* host,credential,password */
-			c2 = memchr(c1 + 1, ',', n - (size_t)(c1 + 1 - s));
-			if (c2 == NULL || (size_t)(c2 - s) > VAULT_NAME_MAX) {
-				ro_diag_add(d, file, line, 1, "write host,credential,password",
-				    "expected three fields");
-				continue;
-			}
-			memcpy(name, s, (size_t)(c2 - s));
-			name[c1 - s] = '/';
-			name[c2 - s] = '\0';
-			val = c2 + 1;
+		if (hdr.n)
+			cols = hdr;
+		else if (memchr(s, '/', (size_t)((unsigned char *)memchr(s, ',', n) - s)) != NULL)
+			cols = (struct cols){ { COL_NAME, COL_PASS }, 2 };
+		else
+			cols = (struct cols){ { COL_HOST, COL_CRED, COL_PASS }, 3 };
+		/* Split: the password may hold commas only as the last column. */
+		rest = 0;
+		for (i = 0; i < cols.n; i++) {
+			unsigned char *comma = rest < n ? memchr(s + rest, ',', n - rest) : NULL;
+			int last = i == cols.n - 1;
+			field[i] = s + rest;
+			if (last && cols.kind[i] == COL_PASS)
+				flen[i] = n - rest;
+			else if (last)
+				flen[i] = comma ? SIZE_MAX : n - rest;
+			else
+				flen[i] = comma ? (size_t)(comma - (s + rest)) : SIZE_MAX;
+			if (flen[i] == SIZE_MAX)
+				break;
+			rest += flen[i] + 1;
 		}
-		vlen = n - (size_t)(val - s);
+		if (i < cols.n) {
+			ro_diag_add(d, file, line, 1, cols.n == 2 ?
+			    "write host/credential,password" : "write host,credential,password; a "
+			    "password that is not the last column may not contain a comma",
+			    "expected %d comma-separated fields", cols.n);
+			continue;
+		}
+		for (i = 0; i < cols.n; i++) {
+			if (cols.kind[i] == COL_PASS)
+				val = field[i], vlen = flen[i];
+			else if (cols.kind[i] == COL_HOST)
+				host = field[i], hl = flen[i];
+			else if (cols.kind[i] == COL_CRED)
+				cred = field[i], cl = flen[i];
+			else
+				nm = field[i], nml = flen[i];
+		}
+		if (nm ? nml > VAULT_NAME_MAX : hl + cl + 1 > VAULT_NAME_MAX) {
+			ro_diag_add(d, file, line, 1, NULL, "the entry name is longer than %d bytes",
+			    VAULT_NAME_MAX);
+			continue;
+		}
+		if (nm) {
+			memcpy(name, nm, nml);
+			name[nml] = '\0';
+		} else {
+			memcpy(name, host, hl);
+			name[hl] = '/';
+			memcpy(name + hl + 1, cred, cl);
+			name[hl + 1 + cl] = '\0';
+		}
+		/* A field with a NUL would cut the name short: refuse it. */
+		if (strlen(name) != (nm ? nml : hl + cl + 1))
+			name[0] = '\0';
 		add_item(im, file, line, name, val, vlen, pol, d);
-		continue;
-toolong:
-		ro_diag_add(d, file, line, 1, NULL, "entry name is longer than %d bytes",
-		    VAULT_NAME_MAX);
+		sodium_memzero(name, sizeof(name));
 	}
 	return d->n ? RO_EINVAL : 0;
 }
@@ -207,8 +289,8 @@ parse_yaml(const char *file, unsigned char *buf, size_t len, const struct vault_
 			if (scalar(&p, v, &t) < 0)
 				goto bad;
 			if (t != YAML_SCALAR_EVENT) {
-				ro_diag_add(d, file, v->line, 1, NULL, "expected a password for '%s'",
-				    k->s);
+				ro_diag_add(d, file, v->line, 1, NULL,
+				    "expected a password after the entry name");
 				goto out;
 			}
 			if (k->len > VAULT_NAME_MAX)
@@ -255,7 +337,7 @@ parse_yaml(const char *file, unsigned char *buf, size_t len, const struct vault_
 					*pw = *v;
 				else
 					ro_diag_add(d, file, k->line, 1, "use host, credential, password",
-					    "unknown key '%s'", k->s);
+					    "unknown key (not shown: it may be a password)");
 			}
 			if (host->len == 0 || cred->len == 0 || pw->len == 0 ||
 			    host->len + cred->len + 1 > VAULT_NAME_MAX) {
@@ -299,14 +381,20 @@ ro_vault_import_parse(const char *path, const char *format, const struct vault_p
 	ssize_t n;
 
 	memset(out, 0, sizeof(*out));
+	/* Plaintext passwords: no core dump or ptrace from before the first
+	 * byte is read until the values are freed. */
+	vault_protect(1);
+	out->protecting = 1;
 	fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ro_diag_add(d, path, 0, 0, NULL, "cannot open: %s", strerror(errno));
+		ro_import_free(out);
 		return RO_EIO;
 	}
 	if (sodium_init() < 0 || (buf = sodium_malloc(IMPORT_MAX)) == NULL) {
 		if (fd != STDIN_FILENO)
 			close(fd);
+		ro_import_free(out);
 		return RO_ENOMEM;
 	}
 	while ((n = read(fd, buf + len, IMPORT_MAX - len)) > 0 ||
@@ -318,6 +406,7 @@ ro_vault_import_parse(const char *path, const char *format, const struct vault_p
 	if (n < 0 || len == IMPORT_MAX) {
 		ro_diag_add(d, file, 0, 0, NULL, n < 0 ? "read failed" : "file is too large");
 		sodium_free(buf);
+		ro_import_free(out);
 		return RO_EIO;
 	}
 	dot = strrchr(path, '.');

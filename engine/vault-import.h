@@ -28,12 +28,17 @@ struct ro_import {
 	struct ro_import_item *v;
 	size_t n;
 	size_t cap;
+	int protecting; /* vault_protect(1) is in force until ro_import_free */
 };
 
 /* ro_vault_import_parse reads path ("-" for stdin). format is "csv",
  * "yaml" or NULL (by the file's extension; stdin: YAML if the first
  * non-comment line ends in ':' or starts a mapping, else CSV). Returns 0,
- * or RO_EINVAL with diagnostics in d, or RO_EIO. */
+ * or RO_EINVAL with diagnostics in d, or RO_EIO. From before the notice is
+ * opened until ro_import_free, the process is not dumpable (no core file,
+ * no ptrace), and the notice and its values are in sodium_malloc memory.
+ * CSV may start with a header line naming the columns (name or host and
+ * credential, and password) in any order. */
 int ro_vault_import_parse(const char *path, const char *format,
     const struct vault_policy *policy, struct ro_import *out, struct ro_diags *d);
 

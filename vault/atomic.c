@@ -31,12 +31,26 @@ vault__lock(const char *path, int *fd_out, char **cause)
 	int fd;
 
 	*fd_out = -1;
+	struct stat st;
+
 	if ((size_t)snprintf(lp, sizeof(lp), "%s.lock", path) >= sizeof(lp))
 		return VAULT_EINVAL;
-	fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* Created exclusively, or else opened as the regular file it must be:
+	 * never through a symbolic link planted in its place. */
+	fd = open(lp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST)
+		fd = open(lp, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		vault__cause(cause, "%s: cannot open the lock file: %s", lp, strerror(errno));
-		return errno == ENOENT ? VAULT_ENOENT : VAULT_EIO;
+		int e = errno;
+		vault__cause(cause, "%s: cannot open the lock file: %s", lp,
+		    e == ELOOP ? "it is a symbolic link (remove it; nothing else may sit there)" :
+		    strerror(e));
+		return e == ENOENT ? VAULT_ENOENT : VAULT_EIO;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		vault__cause(cause, "%s: the lock file is not a regular file; remove it", lp);
+		return VAULT_EIO;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int e = errno;
@@ -87,30 +101,38 @@ fsync_dir(const char *path)
 
 /*
  * vault__write_atomic replaces path with data so that a crash at any point
- * leaves either the old file or the new one. With exclusive set, path must
- * not exist: the temp file is hard-linked into place, which fails rather
- * than overwrite. Without it the caller holds the writers' lock, so the
- * fixed temp name "<path>.tmp" cannot collide (and a crash leaves at most
- * one stale temp file, overwritten by the next save).
+ * leaves either the old file or the new one. mode 1: path must not exist;
+ * the temp file is hard-linked into place, which fails rather than
+ * overwrite. mode 0: the caller holds the writers' lock, so the fixed temp
+ * name "<path>.tmp" cannot collide; a stale one (a crash, or anything
+ * planted there, a symbolic link included) is unlinked first, which never
+ * follows a link. mode 2: replace, with a temp name of this process's own.
+ * The temp file is always created with O_EXCL | O_NOFOLLOW, so no link can
+ * make a save write anywhere but a new file of its own.
  */
 int
-vault__write_atomic(const char *path, const unsigned char *data, size_t len, int exclusive,
+vault__write_atomic(const char *path, const unsigned char *data, size_t len, int mode,
     char **cause)
 {
 	char tmp[PATH_MAX];
 	size_t off = 0;
-	int fd = -1, rc = VAULT_EIO, n;
+	int fd = -1, rc = VAULT_EIO, n, exclusive = mode == 1;
 
-	if (exclusive)
-		n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	else
+	if (mode == 0)
 		n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	else
+		n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return VAULT_EINVAL;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (exclusive ? O_EXCL : 0), 0600);
+	if (mode == 0 && unlink(tmp) < 0 && errno != ENOENT) {
+		vault__cause(cause, "%s: cannot remove a stale temp file: %s", tmp, strerror(errno));
+		return VAULT_EIO;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		vault__cause(cause, "%s: cannot create: %s", tmp, strerror(errno));
-		return errno == ENOENT ? VAULT_ENOENT : VAULT_EIO;
+		int e = errno;
+		vault__cause(cause, "%s: cannot create: %s", tmp, strerror(e));
+		return e == ENOENT ? VAULT_ENOENT : VAULT_EIO;
 	}
 	while (off < len) {
 		ssize_t w = write(fd, data + off, len - off);
@@ -157,8 +179,15 @@ out:
 	return rc;
 }
 
+/*
+ * vault__read_file reads a whole regular file of at most max bytes. It is
+ * opened without following a symbolic link and without blocking (a FIFO
+ * would otherwise hang the open), and its type and size are checked with
+ * fstat before a byte is read or allocated.
+ */
 int
-vault__read_file(const char *path, unsigned char **out, size_t *len, char **cause)
+vault__read_file(const char *path, uint64_t max, unsigned char **out, size_t *len,
+    char **cause)
 {
 	struct stat st;
 	unsigned char *buf = NULL;
@@ -167,19 +196,22 @@ vault__read_file(const char *path, unsigned char **out, size_t *len, char **caus
 
 	*out = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
-		vault__cause(cause, "%s: %s", path, strerror(e));
+		vault__cause(cause, "%s: %s", path, e == ELOOP ? "is a symbolic link; name the "
+		    "file itself" : strerror(e));
 		return e == ENOENT ? VAULT_ENOENT : VAULT_EIO;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		vault__cause(cause, "%s: not a regular file", path);
+		vault__cause(cause, "%s: not a regular file (a FIFO, device or directory is "
+		    "refused without reading it)", path);
 		goto out;
 	}
-	if ((uint64_t)st.st_size > VAULT_MAX_FILE) {
-		vault__cause(cause, "%s: too large to be a vault (%lld bytes)", path,
-		    (long long)st.st_size);
+	if ((uint64_t)st.st_size > max) {
+		vault__cause(cause, "%s: %lld bytes is more than the %llu a vault or key file may "
+		    "have; refused without reading it", path, (long long)st.st_size,
+		    (unsigned long long)max);
 		goto out;
 	}
 	buf = malloc((size_t)st.st_size + 1);
@@ -236,6 +268,15 @@ vault__protect_begin(void)
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	}
 	pthread_mutex_unlock(&protect_mu);
+}
+
+void
+vault_protect(int on)
+{
+	if (on)
+		vault__protect_begin();
+	else
+		vault__protect_end();
 }
 
 void

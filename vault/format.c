@@ -195,7 +195,7 @@ int
 vault__parse_image(const unsigned char *buf, size_t len, struct vault_parsed *out,
     char **cause)
 {
-	uint64_t slots_len, index_len, records_len, total;
+	uint64_t slots_len, index_len, records_len, chain_len = 0, total;
 
 	memset(out, 0, sizeof(*out));
 	if (len < 8 || memcmp(buf, VAULT_MAGIC, 8) != 0) {
@@ -216,16 +216,17 @@ vault__parse_image(const unsigned char *buf, size_t len, struct vault_parsed *ou
 		    (unsigned)out->version, VAULT_FORMAT_VERSION);
 		return VAULT_EVERSION;
 	}
-	if (out->version != VAULT_FORMAT_VERSION) {
+	if (out->version != VAULT_FORMAT_VERSION && out->version != VAULT_FORMAT_V1) {
 		vault__cause(cause, "header: format version %u is not valid", (unsigned)out->version);
 		return VAULT_ETAMPER_HEADER;
 	}
-	if (len < VAULT_HDR_LEN) {
-		vault__cause(cause, "the file ends inside the header (%zu of %d bytes)", len,
-		    VAULT_HDR_LEN);
+	out->hdr_len = out->version == VAULT_FORMAT_V1 ? VAULT_HDR_LEN_V1 : VAULT_HDR_LEN;
+	if (len < out->hdr_len) {
+		vault__cause(cause, "the file ends inside the header (%zu of %zu bytes)", len,
+		    out->hdr_len);
 		return VAULT_ETRUNCATED;
 	}
-	if (vault__get32(buf + VAULT_HDR_OFF_HDRLEN) != VAULT_HDR_LEN) {
+	if (vault__get32(buf + VAULT_HDR_OFF_HDRLEN) != out->hdr_len) {
 		vault__cause(cause, "header: header length field is wrong");
 		return VAULT_ETAMPER_HEADER;
 	}
@@ -236,6 +237,16 @@ vault__parse_image(const unsigned char *buf, size_t len, struct vault_parsed *ou
 	slots_len = vault__get64(buf + VAULT_HDR_OFF_SLOTSLEN);
 	index_len = vault__get64(buf + VAULT_HDR_OFF_INDEXLEN);
 	records_len = vault__get64(buf + VAULT_HDR_OFF_RECLEN);
+	if (out->version >= 2) {
+		chain_len = vault__get64(buf + VAULT_HDR_OFF_CHAINLEN);
+		out->n_chain = vault__get32(buf + VAULT_HDR_OFF_NCHAIN);
+		out->signer = vault__get32(buf + VAULT_HDR_OFF_SIGNER);
+		if (out->n_chain == 0 || out->n_chain > VAULT_MAX_CHAIN ||
+		    chain_len > VAULT_MAX_FILE || out->signer >= out->n_slots) {
+			vault__cause(cause, "header: roster history counts are out of range");
+			return VAULT_ETAMPER_HEADER;
+		}
+	}
 	if (out->n_slots == 0 || out->n_slots > VAULT_MAX_MEMBERS ||
 	    out->n_entries > VAULT_MAX_ENTRIES || slots_len > VAULT_MAX_FILE ||
 	    index_len > VAULT_MAX_FILE || records_len > VAULT_MAX_FILE ||
@@ -243,14 +254,16 @@ vault__parse_image(const unsigned char *buf, size_t len, struct vault_parsed *ou
 		vault__cause(cause, "header: counts or lengths are out of range");
 		return VAULT_ETAMPER_HEADER;
 	}
-	total = VAULT_HDR_LEN + slots_len + index_len + records_len;
+	total = out->hdr_len + chain_len + slots_len + index_len + records_len;
 	if (total != len) {
 		vault__cause(cause, "the file is %zu bytes but its header says %llu "
 		    "(truncated or appended to)", len, (unsigned long long)total);
 		return VAULT_ETRUNCATED;
 	}
 	out->header = buf;
-	out->slots = buf + VAULT_HDR_LEN;
+	out->chain = buf + out->hdr_len;
+	out->chain_len = (size_t)chain_len;
+	out->slots = out->chain + chain_len;
 	out->slots_len = (size_t)slots_len;
 	out->index = out->slots + slots_len;
 	out->index_len = (size_t)index_len;
@@ -276,6 +289,8 @@ vault__parse_slots(const struct vault_parsed *pp, struct vault_slot **out, char 
 		vault__rd_str(&r, s[i].name, VAULT_NAME_MAX);
 		if ((p = vault__rd_take(&r, sizeof(s[i].pk))) != NULL)
 			memcpy(s[i].pk, p, sizeof(s[i].pk));
+		if (pp->version >= 2 && (p = vault__rd_take(&r, sizeof(s[i].sign_pk))) != NULL)
+			memcpy(s[i].sign_pk, p, sizeof(s[i].sign_pk));
 		s[i].added_at = (int64_t)vault__rd_u64(&r);
 		if ((p = vault__rd_take(&r, sizeof(s[i].sealed))) != NULL)
 			memcpy(s[i].sealed, p, sizeof(s[i].sealed));
@@ -283,7 +298,9 @@ vault__parse_slots(const struct vault_parsed *pp, struct vault_slot **out, char 
 			r.bad = 1;
 		for (j = 0; j < i && !r.bad; j++)
 			if (strcmp(s[i].name, s[j].name) == 0 ||
-			    memcmp(s[i].pk, s[j].pk, sizeof(s[i].pk)) == 0)
+			    memcmp(s[i].pk, s[j].pk, sizeof(s[i].pk)) == 0 ||
+			    (pp->version >= 2 &&
+			    memcmp(s[i].sign_pk, s[j].sign_pk, sizeof(s[i].sign_pk)) == 0))
 				r.bad = 1;
 	}
 	if (r.bad || r.off != r.len) {
@@ -351,13 +368,14 @@ vault__parse_index(const unsigned char *plain, size_t len, const struct vault_pa
 }
 
 /*
- * vault__serialize writes the whole file image for v with the given
- * counter into out: header, slots, the entry table encrypted under the
- * index key (its associated data is the header's first 72 bytes), and the
- * records as they are. The header's MAC covers the hashes of the slots
- * and of the table, and the table holds each record's hash, so the MAC
- * authenticates every byte while a save hashes only the table and the
- * records that changed.
+ * vault__serialize writes the whole version-2 file image for v with the
+ * given counter into out: header, the roster history as it is, slots, the
+ * entry table encrypted under the index key (its associated data is the
+ * header's first 72 bytes), and the records as they are. The header's MAC
+ * covers the hashes of the slots and of the table, and the table holds
+ * each record's hash, so the MAC authenticates every byte while a save
+ * hashes only the table and the records that changed. The signature
+ * (vault__sign_image) is left zero for the caller.
  */
 int
 vault__serialize(const struct vault *v, uint64_t counter, struct vault_wr *out)
@@ -379,14 +397,16 @@ vault__serialize(const struct vault *v, uint64_t counter, struct vault_wr *out)
 		unsigned char zero[VAULT_HDR_LEN] = { 0 };
 		vault__wr_bytes(out, zero, sizeof(zero));
 	}
+	vault__wr_bytes(out, v->chain, v->chain_len);
 	for (i = 0; i < v->n_slots; i++) {
 		const struct vault_slot *s = &v->slots[i];
 		vault__wr_str(out, s->name);
 		vault__wr_bytes(out, s->pk, sizeof(s->pk));
+		vault__wr_bytes(out, s->sign_pk, sizeof(s->sign_pk));
 		vault__wr_u64(out, (uint64_t)s->added_at);
 		vault__wr_bytes(out, s->sealed, sizeof(s->sealed));
 	}
-	slots_len = out->len - VAULT_HDR_LEN;
+	slots_len = out->len - VAULT_HDR_LEN - v->chain_len;
 
 	vault__wr_u32(&idx, (uint32_t)v->n_recs);
 	for (i = 0; i < v->n_recs; i++) {
@@ -416,6 +436,8 @@ vault__serialize(const struct vault *v, uint64_t counter, struct vault_wr *out)
 	vault__put64(h + VAULT_HDR_OFF_SLOTSLEN, slots_len);
 	vault__put64(h + VAULT_HDR_OFF_INDEXLEN, index_len);
 	vault__put64(h + VAULT_HDR_OFF_RECLEN, records_len);
+	vault__put64(h + VAULT_HDR_OFF_CHAINLEN, v->chain_len);
+	vault__put32(h + VAULT_HDR_OFF_NCHAIN, v->n_chain);
 
 	/* The encrypted entry table. */
 	{
@@ -428,10 +450,12 @@ vault__serialize(const struct vault *v, uint64_t counter, struct vault_wr *out)
 	for (i = 0; i < v->n_recs; i++)
 		vault__wr_bytes(out, v->recs[i].blob, v->recs[i].blob_len);
 
-	crypto_generichash(h + VAULT_HDR_OFF_SLOTSHASH, VAULT_HASHBYTES, out->p + VAULT_HDR_LEN,
-	    slots_len, NULL, 0);
+	crypto_generichash(h + VAULT_HDR_OFF_CHAINHASH, VAULT_HASHBYTES, out->p + VAULT_HDR_LEN,
+	    v->chain_len, NULL, 0);
+	crypto_generichash(h + VAULT_HDR_OFF_SLOTSHASH, VAULT_HASHBYTES,
+	    out->p + VAULT_HDR_LEN + v->chain_len, slots_len, NULL, 0);
 	crypto_generichash(h + VAULT_HDR_OFF_INDEXHASH, VAULT_HASHBYTES,
-	    out->p + VAULT_HDR_LEN + slots_len, index_len, NULL, 0);
+	    out->p + VAULT_HDR_LEN + v->chain_len + slots_len, index_len, NULL, 0);
 	crypto_generichash(h + VAULT_HDR_OFF_MAC, VAULT_HASHBYTES, h, VAULT_HDR_OFF_MAC,
 	    v->keys->mac_key, VAULT_KEYBYTES);
 out:

@@ -110,3 +110,37 @@ vault_generate(const struct vault_policy *p, struct vault_secret **out)
 	sodium_free(s);
 	return VAULT_EPOLICY;
 }
+
+/*
+ * vault_passphrase_check is the passphrase policy: length, not a strength
+ * estimator. NIST SP 800-63B's advice is length over composition rules, and
+ * Argon2id makes each guess expensive; 15 characters of words or anything
+ * else is far beyond what can be guessed at ~1 guess per second per core.
+ * What length alone lets through is caught by two cheap rules: a
+ * passphrase of only spaces, or of five or fewer distinct characters
+ * ("aaaaaaaaaaaaaaaa", "abababababababab").
+ */
+int
+vault_passphrase_check(const void *pass, size_t len, const char **why)
+{
+	const unsigned char *p = pass;
+	unsigned char seen[256] = { 0 };
+	size_t i, chars = 0, distinct = 0, spaces = 0;
+
+	*why = NULL;
+	for (i = 0; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			chars++; /* UTF-8: count characters, not continuation bytes */
+		if (p[i] == ' ' || p[i] == '\t')
+			spaces++;
+		if (!seen[p[i]]++)
+			distinct++;
+	}
+	if (chars < 15)
+		*why = "is shorter than 15 characters";
+	else if (spaces == len)
+		*why = "is only spaces";
+	else if (distinct < 6)
+		*why = "uses fewer than 6 different characters";
+	return *why ? VAULT_EPOLICY : VAULT_OK;
+}

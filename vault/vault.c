@@ -36,6 +36,9 @@ vault_strerror(int rc)
 	case VAULT_EINVAL: return "invalid argument";
 	case VAULT_ESTATE: return "not allowed in the current state";
 	case VAULT_EKEYFILE: return "damaged key file";
+	case VAULT_EFORGED: return "vault file signed by no member you trust";
+	case VAULT_EUNTRUSTED: return "vault never verified with this key file";
+	case VAULT_EMIGRATE: return "older format: run 'rollout vault migrate'";
 	}
 	return "unknown error";
 }
@@ -45,7 +48,7 @@ vault_is_tamper(int rc)
 {
 	return rc == VAULT_ETAMPER_HEADER || rc == VAULT_ETAMPER_SLOT ||
 	    rc == VAULT_ETAMPER_INDEX || rc == VAULT_ETAMPER_ENTRY || rc == VAULT_ETRUNCATED ||
-	    rc == VAULT_EROLLBACK;
+	    rc == VAULT_EROLLBACK || rc == VAULT_EFORGED;
 }
 
 const char *
@@ -210,6 +213,8 @@ vault_close(struct vault *v)
 		return;
 	free_recs(v->recs, v->n_recs);
 	free(v->slots);
+	free(v->chain);
+	free(v->hashes);
 	free(v->image);
 	sodium_free(v->keys);
 	vault__unlock(v->lock_fd);
@@ -234,6 +239,45 @@ int
 vault_dirty(const struct vault *v)
 {
 	return v->dirty;
+}
+
+const char *
+vault_fingerprint(const struct vault *v)
+{
+	return v->fp_hex;
+}
+
+unsigned
+vault_version(const struct vault *v)
+{
+	return v->version;
+}
+
+const char *
+vault_signer(const struct vault *v)
+{
+	return v->signer[0] ? v->signer : NULL;
+}
+
+const char *
+vault_roster(const struct vault *v)
+{
+	return v->roster_hex;
+}
+
+int
+vault_roster_known(const struct vault *v, const char *roster_hex)
+{
+	unsigned char h[VAULT_HASHBYTES];
+	size_t n, i;
+
+	if (v->hashes == NULL || sodium_hex2bin(h, sizeof(h), roster_hex, strlen(roster_hex),
+	    NULL, &n, NULL) != 0 || n != sizeof(h))
+		return 0;
+	for (i = 0; i < v->n_chain; i++)
+		if (sodium_memcmp(v->hashes + i * VAULT_HASHBYTES, h, sizeof(h)) == 0)
+			return 1;
+	return 0;
 }
 
 /* ---- entry records -------------------------------------------------- */
@@ -355,14 +399,84 @@ find(const struct vault *v, const char *name)
 
 /* ---- open, create, save -------------------------------------------- */
 
+/*
+ * check_signed decides whether a version-2 file may be believed by key:
+ * its roster history is intact, the whole file is signed by a member of
+ * its last roster, and that history contains the roster key last verified
+ * for this vault id (or key was told to trust its fingerprint). On success
+ * *hashes holds the history's roster hashes.
+ */
+static int
+check_signed(const char *path, const struct vault_parsed *pp, const struct vault_slot *slots,
+    const struct vault_key *key, unsigned char **hashes, char **cause)
+{
+	const struct vault_pin *pin;
+	const char *signer = slots[pp->signer].name;
+	char idhex[VAULT_ID_HEX];
+	uint32_t i;
+	int rc;
+
+	*hashes = NULL;
+	sodium_bin2hex(idhex, sizeof(idhex), pp->id, VAULT_ID_BYTES);
+	if (key->version < 2) {
+		vault__cause(cause, "%s: the key file of '%s' is version 1 and has no signing key; "
+		    "run 'rollout vault migrate' to upgrade it", path, key->name);
+		return VAULT_EMIGRATE;
+	}
+	if ((rc = vault__chain_verify(path, pp, slots, hashes, cause)) != VAULT_OK)
+		return rc;
+	if (!vault__image_sig_ok(pp, slots)) {
+		vault__cause(cause, "%s: the file claims to be signed by '%s' but is signed by no "
+		    "member of its roster: it was forged or altered", path, signer);
+		rc = VAULT_EFORGED;
+		goto out;
+	}
+	pin = vault__pin_find(key, pp->id);
+	if (pin == NULL) {
+		if (key->have_trust && sodium_memcmp(key->trust, *hashes, VAULT_HASHBYTES) == 0)
+			return VAULT_OK;
+		vault__cause(cause, "%s: vault %s (signed by '%s') has never been verified with the "
+		    "key file of '%s'%s; if a member added you, ask them for the vault's fingerprint "
+		    "and open it once with --trust-vault FINGERPRINT; otherwise it is not your vault",
+		    path, idhex, signer, key->name,
+		    key->have_trust ? ", and its fingerprint is not the one you trusted" : "");
+		rc = VAULT_EUNTRUSTED;
+		goto out;
+	}
+	for (i = 0; i < pp->n_chain; i++)
+		if (sodium_memcmp(*hashes + (size_t)i * VAULT_HASHBYTES, pin->roster,
+		    VAULT_HASHBYTES) == 0)
+			break;
+	if (i == pp->n_chain) {
+		vault__cause(cause, "%s: vault %s is signed by '%s', but its roster does not descend "
+		    "from the roster the key file of '%s' last verified: the file was replaced by "
+		    "one signed by no member you know", path, idhex, signer, key->name);
+		rc = VAULT_EFORGED;
+		goto out;
+	}
+	if (pp->counter < pin->counter) {
+		vault__cause(cause, "%s: counter %llu is lower than the %llu the key file of '%s' "
+		    "last saw: an older copy of the vault was put back; restore the newest copy",
+		    path, (unsigned long long)pp->counter, (unsigned long long)pin->counter,
+		    key->name);
+		rc = VAULT_EROLLBACK;
+		goto out;
+	}
+	return VAULT_OK;
+out:
+	free(*hashes);
+	*hashes = NULL;
+	return rc;
+}
+
 int
 vault__open_image(const char *path, unsigned char *image, size_t len,
-    const struct vault_key *key, uint64_t min_counter, struct vault **out, char **cause)
+    struct vault_key *key, uint64_t min_counter, int flags, struct vault **out, char **cause)
 {
 	struct vault *v = NULL;
 	struct vault_parsed pp;
 	struct vault_slot *slots = NULL;
-	unsigned char *index_plain = NULL;
+	unsigned char *index_plain = NULL, *hashes = NULL;
 	unsigned char h[VAULT_HASHBYTES];
 	unsigned long long ilen;
 	size_t i, mine;
@@ -371,6 +485,12 @@ vault__open_image(const char *path, unsigned char *image, size_t len,
 	*out = NULL;
 	if ((rc = vault__parse_image(image, len, &pp, cause)) != VAULT_OK)
 		goto out;
+	if (pp.version == VAULT_FORMAT_V1 && !(flags & VAULT_OPEN_MIGRATE)) {
+		vault__cause(cause, "%s: the vault is format version 1, whose writers are not "
+		    "signed; run 'rollout vault migrate' once to convert it", path);
+		rc = VAULT_EMIGRATE;
+		goto out;
+	}
 	if ((rc = vault__parse_slots(&pp, &slots, cause)) != VAULT_OK)
 		goto out;
 	for (mine = 0; mine < pp.n_slots; mine++)
@@ -380,6 +500,15 @@ vault__open_image(const char *path, unsigned char *image, size_t len,
 		vault__cause(cause, "%s: member '%s' is not on this vault's roster; ask a member to "
 		    "run 'rollout vault member add %s'", path, key->name, key->name);
 		rc = VAULT_ENOTMEMBER;
+		goto out;
+	}
+	if (pp.version >= 2) {
+		if ((rc = check_signed(path, &pp, slots, key, &hashes, cause)) != VAULT_OK)
+			goto out;
+	} else if (vault__pin_find(key, pp.id) != NULL) {
+		vault__cause(cause, "%s: a version-1 (unsigned) copy of a vault that the key file "
+		    "of '%s' knows as version 2: refused", path, key->name);
+		rc = VAULT_EFORGED;
 		goto out;
 	}
 	if ((v = vault_alloc(path)) == NULL) {
@@ -398,7 +527,7 @@ vault__open_image(const char *path, unsigned char *image, size_t len,
 	    VAULT_KEYBYTES);
 	if (crypto_verify_32(h, pp.header + VAULT_HDR_OFF_MAC) != 0) {
 		vault__cause(cause, "%s: header fails authentication (bytes 0-%d)", path,
-		    VAULT_HDR_LEN - 1);
+		    VAULT_HDR_OFF_MAC - 1);
 		rc = VAULT_ETAMPER_HEADER;
 		goto out;
 	}
@@ -448,6 +577,30 @@ vault__open_image(const char *path, unsigned char *image, size_t len,
 	memcpy(v->id, pp.id, VAULT_ID_BYTES);
 	sodium_bin2hex(v->id_hex, sizeof(v->id_hex), v->id, VAULT_ID_BYTES);
 	v->counter = pp.counter;
+	v->version = pp.version;
+	v->key = key;
+	if (pp.version >= 2) {
+		if ((v->chain = malloc(pp.chain_len)) == NULL) {
+			rc = VAULT_ENOMEM;
+			goto out;
+		}
+		memcpy(v->chain, pp.chain, pp.chain_len);
+		v->chain_len = pp.chain_len;
+		v->n_chain = pp.n_chain;
+		memcpy(v->fp, hashes, VAULT_HASHBYTES);
+		sodium_bin2hex(v->fp_hex, sizeof(v->fp_hex), v->fp, VAULT_HASHBYTES);
+		memcpy(v->roster_hash, hashes + (size_t)(pp.n_chain - 1) * VAULT_HASHBYTES,
+		    VAULT_HASHBYTES);
+		sodium_bin2hex(v->roster_hex, sizeof(v->roster_hex), v->roster_hash,
+		    VAULT_HASHBYTES);
+		v->hashes = hashes;
+		hashes = NULL;
+		snprintf(v->signer, sizeof(v->signer), "%s", slots[pp.signer].name);
+		/* What this key now knows: the roster it verified, the counter. */
+		if ((rc = vault__pin_update(key, v->id, v->roster_hash, v->counter, cause)) !=
+		    VAULT_OK)
+			goto out;
+	}
 	v->slots = slots;
 	v->n_slots = pp.n_slots;
 	slots = NULL;
@@ -458,6 +611,7 @@ vault__open_image(const char *path, unsigned char *image, size_t len,
 	v = NULL;
 out:
 	free(index_plain);
+	free(hashes);
 	free(slots);
 	free(image);
 	vault_close(v);
@@ -465,7 +619,7 @@ out:
 }
 
 int
-vault_open(const char *path, const struct vault_key *key, uint64_t min_counter, int flags,
+vault_open(const char *path, struct vault_key *key, uint64_t min_counter, int flags,
     struct vault **out, char **cause)
 {
 	unsigned char *image = NULL;
@@ -477,11 +631,11 @@ vault_open(const char *path, const struct vault_key *key, uint64_t min_counter, 
 		return VAULT_ENOMEM;
 	if ((flags & VAULT_OPEN_WRITE) && (rc = vault__lock(path, &lock_fd, cause)) != VAULT_OK)
 		return rc;
-	if ((rc = vault__read_file(path, &image, &len, cause)) != VAULT_OK) {
+	if ((rc = vault__read_file(path, VAULT_MAX_FILE, &image, &len, cause)) != VAULT_OK) {
 		vault__unlock(lock_fd);
 		return rc;
 	}
-	rc = vault__open_image(path, image, len, key, min_counter, out, cause);
+	rc = vault__open_image(path, image, len, key, min_counter, flags, out, cause);
 	if (rc == VAULT_OK)
 		(*out)->lock_fd = lock_fd;
 	else
@@ -497,7 +651,7 @@ seal_slot(const struct vault_keys *k, struct vault_slot *s)
 }
 
 int
-vault_create(const char *path, const struct vault_key *key, int64_t now, struct vault **out,
+vault_create(const char *path, struct vault_key *key, int64_t now, struct vault **out,
     char **cause)
 {
 	struct vault *v = NULL;
@@ -505,8 +659,15 @@ vault_create(const char *path, const struct vault_key *key, int64_t now, struct 
 	int rc;
 
 	*out = NULL;
+	if (key->version < 2) {
+		vault__cause(cause, "the key file of '%s' is version 1 and has no signing key; run "
+		    "'rollout vault migrate' to upgrade it", key->name);
+		return VAULT_EMIGRATE;
+	}
 	if ((v = vault_alloc(path)) == NULL)
 		return VAULT_ENOMEM;
+	v->key = key;
+	v->version = VAULT_FORMAT_VERSION;
 	if ((rc = vault__lock(path, &v->lock_fd, cause)) != VAULT_OK)
 		goto out;
 	if (lstat(path, &st) == 0 || errno != ENOENT) {
@@ -518,7 +679,7 @@ vault_create(const char *path, const struct vault_key *key, int64_t now, struct 
 	sodium_bin2hex(v->id_hex, sizeof(v->id_hex), v->id, VAULT_ID_BYTES);
 	crypto_kdf_keygen(v->keys->vault_key);
 	derive_keys(v->keys);
-	if ((rc = vault_member_add(v, key->name, key->pk, now)) != VAULT_OK)
+	if ((rc = vault_member_add(v, key->name, key->pk, key->sign_pk, now)) != VAULT_OK)
 		goto out;
 	v->counter = 0;
 	if ((rc = vault_save(v, cause)) != VAULT_OK)
@@ -536,19 +697,33 @@ vault_save(struct vault *v, char **cause)
 	struct vault_wr img;
 	int rc;
 
+	long signer;
+
 	if (v->lock_fd < 0) {
 		vault__cause(cause, "%s: the vault was opened for reading only", v->path);
 		return VAULT_ESTATE;
 	}
+	if (v->version < 2) {
+		vault__cause(cause, "%s: a version-1 vault is written only after vault_upgrade",
+		    v->path);
+		return VAULT_EMIGRATE;
+	}
+	if ((signer = vault__signer_index(v, v->key)) < 0) {
+		vault__cause(cause, "%s: '%s' is not on the roster and cannot sign the vault",
+		    v->path, v->key->name);
+		return VAULT_ESTATE;
+	}
 	if ((rc = vault__serialize(v, v->counter + 1, &img)) != VAULT_OK)
 		return rc;
+	vault__sign_image(img.p, img.len, v->key, (uint32_t)signer);
 	rc = vault__write_atomic(v->path, img.p, img.len, 0, cause);
 	vault__wr_free(&img);
-	if (rc == VAULT_OK) {
-		v->counter++;
-		v->dirty = 0;
-	}
-	return rc;
+	if (rc != VAULT_OK)
+		return rc;
+	v->counter++;
+	v->dirty = 0;
+	snprintf(v->signer, sizeof(v->signer), "%s", v->key->name);
+	return vault__pin_update(v->key, v->id, v->roster_hash, v->counter, cause);
 }
 
 /* ---- roster --------------------------------------------------------- */
@@ -573,19 +748,27 @@ vault_member_added(const struct vault *v, size_t i)
 
 int
 vault_member_add(struct vault *v, const char *name, const unsigned char pk[VAULT_PUBLICKEYBYTES],
-    int64_t now)
+    const unsigned char sign_pk[VAULT_PUBLICKEYBYTES], int64_t now)
 {
+	static const unsigned char zero[VAULT_PUBLICKEYBYTES];
 	struct vault_slot *s;
+	long signer = 0;
 	size_t i;
 	int rc;
 
-	if (!vault__member_name_valid(name))
+	if (!vault__member_name_valid(name) || memcmp(sign_pk, zero, sizeof(zero)) == 0)
 		return VAULT_EINVAL;
+	if (v->version < 2)
+		return VAULT_EMIGRATE;
 	if (v->n_slots >= VAULT_MAX_MEMBERS)
+		return VAULT_ESTATE;
+	/* A roster change is signed by a member of the roster before it. */
+	if (v->n_chain > 0 && (signer = vault__signer_index(v, v->key)) < 0)
 		return VAULT_ESTATE;
 	for (i = 0; i < v->n_slots; i++)
 		if (strcmp(v->slots[i].name, name) == 0 ||
-		    memcmp(v->slots[i].pk, pk, VAULT_PUBLICKEYBYTES) == 0)
+		    memcmp(v->slots[i].pk, pk, VAULT_PUBLICKEYBYTES) == 0 ||
+		    memcmp(v->slots[i].sign_pk, sign_pk, VAULT_PUBLICKEYBYTES) == 0)
 			return VAULT_EEXIST;
 	s = realloc(v->slots, (v->n_slots + 1) * sizeof(*s));
 	if (s == NULL)
@@ -595,10 +778,20 @@ vault_member_add(struct vault *v, const char *name, const unsigned char pk[VAULT
 	memset(s, 0, sizeof(*s));
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	memcpy(s->pk, pk, VAULT_PUBLICKEYBYTES);
+	memcpy(s->sign_pk, sign_pk, VAULT_PUBLICKEYBYTES);
 	s->added_at = now;
 	if ((rc = seal_slot(v->keys, s)) != VAULT_OK)
 		return rc;
 	v->n_slots++;
+	/* The first roster is signed by its creator, as a member of itself. */
+	if (v->n_chain == 0 && (signer = vault__signer_index(v, v->key)) < 0)
+		rc = VAULT_ESTATE;
+	else
+		rc = vault__chain_append(v, v->key, (uint32_t)signer);
+	if (rc != VAULT_OK) {
+		v->n_slots--;
+		return rc;
+	}
 	v->dirty = 1;
 	return VAULT_OK;
 }
@@ -615,6 +808,7 @@ vault_member_remove(struct vault *v, const char *name)
 	struct vault_keys *nk = NULL;
 	struct vault_rec *nrecs = NULL;
 	size_t i, gone;
+	long signer;
 	int rc = VAULT_OK;
 
 	for (gone = 0; gone < v->n_slots; gone++)
@@ -622,7 +816,10 @@ vault_member_remove(struct vault *v, const char *name)
 			break;
 	if (gone == v->n_slots)
 		return VAULT_ENOENT;
-	if (v->n_slots == 1)
+	if (v->n_slots == 1 || v->version < 2 || v->n_chain >= VAULT_MAX_CHAIN)
+		return VAULT_ESTATE;
+	/* The remover signs the change and the file after it, so must stay. */
+	if ((signer = vault__signer_index(v, v->key)) < 0 || (size_t)signer == gone)
 		return VAULT_ESTATE;
 	if ((nk = sodium_malloc(sizeof(*nk))) == NULL)
 		return VAULT_ENOMEM;
@@ -655,6 +852,8 @@ vault_member_remove(struct vault *v, const char *name)
 	v->keys = nk;
 	nk = NULL;
 	v->dirty = 1;
+	/* Only an allocation can fail here, and the limit was checked. */
+	rc = vault__chain_append(v, v->key, (uint32_t)signer);
 out:
 	if (nk != NULL) {
 		/* Slots sealed to the new key must be sealed to the old one again. */
@@ -907,4 +1106,53 @@ vault_verify(struct vault *v, char **cause)
 		sodium_free(p);
 	}
 	return VAULT_OK;
+}
+
+int
+vault_upgrade(struct vault *v, const struct vault_pubkey *members, size_t n, char **cause)
+{
+	static const unsigned char zero[VAULT_PUBLICKEYBYTES];
+	size_t i, j;
+	long signer;
+
+	if (v->version != VAULT_FORMAT_V1)
+		return VAULT_ESTATE;
+	if (v->key->version < 2) {
+		vault__cause(cause, "the key file of '%s' is version 1; upgrade it first",
+		    v->key->name);
+		return VAULT_EMIGRATE;
+	}
+	/* Every member must have a version-2 key file with the key on the
+	 * roster; only then are the signing keys copied in. */
+	for (i = 0; i < v->n_slots; i++) {
+		for (j = 0; j < n; j++)
+			if (strcmp(members[j].name, v->slots[i].name) == 0 &&
+			    memcmp(members[j].pk, v->slots[i].pk, VAULT_PUBLICKEYBYTES) == 0 &&
+			    members[j].version >= 2 &&
+			    memcmp(members[j].sign_pk, zero, sizeof(zero)) != 0)
+				break;
+		if (j == n) {
+			vault__cause(cause, "member '%s' has no version-2 key file with the key on the "
+			    "roster; they must run 'rollout vault migrate' first (it upgrades their "
+			    "key file only)", v->slots[i].name);
+			return VAULT_ENOENT;
+		}
+	}
+	for (i = 0; i < v->n_slots; i++)
+		for (j = 0; j < n; j++)
+			if (strcmp(members[j].name, v->slots[i].name) == 0 &&
+			    memcmp(members[j].pk, v->slots[i].pk, VAULT_PUBLICKEYBYTES) == 0)
+				memcpy(v->slots[i].sign_pk, members[j].sign_pk, VAULT_PUBLICKEYBYTES);
+	for (i = 0; i < v->n_slots; i++)
+		for (j = 0; j < i; j++)
+			if (memcmp(v->slots[i].sign_pk, v->slots[j].sign_pk, 32) == 0) {
+				vault__cause(cause, "members '%s' and '%s' have the same signing key",
+				    v->slots[j].name, v->slots[i].name);
+				return VAULT_EINVAL;
+			}
+	v->version = VAULT_FORMAT_VERSION;
+	if ((signer = vault__signer_index(v, v->key)) < 0)
+		return VAULT_ESTATE;
+	v->dirty = 1;
+	return vault__chain_append(v, v->key, (uint32_t)signer);
 }

@@ -4,8 +4,13 @@
  *
  * A vault file holds a random vault key sealed once per roster member
  * (crypto_box_seal to the member's X25519 public key) and entries encrypted
- * under that key. Each member's secret key lives in its own key file,
- * encrypted under a key that Argon2id derives from the member's passphrase.
+ * under that key. Every save is signed (Ed25519) by the member who made it,
+ * and every roster change by a member of the roster before it. Each
+ * member's secret keys live in their own key file, encrypted under a key
+ * that Argon2id derives from the member's passphrase; the key file also
+ * pins, for every vault it has opened, the vault id, the roster it last
+ * verified and the highest counter it has seen, so a file that no member
+ * signed, or an older one, is refused even without the state store.
  * vault/FORMAT.md describes the bytes, the cryptography and the threat model.
  *
  * This library knows nothing of the engine. Every fallible function returns
@@ -44,6 +49,9 @@ enum {
 	VAULT_EINVAL = -16,      /* a malformed argument (name, size, limits) */
 	VAULT_ESTATE = -17,      /* not allowed now (e.g. removing the last member) */
 	VAULT_EKEYFILE = -18,    /* the key file is damaged or not a key file */
+	VAULT_EFORGED = -19,     /* not signed by a member the reader's key trusts */
+	VAULT_EUNTRUSTED = -20,  /* the key file has never verified this vault */
+	VAULT_EMIGRATE = -21,    /* an older format: run `rollout vault migrate` */
 };
 
 /* vault_strerror returns a short English description of a VAULT_E* code. */
@@ -74,7 +82,8 @@ void vault_secret_free(struct vault_secret *s); /* zeroes; accepts NULL */
 
 /* ---- Member key files ----------------------------------------------- */
 
-/* Argon2id cost. Tests use VAULT_KDF_MIN; the default is MODERATE. */
+/* Argon2id cost. VAULT_KDF_MIN is for tests only (tens of thousands of
+ * guesses per second per core); the default is MODERATE. */
 struct vault_kdf {
 	uint64_t opslimit;
 	uint64_t memlimit;
@@ -84,8 +93,17 @@ extern const struct vault_kdf VAULT_KDF_INTERACTIVE;
 extern const struct vault_kdf VAULT_KDF_MODERATE;
 extern const struct vault_kdf VAULT_KDF_SENSITIVE;
 
-/* An unlocked member key (name, X25519 key pair) in locked memory. */
+/* An unlocked member key (name, X25519 and Ed25519 key pairs, and the
+ * pins of the vaults it has opened) in locked memory. */
 struct vault_key;
+
+/* What anyone may read of a key file. version 1 has no signing key. */
+struct vault_pubkey {
+	char name[VAULT_NAME_MAX + 1];
+	unsigned char pk[VAULT_PUBLICKEYBYTES];
+	unsigned char sign_pk[VAULT_PUBLICKEYBYTES];
+	unsigned version;
+};
 
 /*
  * vault_key_create writes a new key file at path (mode 0600, atomically;
@@ -105,8 +123,37 @@ int vault_key_unlock(const char *path, const char *pass, size_t passlen,
 int vault_key_public(const char *path, char *name, unsigned char pk[VAULT_PUBLICKEYBYTES],
     char **cause);
 
+/* vault_key_public_info reads every public part of a key file. */
+int vault_key_public_info(const char *path, struct vault_pubkey *out, char **cause);
+
 const char *vault_key_name(const struct vault_key *k);
+unsigned vault_key_version(const struct vault_key *k);
 void vault_key_free(struct vault_key *k); /* zeroes; accepts NULL */
+
+/*
+ * vault_key_trust lets the next vault_open accept a vault this key has
+ * never opened, if the vault's fingerprint (64 hex digits, see
+ * vault_fingerprint) is fp: the first pin of a new member. VAULT_EINVAL if
+ * fp is not 64 hex digits.
+ */
+int vault_key_trust(struct vault_key *k, const char *fp);
+
+/*
+ * vault_key_upgrade rewrites a version-1 key file as version 2 with a new
+ * Ed25519 signing key, under the same passphrase and Argon2id cost.
+ * VAULT_EEXIST when the file already is version 2.
+ */
+int vault_key_upgrade(const char *path, const char *pass, size_t passlen, char **cause);
+
+/* vault_passphrase_check says why a new passphrase is too weak (static
+ * text in *why), or 0: at least 15 characters, not only spaces, and at
+ * least 6 different characters. */
+int vault_passphrase_check(const void *pass, size_t len, const char **why);
+
+/* vault_protect switches core dumps and ptrace off (on != 0) or restores
+ * them (on == 0, once per earlier call): for callers that hold secrets of
+ * their own, e.g. a plaintext notice being imported. */
+void vault_protect(int on);
 
 /* ---- The vault ------------------------------------------------------ */
 
@@ -122,14 +169,16 @@ const char *vault_state_name(enum vault_state s);
 enum {
 	VAULT_OPEN_READ = 0,
 	VAULT_OPEN_WRITE = 1, /* take the writer's lock for the vault's life */
+	VAULT_OPEN_MIGRATE = 2, /* also accept a version-1 file, for vault_upgrade */
 };
 
 /*
  * vault_create makes a new vault at path with key's member as its only
- * member and writes it (counter 1). VAULT_EEXIST if path exists. The vault
- * stays open for writing; the caller frees it with vault_close.
+ * member and writes it (counter 1), signed by key, and pins it in key's
+ * file. VAULT_EEXIST if path exists. The vault stays open for writing; the
+ * caller frees it with vault_close, before freeing key.
  */
-int vault_create(const char *path, const struct vault_key *key, int64_t now,
+int vault_create(const char *path, struct vault_key *key, int64_t now,
     struct vault **out, char **cause);
 
 /*
@@ -140,8 +189,17 @@ int vault_create(const char *path, const struct vault_key *key, int64_t now,
  * checked against the authenticated entry table, so a vault that opens has
  * no altered byte. With VAULT_OPEN_WRITE the writer's lock is taken first
  * (VAULT_ELOCKED if another process holds it) and kept until vault_close.
+ *
+ * The file must be signed by a member whose roster descends, by signed
+ * roster changes, from the roster key's file pinned for this vault id
+ * (else VAULT_EFORGED), and its counter must not be lower than the pinned
+ * one (VAULT_EROLLBACK). A vault id the key has never pinned is refused
+ * (VAULT_EUNTRUSTED) unless vault_key_trust named its fingerprint. After a
+ * successful open the pin is moved forward (and the key file rewritten).
+ * key must outlive the vault. A version-1 file is VAULT_EMIGRATE unless
+ * flags has VAULT_OPEN_MIGRATE.
  */
-int vault_open(const char *path, const struct vault_key *key, uint64_t min_counter,
+int vault_open(const char *path, struct vault_key *key, uint64_t min_counter,
     int flags, struct vault **out, char **cause);
 
 /* vault_close drops the lock and zeroes the keys; accepts NULL. Unsaved
@@ -149,13 +207,26 @@ int vault_open(const char *path, const struct vault_key *key, uint64_t min_count
 void vault_close(struct vault *v);
 
 /* vault_save writes the vault atomically (temp file, fsync, rename, fsync
- * of the directory) with its counter increased by one. Needs WRITE. */
+ * of the directory) with its counter increased by one, signed by the
+ * opener's key, and moves the key's pin forward. Needs WRITE. */
 int vault_save(struct vault *v, char **cause);
 
 /* The header counter of the vault as last read or saved, and the vault id
  * (32 hex digits), which names the vault in the state store. */
 uint64_t vault_counter(const struct vault *v);
 const char *vault_id(const struct vault *v);
+/* The fingerprint (64 hex digits): the hash of the first, signed roster.
+ * A new member passes it to vault_key_trust for their first open. */
+const char *vault_fingerprint(const struct vault *v);
+/* The format version of the file as read (1 only under VAULT_OPEN_MIGRATE). */
+unsigned vault_version(const struct vault *v);
+/* The member who signed the file as read (NULL for version 1). */
+const char *vault_signer(const struct vault *v);
+/* The current roster's hash (64 hex digits; "" for version 1), and whether
+ * a roster hash recorded elsewhere (the state store) is in this vault's
+ * signed roster history, i.e. the current roster descends from it. */
+const char *vault_roster(const struct vault *v);
+int vault_roster_known(const struct vault *v, const char *roster_hex);
 /* vault_dirty is true when there are changes not yet saved. */
 int vault_dirty(const struct vault *v);
 
@@ -163,12 +234,26 @@ int vault_dirty(const struct vault *v);
 size_t vault_member_count(const struct vault *v);
 const char *vault_member_name(const struct vault *v, size_t i);
 int64_t vault_member_added(const struct vault *v, size_t i);
+/* vault_member_add adds a member (their encryption and signing public
+ * keys) and records the change in the roster's history, signed by the
+ * opener. */
 int vault_member_add(struct vault *v, const char *name,
-    const unsigned char pk[VAULT_PUBLICKEYBYTES], int64_t now);
+    const unsigned char pk[VAULT_PUBLICKEYBYTES],
+    const unsigned char sign_pk[VAULT_PUBLICKEYBYTES], int64_t now);
 /* vault_member_remove drops a member and re-keys the vault: a new vault key
  * is sealed to the remaining members and every entry is re-encrypted, so
  * the removed member's key opens nothing written after the next save. */
 int vault_member_remove(struct vault *v, const char *name);
+
+/*
+ * vault_upgrade turns a version-1 vault opened with VAULT_OPEN_MIGRATE into
+ * version 2: every member's signing key is taken from members (matched by
+ * name and encryption key; VAULT_ENOENT naming the first member missing or
+ * still on a version-1 key file), and the roster's history starts with the
+ * opener's signature. The next vault_save writes version 2.
+ */
+int vault_upgrade(struct vault *v, const struct vault_pubkey *members, size_t n,
+    char **cause);
 
 /* Entries, sorted by name. */
 int vault_name_valid(const char *name);

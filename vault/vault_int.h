@@ -11,7 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#define VAULT_FORMAT_VERSION 1u
+#define VAULT_FORMAT_VERSION 2u /* written; version 1 is read by migrate only */
+#define VAULT_FORMAT_V1 1u
 #define VAULT_MAGIC "ROVAULT\0"
 #define VAULT_KEY_MAGIC "ROVKEY\0\0"
 #define VAULT_ID_BYTES 16
@@ -20,9 +21,13 @@
 #define VAULT_NONCEBYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define VAULT_TAGBYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define VAULT_SEALED_KEYBYTES (VAULT_KEYBYTES + crypto_box_SEALBYTES)
+#define VAULT_SIGBYTES crypto_sign_BYTES
+#define VAULT_SIGN_SKBYTES crypto_sign_SECRETKEYBYTES
 
-/* Header layout (little-endian), see FORMAT.md. */
-#define VAULT_HDR_LEN 168
+/* Header layout (little-endian), see FORMAT.md. Version 1 ends at 168;
+ * version 2 adds the roster chain and the writer's signature after it. */
+#define VAULT_HDR_LEN_V1 168
+#define VAULT_HDR_LEN 280
 #define VAULT_HDR_OFF_VERSION 8
 #define VAULT_HDR_OFF_HDRLEN 12
 #define VAULT_HDR_OFF_ID 16
@@ -36,6 +41,11 @@
 #define VAULT_HDR_OFF_SLOTSHASH 72
 #define VAULT_HDR_OFF_INDEXHASH 104
 #define VAULT_HDR_OFF_MAC 136
+#define VAULT_HDR_OFF_CHAINLEN 168
+#define VAULT_HDR_OFF_NCHAIN 176
+#define VAULT_HDR_OFF_SIGNER 180
+#define VAULT_HDR_OFF_CHAINHASH 184
+#define VAULT_HDR_OFF_SIG 216
 
 /* Sub-key ids under the vault key (crypto_kdf, context "rovault1"). */
 #define VAULT_KDF_CTX "rovault1"
@@ -44,7 +54,12 @@ enum { VAULT_SUBKEY_MAC = 1, VAULT_SUBKEY_INDEX = 2, VAULT_SUBKEY_ENTRY = 3 };
 /* Hard limits a parser enforces before allocating anything. */
 #define VAULT_MAX_MEMBERS 1024
 #define VAULT_MAX_ENTRIES 1000000
-#define VAULT_MAX_FILE ((uint64_t)1 << 32)
+#define VAULT_MAX_CHAIN 4096 /* roster changes kept in a vault file */
+#define VAULT_MAX_PINS 4096  /* vaults one key file remembers */
+/* A vault file larger than this is refused before it is read: 1,000,000
+ * entries of realistic size fit in a few hundred MiB at most. */
+#define VAULT_MAX_FILE ((uint64_t)256 << 20)
+#define VAULT_MAX_KEYFILE ((uint64_t)1 << 20)
 
 struct vault_secret {
 	size_t len;
@@ -57,15 +72,35 @@ struct vault_secret {
  * back aligned. */
 struct vault_secret *vault__secret_alloc(size_t len);
 
+/* What a key file remembers of a vault it opened (FORMAT.md, "Pins"). */
+struct vault_pin {
+	unsigned char id[VAULT_ID_BYTES];
+	unsigned char roster[VAULT_HASHBYTES]; /* hash of the roster last verified */
+	uint64_t counter;                      /* the highest counter seen */
+};
+
+/* The struct is sodium_malloc'd; the pointers in it (not secret) are
+ * malloc'd and freed by vault_key_free. */
 struct vault_key {
 	char name[VAULT_NAME_MAX + 1];
 	unsigned char pk[crypto_box_PUBLICKEYBYTES];
 	unsigned char sk[crypto_box_SECRETKEYBYTES];
+	unsigned char sign_pk[crypto_sign_PUBLICKEYBYTES];
+	unsigned char sign_sk[crypto_sign_SECRETKEYBYTES];
+	uint32_t version;    /* key file version; 1 has no signing key */
+	char *path;          /* the key file; NULL for a key made from a seed */
+	unsigned char *head; /* the key file's bytes before its pins */
+	size_t head_len;
+	struct vault_pin *pins;
+	size_t n_pins;
+	int have_trust;      /* vault_key_trust was called */
+	unsigned char trust[VAULT_HASHBYTES];
 };
 
 struct vault_slot {
 	char name[VAULT_NAME_MAX + 1];
 	unsigned char pk[crypto_box_PUBLICKEYBYTES];
+	unsigned char sign_pk[crypto_sign_PUBLICKEYBYTES]; /* zero in version 1 */
 	int64_t added_at;
 	unsigned char sealed[VAULT_SEALED_KEYBYTES];
 };
@@ -92,6 +127,17 @@ struct vault_keys {
 struct vault {
 	char *path;
 	int lock_fd; /* -1 when opened for reading */
+	uint32_t version; /* of the file as read (1 only under VAULT_OPEN_MIGRATE) */
+	struct vault_key *key; /* the opener's key; must outlive the vault */
+	unsigned char *chain;  /* the signed roster history, as written */
+	size_t chain_len;
+	uint32_t n_chain;
+	unsigned char roster_hash[VAULT_HASHBYTES]; /* of the last chain record */
+	unsigned char *hashes; /* every record's roster hash, n_chain of them */
+	char roster_hex[2 * VAULT_HASHBYTES + 1];
+	unsigned char fp[VAULT_HASHBYTES];          /* of the first: the fingerprint */
+	char fp_hex[2 * VAULT_HASHBYTES + 1];
+	char signer[VAULT_NAME_MAX + 1]; /* who signed the file as read or saved */
 	unsigned char id[VAULT_ID_BYTES];
 	char id_hex[VAULT_ID_HEX];
 	uint64_t counter;
@@ -109,6 +155,11 @@ struct vault {
 /* The file's structure before any key is used (format.c). */
 struct vault_parsed {
 	uint32_t version;
+	size_t hdr_len;
+	const unsigned char *chain; /* version 2 */
+	size_t chain_len;
+	uint32_t n_chain;
+	uint32_t signer;
 	unsigned char id[VAULT_ID_BYTES];
 	uint64_t counter;
 	uint32_t n_slots;
@@ -216,18 +267,43 @@ void vault__write_record(const struct vault_plain *p, struct vault_wr *w);
 /* keyfile.c */
 int vault__key_from_seed(const char *name, const unsigned char seed[32],
     struct vault_key **out);
+/* Records what key now knows of a vault and, for a key from a file,
+ * rewrites the file's signed pins. Never lowers a counter. */
+int vault__pin_update(struct vault_key *k, const unsigned char id[VAULT_ID_BYTES],
+    const unsigned char roster[VAULT_HASHBYTES], uint64_t counter, char **cause);
+const struct vault_pin *vault__pin_find(const struct vault_key *k,
+    const unsigned char id[VAULT_ID_BYTES]);
+
+/* sign.c: the roster, its signed history and the writer's signature. */
+void vault__roster_bytes(const struct vault_slot *s, size_t n, struct vault_wr *w);
+void vault__roster_hash(const unsigned char id[VAULT_ID_BYTES], uint32_t seq,
+    const unsigned char prev[VAULT_HASHBYTES], const unsigned char *rb, size_t len,
+    unsigned char out[VAULT_HASHBYTES]);
+/* Checks every record of pp's chain against the roster before it and the
+ * last against slots; *hashes receives n_chain roster hashes (malloc'd). */
+int vault__chain_verify(const char *path, const struct vault_parsed *pp,
+    const struct vault_slot *slots, unsigned char **hashes, char **cause);
+/* Appends a record for v's current roster, signed by k, whose signing key
+ * must be at index signer of the roster before (or of this one, first). */
+int vault__chain_append(struct vault *v, const struct vault_key *k, uint32_t signer);
+/* The index of k's signing key in v's roster, or -1. */
+long vault__signer_index(const struct vault *v, const struct vault_key *k);
+void vault__sign_image(unsigned char *img, size_t len, const struct vault_key *k,
+    uint32_t signer);
+int vault__image_sig_ok(const struct vault_parsed *pp, const struct vault_slot *slots);
 
 /* atomic.c: locking, atomic replacement, whole-file reads, core dumps. */
 int vault__lock(const char *path, int *fd_out, char **cause);
 void vault__unlock(int fd);
 int vault__write_atomic(const char *path, const unsigned char *data, size_t len,
     int exclusive, char **cause);
-int vault__read_file(const char *path, unsigned char **out, size_t *len, char **cause);
+int vault__read_file(const char *path, uint64_t max, unsigned char **out, size_t *len,
+    char **cause);
 void vault__protect_begin(void);
 void vault__protect_end(void);
 
 /* vault.c: open a vault from an image already in memory (tests, fuzzing). */
 int vault__open_image(const char *path, unsigned char *image, size_t len,
-    const struct vault_key *key, uint64_t min_counter, struct vault **out, char **cause);
+    struct vault_key *key, uint64_t min_counter, int flags, struct vault **out, char **cause);
 
 #endif

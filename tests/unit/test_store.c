@@ -502,27 +502,35 @@ test_journal_verify_detects_tampering(void **state)
 	assert_int_equal(jc.records, RO_STORE_SCHEMA_VERSION + 5);
 	assert_int_equal(jc.broken_seq, 0);
 
-	/* Rewrite record 3 with triggers dropped, as someone with the file could. */
-	db = raw(f);
-	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER journal_no_update;"
-	    "DROP TRIGGER journal_no_delete;"
-	    "UPDATE journal SET detail = '{\"i\":1}' WHERE seq = 3", NULL, NULL, NULL),
-	    SQLITE_OK);
-	assert_int_equal(ro_store_journal_verify(f->st, &jc, &cause), RO_EINVAL);
-	assert_int_equal(jc.broken_seq, 3);
-	assert_non_null(strstr(cause, "record 3"));
-	free(cause);
-	cause = NULL;
+	/* Rewrite the third note (after one record per migration) with
+	 * triggers dropped, as someone with the file could. */
+	{
+		int n3 = RO_STORE_SCHEMA_VERSION + 3, n4 = n3 + 1;
+		char sql[200], rec[32];
 
-	/* Put it back: the chain verifies again. Then delete record 4. */
-	assert_int_equal(sqlite3_exec(db, "UPDATE journal SET detail = '{\"i\":0}'"
-	    " WHERE seq = 3", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(ro_store_journal_verify(f->st, &jc, NULL), 0);
-	assert_int_equal(sqlite3_exec(db, "DELETE FROM journal WHERE seq = 4",
-	    NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-	assert_int_equal(ro_store_journal_verify(f->st, &jc, &cause), RO_EINVAL);
-	assert_int_equal(jc.broken_seq, 4);
+		db = raw(f);
+		snprintf(sql, sizeof(sql), "DROP TRIGGER journal_no_update;"
+		    "DROP TRIGGER journal_no_delete;"
+		    "UPDATE journal SET detail = '{\"i\":1}' WHERE seq = %d", n3);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+		assert_int_equal(ro_store_journal_verify(f->st, &jc, &cause), RO_EINVAL);
+		assert_int_equal(jc.broken_seq, n3);
+		snprintf(rec, sizeof(rec), "record %d", n3);
+		assert_non_null(strstr(cause, rec));
+		free(cause);
+		cause = NULL;
+
+		/* Put it back: the chain verifies again. Then delete the next. */
+		snprintf(sql, sizeof(sql), "UPDATE journal SET detail = '{\"i\":0}' WHERE seq = %d",
+		    n3);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+		assert_int_equal(ro_store_journal_verify(f->st, &jc, NULL), 0);
+		snprintf(sql, sizeof(sql), "DELETE FROM journal WHERE seq = %d", n4);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+		assert_int_equal(ro_store_journal_verify(f->st, &jc, &cause), RO_EINVAL);
+		assert_int_equal(jc.broken_seq, n4);
+	}
 	assert_non_null(strstr(cause, "missing"));
 	free(cause);
 }

@@ -44,7 +44,7 @@ static unsigned char *
 slurp(const char *path, size_t *len)
 {
 	unsigned char *buf;
-	assert_int_equal(vault__read_file(path, &buf, len, NULL), 0);
+	assert_int_equal(vault__read_file(path, VAULT_MAX_FILE, &buf, len, NULL), 0);
 	return buf;
 }
 
@@ -82,8 +82,11 @@ make_vault(const char *path, struct vault_key *a, struct vault_key *b)
 
 	unlink(path);
 	assert_int_equal(vault_create(path, a, 1000, &v, NULL), 0);
-	if (b)
-		assert_int_equal(vault_member_add(v, "bob", b->pk, 1001), 0);
+	if (b) {
+		assert_int_equal(vault_member_add(v, "bob", b->pk, b->sign_pk, 1001), 0);
+		/* bob's first open trusts the fingerprint alice gives him. */
+		assert_int_equal(vault_key_trust(b, vault_fingerprint(v)), 0);
+	}
 	put_str(v, "cs-active/windows-admin", "Aa1!aaaaaaaaaaaa", VAULT_CURRENT);
 	put_str(v, "cs-active/oracle-system", "Bb2!bbbbbbbbbbbb", VAULT_CURRENT);
 	put_str(v, "kita-t03/windows-admin", "Cc3!cccccccccccc", VAULT_CURRENT);
@@ -206,7 +209,7 @@ test_round_trip(void **state)
 
 /* expect_refused opens path and demands a refusal that says "altered". */
 static void
-expect_refused(const char *path, const struct vault_key *k, size_t at)
+expect_refused(const char *path, struct vault_key *k, size_t at)
 {
 	struct vault *v = NULL;
 	char *cause = NULL;
@@ -279,7 +282,7 @@ test_newer_version(void **state)
 	path_in(vp, sizeof(vp), "ver.rov");
 	make_vault(vp, a, NULL);
 	buf = slurp(vp, &len);
-	vault__put32(buf + VAULT_HDR_OFF_VERSION, 2);
+	vault__put32(buf + VAULT_HDR_OFF_VERSION, 3);
 	spit(vp, buf, len);
 	assert_int_equal(vault_open(vp, a, 0, 0, &v, NULL), VAULT_EVERSION);
 	free(buf);
@@ -322,7 +325,8 @@ test_swapped_entries(void **state)
 		struct vault *w;
 		path_in(bp, sizeof(bp), "swap-bad.rov");
 		spit(bp, buf, len);
-		assert_int_equal(vault_open(bp, a, 0, 0, &w, NULL), VAULT_ETAMPER_ENTRY);
+		/* The writer's signature covers every byte, so it fails first. */
+		assert_int_equal(vault_open(bp, a, 0, 0, &w, NULL), VAULT_EFORGED);
 	}
 	free(buf);
 
@@ -392,6 +396,7 @@ test_older_copy_put_back(void **state)
 	size_t len;
 	struct vault *v;
 	uint64_t latest;
+	char fp[2 * VAULT_HASHBYTES + 1];
 
 	path_in(vp, sizeof(vp), "old.rov");
 	make_vault(vp, a, NULL);
@@ -400,14 +405,26 @@ test_older_copy_put_back(void **state)
 	put_str(v, "kita-t03/windows-admin", "Yy8!yyyyyyyyyyyy", VAULT_CURRENT);
 	assert_int_equal(vault_save(v, NULL), 0);
 	latest = vault_counter(v);
+	snprintf(fp, sizeof(fp), "%s", vault_fingerprint(v));
 	vault_close(v);
 	spit(vp, old, len);
 	assert_int_equal(vault_open(vp, a, latest, 0, &v, NULL), VAULT_EROLLBACK);
 	assert_null(v);
-	/* Without the outside record the old file would look fine: that is
-	 * why the counter is kept in the state store. */
-	assert_int_equal(vault_open(vp, a, latest - 1, 0, &v, NULL), 0);
-	vault_close(v);
+	/* Without the store's record (min_counter 0) the key's own pin still
+	 * refuses it ... */
+	assert_int_equal(vault_open(vp, a, 0, 0, &v, NULL), VAULT_EROLLBACK);
+	assert_null(v);
+	/* ... and only a key that never saw the newer file (same secret, no
+	 * pins) would take it: the pin is what refuses it. */
+	{
+		struct vault_key *fresh = seed_key("alice", 1);
+		struct vault *w;
+		assert_int_equal(vault_open(vp, fresh, 0, 0, &w, NULL), VAULT_EUNTRUSTED);
+		assert_int_equal(vault_key_trust(fresh, fp), 0);
+		assert_int_equal(vault_open(vp, fresh, 0, 0, &w, NULL), 0);
+		vault_close(w);
+		vault_key_free(fresh);
+	}
 	free(old);
 	vault_key_free(a);
 }
@@ -525,6 +542,341 @@ test_names(void **state)
 	assert_false(vault_name_valid("a b/c"));
 }
 
+/* ---- forgery: what an attacker who can write the file can build ---- */
+
+/*
+ * forge writes to out what an attacker with write access but no member's
+ * keys builds from the real file at real: the same vault id, the members'
+ * public keys (in the clear), the signed roster history copied as it is
+ * (keep_chain) or a new one that m signs itself, counter + 1, a vault key of
+ * the attacker's own sealed to every member, a planted value, and a
+ * signature by m claiming to be member `claim`. With add_m, m also appends
+ * a roster change adding themself, signed by their own key.
+ */
+static void
+forge(const char *real, const char *out, struct vault_key *m, int keep_chain, int add_m,
+    uint32_t claim)
+{
+	static const char planted[] = "Planted#Value123";
+	struct vault_parsed pp;
+	struct vault_slot *slots;
+	struct vault_wr img;
+	struct vault *f;
+	unsigned char *buf;
+	size_t len, i;
+
+	buf = slurp(real, &len);
+	assert_int_equal(vault__parse_image(buf, len, &pp, NULL), 0);
+	assert_int_equal(vault__parse_slots(&pp, &slots, NULL), 0);
+	f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	f->lock_fd = -1;
+	f->version = VAULT_FORMAT_VERSION;
+	f->key = m;
+	f->keys = sodium_malloc(sizeof(*f->keys));
+	crypto_kdf_keygen(f->keys->vault_key);
+	crypto_kdf_derive_from_key(f->keys->mac_key, 32, VAULT_SUBKEY_MAC, VAULT_KDF_CTX,
+	    f->keys->vault_key);
+	crypto_kdf_derive_from_key(f->keys->index_key, 32, VAULT_SUBKEY_INDEX, VAULT_KDF_CTX,
+	    f->keys->vault_key);
+	crypto_kdf_derive_from_key(f->keys->entry_key, 32, VAULT_SUBKEY_ENTRY, VAULT_KDF_CTX,
+	    f->keys->vault_key);
+	memcpy(f->id, pp.id, VAULT_ID_BYTES);
+	f->slots = realloc(slots, (pp.n_slots + 1) * sizeof(*slots));
+	f->n_slots = pp.n_slots;
+	if (add_m) {
+		struct vault_slot *s = &f->slots[f->n_slots++];
+		memset(s, 0, sizeof(*s));
+		snprintf(s->name, sizeof(s->name), "%s", vault_key_name(m));
+		memcpy(s->pk, m->pk, 32);
+		memcpy(s->sign_pk, m->sign_pk, 32);
+	}
+	for (i = 0; i < f->n_slots; i++)
+		assert_int_equal(crypto_box_seal(f->slots[i].sealed, f->keys->vault_key, 32,
+		    f->slots[i].pk), 0);
+	if (keep_chain) {
+		f->chain = malloc(pp.chain_len);
+		memcpy(f->chain, pp.chain, pp.chain_len);
+		f->chain_len = pp.chain_len;
+		f->n_chain = pp.n_chain;
+		/* The last roster's hash, as any reader of the history computes it. */
+		unsigned char *hashes;
+		assert_int_equal(vault__chain_verify(real, &pp, f->slots, &hashes, NULL), 0);
+		memcpy(f->roster_hash, hashes + (size_t)(pp.n_chain - 1) * VAULT_HASHBYTES,
+		    VAULT_HASHBYTES);
+		f->hashes = hashes;
+		if (add_m) /* claims the change was signed by member `claim` */
+			assert_int_equal(vault__chain_append(f, m, claim), 0);
+	} else {
+		/* A history of its own: a first roster m signs as its member. */
+		assert_int_equal(vault__chain_append(f, m, (uint32_t)(f->n_slots - 1)), 0);
+	}
+	assert_int_equal(vault_put(f, "cs-active/windows-admin", planted, sizeof(planted) - 1,
+	    VAULT_CURRENT, "alice", 2000), 0);
+	assert_int_equal(vault__serialize(f, pp.counter + 1, &img), 0);
+	vault__sign_image(img.p, img.len, m, claim);
+	spit(out, img.p, img.len);
+	vault__wr_free(&img);
+	for (i = 0; i < f->n_recs; i++)
+		free(f->recs[i].owned);
+	free(f->recs);
+	free(f->chain);
+	free(f->hashes);
+	free(f->slots);
+	sodium_free(f->keys);
+	free(f);
+	free(buf);
+}
+
+/* expect opens path with k and wants rc and a cause containing `says`. */
+static void
+expect(const char *path, struct vault_key *k, int want, const char *says)
+{
+	struct vault *v = NULL;
+	char *cause = NULL;
+	int rc = vault_open(path, k, 0, VAULT_OPEN_READ, &v, &cause);
+
+	if (rc != want || cause == NULL || strstr(cause, says) == NULL) {
+		fprintf(stderr, "%s: rc %d (want %d), cause: %s (want '%s')\n", path, rc, want,
+		    cause ? cause : "(none)", says);
+		fail();
+	}
+	assert_null(v);
+	free(cause);
+}
+
+static void
+test_forged_same_id(void **state)
+{
+	char vp[300], fp[300];
+	struct vault_key *a = seed_key("alice", 1), *b = seed_key("bob", 2);
+	struct vault_key *m = seed_key("mallory", 9);
+	struct vault *v;
+
+	path_in(vp, sizeof(vp), "real.rov");
+	path_in(fp, sizeof(fp), "forged.rov");
+	make_vault(vp, a, b);
+	assert_int_equal(vault_open(vp, b, 0, 0, &v, NULL), 0); /* bob pins it */
+	vault_close(v);
+
+	/* Same id, roster and history; signed by mallory, claiming alice. */
+	forge(vp, fp, m, 1, 0, 0);
+	expect(fp, a, VAULT_EFORGED, "signed by no member");
+	expect(fp, b, VAULT_EFORGED, "signed by no member");
+	/* ... claiming bob. */
+	forge(vp, fp, m, 1, 0, 1);
+	expect(fp, a, VAULT_EFORGED, "claims to be signed by 'bob'");
+	/* Mallory adds herself to the history, claiming alice signed that. */
+	forge(vp, fp, m, 1, 1, 0);
+	expect(fp, a, VAULT_EFORGED, "signed by no member of the roster before it");
+	/* A whole new history under the same id, signed by mallory. */
+	forge(vp, fp, m, 0, 1, 2);
+	expect(fp, a, VAULT_EFORGED, "signed by 'mallory'");
+	expect(fp, b, VAULT_EFORGED, "signed by 'mallory'");
+	/* The genuine file still opens: nothing was pinned by the refusals. */
+	assert_int_equal(vault_open(vp, a, 0, 0, &v, NULL), 0);
+	vault_close(v);
+	vault_key_free(a);
+	vault_key_free(b);
+	vault_key_free(m);
+}
+
+/* A non-member builds a vault of their own with the members' public keys
+ * (the CLI can do that) and puts it in place: a new id no key file knows. */
+static void
+test_new_id_from_non_member(void **state)
+{
+	static const char planted[] = "Planted#Value123";
+	char vp[300], mp[300];
+	struct vault_key *a = seed_key("alice", 1), *b = seed_key("bob", 2);
+	struct vault_key *m = seed_key("mallory", 9);
+	struct vault *v;
+
+	path_in(vp, sizeof(vp), "victim.rov");
+	path_in(mp, sizeof(mp), "mallory.rov");
+	make_vault(vp, a, b);
+	unlink(mp);
+	assert_int_equal(vault_create(mp, m, 1, &v, NULL), 0);
+	assert_int_equal(vault_member_add(v, "alice", a->pk, a->sign_pk, 2), 0);
+	assert_int_equal(vault_member_add(v, "bob", b->pk, b->sign_pk, 2), 0);
+	assert_int_equal(vault_put(v, "cs-active/windows-admin", planted, sizeof(planted) - 1,
+	    VAULT_CURRENT, "alice", 3), 0);
+	assert_int_equal(vault_save(v, NULL), 0);
+	vault_close(v);
+	assert_int_equal(rename(mp, vp), 0);
+	expect(vp, a, VAULT_EUNTRUSTED, "signed by 'mallory'");
+	vault_key_free(a);
+	vault_key_free(b);
+	vault_key_free(m);
+}
+
+/* A member removed later keeps the old vault key and their own signing
+ * key; a fork of the history from a roster they were on is refused by a
+ * reader who verified the roster after their removal. */
+static void
+test_removed_member_forks(void **state)
+{
+	char vp[300], old[300], fp[300];
+	struct vault_key *a = seed_key("alice", 1), *b = seed_key("bob", 2);
+	struct vault *v;
+	unsigned char *buf;
+	size_t len;
+
+	path_in(vp, sizeof(vp), "fork.rov");
+	path_in(old, sizeof(old), "fork-old.rov");
+	path_in(fp, sizeof(fp), "fork-forged.rov");
+	make_vault(vp, a, b);
+	buf = slurp(vp, &len);
+	spit(old, buf, len);
+	free(buf);
+	assert_int_equal(vault_open(vp, a, 0, VAULT_OPEN_WRITE, &v, NULL), 0);
+	assert_int_equal(vault_member_remove(v, "bob"), 0);
+	assert_int_equal(vault_save(v, NULL), 0);
+	vault_close(v);
+	/* bob signs a file from the copy he kept, counter far ahead. */
+	forge(old, fp, b, 1, 0, 1);
+	{
+		unsigned char *img = slurp(fp, &len);
+		vault__put64(img + VAULT_HDR_OFF_COUNTER, 1000);
+		spit(fp, img, len);
+		free(img);
+	}
+	/* (the counter edit breaks bob's signature too; sign it again) */
+	{
+		unsigned char *img = slurp(fp, &len);
+		vault__sign_image(img, len, b, 1);
+		spit(fp, img, len);
+		free(img);
+	}
+	expect(fp, a, VAULT_EFORGED, "does not descend from the roster");
+	vault_key_free(a);
+	vault_key_free(b);
+}
+
+/* The pins live in the key file, signed: with the store gone, an older
+ * copy is still refused; an altered pin is noticed. */
+static void
+test_pins_in_key_file(void **state)
+{
+	char kp[300], vp[300], op[300];
+	struct vault_key *k;
+	struct vault *v;
+	unsigned char *buf, *old;
+	size_t len, olen;
+	char *cause = NULL;
+
+	path_in(kp, sizeof(kp), "pin.key");
+	path_in(vp, sizeof(vp), "pin.rov");
+	path_in(op, sizeof(op), "pin-old.rov");
+	assert_int_equal(vault_key_create(kp, "alice", "correct horse battery", 21,
+	    &VAULT_KDF_MIN, NULL), 0);
+	assert_int_equal(vault_key_unlock(kp, "correct horse battery", 21, &k, NULL), 0);
+	unlink(vp);
+	assert_int_equal(vault_create(vp, k, 1, &v, NULL), 0);
+	put_str(v, "kita-t03/windows-admin", "Yy8!yyyyyyyyyyyy", VAULT_CURRENT);
+	assert_int_equal(vault_save(v, NULL), 0);
+	vault_close(v);
+	old = slurp(vp, &olen);
+	assert_int_equal(vault_open(vp, k, 0, VAULT_OPEN_WRITE, &v, NULL), 0);
+	put_str(v, "kita-t03/windows-admin", "Zz9!zzzzzzzzzzzz", VAULT_CURRENT);
+	assert_int_equal(vault_save(v, NULL), 0);
+	vault_close(v);
+	vault_key_free(k);
+
+	/* A new process: only the key file remembers (no store, min 0). */
+	spit(vp, old, olen);
+	assert_int_equal(vault_key_unlock(kp, "correct horse battery", 21, &k, NULL), 0);
+	assert_int_equal(vault_open(vp, k, 0, VAULT_OPEN_READ, &v, &cause), VAULT_EROLLBACK);
+	assert_non_null(strstr(cause, "key file"));
+	free(cause);
+	vault_key_free(k);
+
+	/* Lowering the pinned counter in the key file is noticed. */
+	buf = slurp(kp, &len);
+	buf[len - 64 - 8] ^= 1; /* the last pin's counter, before the signature */
+	spit(kp, buf, len);
+	assert_int_equal(vault_key_unlock(kp, "correct horse battery", 21, &k, NULL),
+	    VAULT_EKEYFILE);
+	free(buf);
+	free(old);
+}
+
+/* vault.rov.tmp and .lock never follow a planted symbolic link; a FIFO
+ * or an oversized file is refused before it is read. */
+static void
+test_files_not_followed(void **state)
+{
+	char vp[300], tmp[300], lock[300], victim[300], fifo[300], big[300];
+	struct vault_key *a = seed_key("alice", 1);
+	struct vault *v;
+	unsigned char *buf;
+	size_t len;
+	struct stat st;
+	int fd;
+
+	path_in(vp, sizeof(vp), "links.rov");
+	path_in(tmp, sizeof(tmp), "links.rov.tmp");
+	path_in(lock, sizeof(lock), "links.rov.lock");
+	path_in(victim, sizeof(victim), "victim.txt");
+	make_vault(vp, a, NULL);
+	spit(victim, (const unsigned char *)"precious\n", 9);
+	unlink(tmp);
+	assert_int_equal(symlink(victim, tmp), 0);
+	assert_int_equal(vault_open(vp, a, 0, VAULT_OPEN_WRITE, &v, NULL), 0);
+	put_str(v, "kita-t03/windows-admin", "Yy8!yyyyyyyyyyyy", VAULT_CURRENT);
+	assert_int_equal(vault_save(v, NULL), 0);
+	vault_close(v);
+	buf = slurp(victim, &len);
+	assert_int_equal(len, 9);
+	assert_memory_equal(buf, "precious\n", 9);
+	free(buf);
+	assert_int_equal(lstat(vp, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+
+	/* A lock file replaced by a link is refused, and nothing is created. */
+	unlink(lock);
+	unlink(victim);
+	assert_int_equal(symlink(victim, lock), 0);
+	assert_int_equal(vault_open(vp, a, 0, VAULT_OPEN_WRITE, &v, NULL), VAULT_EIO);
+	assert_int_not_equal(lstat(victim, &st), 0);
+	unlink(lock);
+
+	/* A FIFO is refused at once (opening it would block without O_NONBLOCK). */
+	path_in(fifo, sizeof(fifo), "fifo.rov");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(vault_open(fifo, a, 0, VAULT_OPEN_READ, &v, NULL), VAULT_EIO);
+	/* A 2 GiB file that starts like a vault is refused by its size. */
+	path_in(big, sizeof(big), "big.rov");
+	fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, VAULT_MAGIC, 8), 8);
+	assert_int_equal(ftruncate(fd, (off_t)2 << 30), 0);
+	close(fd);
+	{
+		char *cause = NULL;
+		assert_int_equal(vault_open(big, a, 0, VAULT_OPEN_READ, &v, &cause), VAULT_EIO);
+		assert_non_null(strstr(cause, "refused without reading"));
+		free(cause);
+	}
+	unlink(big);
+	vault_key_free(a);
+}
+
+static void
+test_passphrase_policy(void **state)
+{
+	const char *why;
+
+	assert_int_equal(vault_passphrase_check("            ", 12, &why), VAULT_EPOLICY);
+	assert_int_equal(vault_passphrase_check("                    ", 20, &why), VAULT_EPOLICY);
+	assert_int_equal(vault_passphrase_check("aaaaaaaaaaaaaaaaaaaa", 20, &why), VAULT_EPOLICY);
+	assert_int_equal(vault_passphrase_check("correct horse b", 15, &why), 0);
+	assert_int_equal(vault_passphrase_check("short but ok?", 13, &why), VAULT_EPOLICY);
+	/* 15 characters, some of two bytes: counted as characters. */
+	assert_int_equal(vault_passphrase_check("Grüße aus Köln!", strlen("Grüße aus Köln!"),
+	    &why), 0);
+}
+
 int
 main(void)
 {
@@ -540,6 +892,12 @@ main(void)
 		cmocka_unit_test(test_older_copy_put_back),
 		cmocka_unit_test(test_removed_member),
 		cmocka_unit_test(test_lock),
+		cmocka_unit_test(test_forged_same_id),
+		cmocka_unit_test(test_new_id_from_non_member),
+		cmocka_unit_test(test_removed_member_forks),
+		cmocka_unit_test(test_pins_in_key_file),
+		cmocka_unit_test(test_files_not_followed),
+		cmocka_unit_test(test_passphrase_policy),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -49,7 +49,7 @@ value_for(uint64_t counter, char *buf, size_t n)
 /* child saves forever: the value written is a function of the counter the
  * save will produce, so the parent can check any file it finds. */
 static void
-child(int wfd, const struct vault_key *k)
+child(int wfd, struct vault_key *k)
 {
 	struct vault *v;
 	char val[64];
