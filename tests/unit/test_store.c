@@ -254,7 +254,7 @@ test_campaign_waves_hosts(void **state)
 	free(cause);
 	assert_int_equal(ro_store_host_add(f->st, "c1", "d", "s1", "10.0.0.4", 7, &cause),
 	    RO_ENOENT);
-	assert_non_null(strstr(cause, "no wave 7"));
+	assert_non_null(strstr(cause, "no wave 8")); /* idx 7, numbered from 1 */
 	free(cause);
 	assert_int_equal(ro_store_host_add(f->st, "c1", "a", "s1", "10.0.0.1", 0, &cause),
 	    RO_EEXIST);
@@ -391,8 +391,8 @@ test_intents_and_outcomes(void **state)
 	    NULL), RO_ESTATE);
 	start_wave0(f->st, "c1");
 	assert_int_equal(ro_store_intent_begin(f->st, "c1", "c", 0, "copy", &i1, &attempt,
-	    &cause), RO_ESTATE); /* c is in gated wave 1 */
-	assert_non_null(strstr(cause, "wave 1"));
+	    &cause), RO_ESTATE); /* c is in gated wave idx 1 */
+	assert_non_null(strstr(cause, "wave 2")); /* as the plan numbers it */
 	free(cause);
 	cause = NULL;
 	assert_int_equal(ro_store_intent_begin(f->st, "c1", "zz", 0, "copy", &i1, &attempt,
@@ -502,27 +502,30 @@ test_journal_verify_detects_tampering(void **state)
 	assert_int_equal(jc.records, RO_STORE_SCHEMA_VERSION + 5);
 	assert_int_equal(jc.broken_seq, 0);
 
-	/* Rewrite record 3 with triggers dropped, as someone with the file could. */
+	/* Rewrite the third test record (after one per migration) with triggers
+	 * dropped, as someone with the file could. */
+	const int third = RO_STORE_SCHEMA_VERSION + 3;
+	char sql[160], want[32];
 	db = raw(f);
-	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER journal_no_update;"
-	    "DROP TRIGGER journal_no_delete;"
-	    "UPDATE journal SET detail = '{\"i\":1}' WHERE seq = 3", NULL, NULL, NULL),
-	    SQLITE_OK);
+	snprintf(sql, sizeof sql, "DROP TRIGGER journal_no_update; DROP TRIGGER journal_no_delete;"
+	    "UPDATE journal SET detail = '{\"i\":1}' WHERE seq = %d", third);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(ro_store_journal_verify(f->st, &jc, &cause), RO_EINVAL);
-	assert_int_equal(jc.broken_seq, 3);
-	assert_non_null(strstr(cause, "record 3"));
+	assert_int_equal(jc.broken_seq, third);
+	snprintf(want, sizeof want, "record %d", third);
+	assert_non_null(strstr(cause, want));
 	free(cause);
 	cause = NULL;
 
-	/* Put it back: the chain verifies again. Then delete record 4. */
-	assert_int_equal(sqlite3_exec(db, "UPDATE journal SET detail = '{\"i\":0}'"
-	    " WHERE seq = 3", NULL, NULL, NULL), SQLITE_OK);
+	/* Put it back: the chain verifies again. Then delete the record after it. */
+	snprintf(sql, sizeof sql, "UPDATE journal SET detail = '{\"i\":0}' WHERE seq = %d", third);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(ro_store_journal_verify(f->st, &jc, NULL), 0);
-	assert_int_equal(sqlite3_exec(db, "DELETE FROM journal WHERE seq = 4",
-	    NULL, NULL, NULL), SQLITE_OK);
+	snprintf(sql, sizeof sql, "DELETE FROM journal WHERE seq = %d", third + 1);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(ro_store_journal_verify(f->st, &jc, &cause), RO_EINVAL);
-	assert_int_equal(jc.broken_seq, 4);
+	assert_int_equal(jc.broken_seq, third + 1);
 	assert_non_null(strstr(cause, "missing"));
 	free(cause);
 }
