@@ -307,6 +307,9 @@ run_exec(int argc, char **argv)
 	/* Ignored so that a reader that went away (a closed `| tee`, a dropped
 	 * session) costs the run its output, never the run itself. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Until the loop handles it: a hang-up while the campaign loads must not
+	 * end the run either. */
+	signal(SIGHUP, SIG_IGN);
 	if (log != NULL) {
 		fprintf(stderr, "rollout run: logging to %s\n", log);
 		if (log_to(log, &cause) != RO_OK) {
@@ -391,6 +394,24 @@ run_exec(int argc, char **argv)
 		goto out;
 	}
 	loop_ok = 1;
+	/* Watched from here on: a hang-up while the run is being prepared is
+	 * handled like one during it. */
+	rs.lease = lease;
+	rs.campaign = c->id;
+	rs.state_dir = state_dir;
+	uv_signal_init(&loop, &rs.sigint);
+	uv_signal_init(&loop, &rs.sigterm);
+	uv_signal_init(&loop, &rs.sighup);
+	uv_timer_init(&loop, &rs.tick);
+	rs.sigint.data = rs.sigterm.data = rs.sighup.data = rs.tick.data = &rs;
+	uv_signal_start(&rs.sigint, on_signal, SIGINT);
+	uv_signal_start(&rs.sigterm, on_signal, SIGTERM);
+	uv_signal_start(&rs.sighup, on_hangup, SIGHUP);
+	uv_timer_start(&rs.tick, on_tick, RO_LEASE_BEAT_MS, RO_LEASE_BEAT_MS);
+	uv_unref((uv_handle_t *)&rs.sigint);
+	uv_unref((uv_handle_t *)&rs.sigterm);
+	uv_unref((uv_handle_t *)&rs.sighup);
+	uv_unref((uv_handle_t *)&rs.tick);
 	progress = ro_progress_new(stdout, mode, plan, &clock, &loop);
 	struct ro_exec_config cfg = {
 		.clock = &clock,
@@ -418,22 +439,6 @@ run_exec(int argc, char **argv)
 		}
 	}
 	rs.ex = ex;
-	rs.lease = lease;
-	rs.campaign = c->id;
-	rs.state_dir = state_dir;
-	uv_signal_init(&loop, &rs.sigint);
-	uv_signal_init(&loop, &rs.sigterm);
-	uv_signal_init(&loop, &rs.sighup);
-	uv_timer_init(&loop, &rs.tick);
-	rs.sigint.data = rs.sigterm.data = rs.sighup.data = rs.tick.data = &rs;
-	uv_signal_start(&rs.sigint, on_signal, SIGINT);
-	uv_signal_start(&rs.sigterm, on_signal, SIGTERM);
-	uv_signal_start(&rs.sighup, on_hangup, SIGHUP);
-	uv_timer_start(&rs.tick, on_tick, RO_LEASE_BEAT_MS, RO_LEASE_BEAT_MS);
-	uv_unref((uv_handle_t *)&rs.sigint);
-	uv_unref((uv_handle_t *)&rs.sigterm);
-	uv_unref((uv_handle_t *)&rs.sighup);
-	uv_unref((uv_handle_t *)&rs.tick);
 
 	rc = ro_executor_run(ex, &sum, &cause);
 	ro_progress_finish(progress, &sum, rc, cause);
@@ -442,12 +447,14 @@ run_exec(int argc, char **argv)
 	if (mode != RO_PROGRESS_JSON && (rc != RO_OK || sum.halted))
 		fprintf(stderr, "rollout run: `rollout status %s --state-dir %s` shows what is left "
 		    "and the command that resumes\n", c->id, state_dir);
-	uv_close((uv_handle_t *)&rs.sigint, NULL);
-	uv_close((uv_handle_t *)&rs.sigterm, NULL);
-	uv_close((uv_handle_t *)&rs.sighup, NULL);
-	uv_close((uv_handle_t *)&rs.tick, NULL);
-	rs.ex = NULL;
 out:
+	rs.ex = NULL;
+	if (loop_ok) {
+		uv_close((uv_handle_t *)&rs.sigint, NULL);
+		uv_close((uv_handle_t *)&rs.sigterm, NULL);
+		uv_close((uv_handle_t *)&rs.sighup, NULL);
+		uv_close((uv_handle_t *)&rs.tick, NULL);
+	}
 	ro_executor_free(ex);
 	ro_progress_free(progress);
 	if (loop_ok) {
