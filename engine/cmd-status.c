@@ -425,6 +425,22 @@ print_text(const struct snapshot *s)
 	engine_text(s);
 }
 
+/* listed_state: the state a list shows, "interrupted" for a campaign the
+ * store calls running whose engine is gone. */
+static const char *
+listed_state(struct ro_store *st, const struct ro_campaign_info *c)
+{
+	struct ro_lease_info li;
+	int rc, alive;
+
+	if (c->state != RO_CAMPAIGN_RUNNING)
+		return ro_campaign_state_name(c->state);
+	rc = ro_store_lease_get(st, c->id, &li, NULL);
+	alive = rc == RO_OK && ro_lease_alive(&li, (int64_t)time(NULL));
+	ro_lease_info_clear(&li);
+	return rc != RO_OK && rc != RO_ENOENT ? "running" : alive ? "running" : "interrupted";
+}
+
 static int
 list_campaigns(struct ro_store *st, int json)
 {
@@ -443,13 +459,14 @@ list_campaigns(struct ro_store *st, int json)
 		if (json) {
 			ro_buf_printf(&b, "%s{\"campaign\":", i ? "," : "");
 			ro_buf_json_str(&b, v[i].id);
-			ro_buf_printf(&b, ",\"state\":\"%s\",\"plan_hash\":\"%s\",\"title\":",
-			    ro_campaign_state_name(v[i].state), v[i].plan_hash);
+			ro_buf_printf(&b, ",\"state\":\"%s\",\"display_state\":\"%s\","
+			    "\"plan_hash\":\"%s\",\"title\":", ro_campaign_state_name(v[i].state),
+			    listed_state(st, &v[i]), v[i].plan_hash);
 			ro_buf_json_str(&b, v[i].title);
 			ro_buf_addc(&b, '}');
 		} else
-			ro_buf_printf(&b, "%-28s %-10s %.12s  %s\n", v[i].id,
-			    ro_campaign_state_name(v[i].state), v[i].plan_hash, v[i].title);
+			ro_buf_printf(&b, "%-28s %-11s %.12s  %s\n", v[i].id, listed_state(st, &v[i]),
+			    v[i].plan_hash, v[i].title);
 	}
 	if (json)
 		ro_buf_adds(&b, "]\n");

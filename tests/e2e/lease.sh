@@ -109,6 +109,8 @@ wait_run
 check "status of a campaign whose engine died exits 1 ($rc)" [ "$rc" = 1 ]
 check "status says interrupted, with when the engine stopped" \
 	grep -Eq "^campaign $C: interrupted \(engine stopped at [0-9-]+ [0-9:]+ JST\)" "$WORK/status-int.out"
+check "the list of campaigns shows it interrupted too" \
+	bash -c "'$ROLLOUT' status --state-dir '$STATE' | grep -Eq '^$C +interrupted '"
 next=$(status_json $C | json "d['next']")
 check "the JSON status has the same next command" [ "$next" = "rollout resume $C --state-dir $abs" ]
 
