@@ -149,6 +149,33 @@ on_tick(uv_timer_t *t)
 	(void)ro_executor_refresh_holds(rs->ex);
 }
 
+/* record_sites keeps the names of the campaign's sites, which `status`
+ * shows beside each failed or held host. */
+static int
+record_sites(struct ro_store *st, const struct ro_campaign *c, char **cause)
+{
+	const struct ro_inventory *inv = c->inv;
+	const char **ids = ro_xcalloc(inv->nsites ? inv->nsites : 1, sizeof *ids);
+	const char **names = ro_xcalloc(inv->nsites ? inv->nsites : 1, sizeof *names);
+	unsigned char *seen = ro_xcalloc(inv->nsites ? inv->nsites : 1, 1);
+	size_t i, n = 0;
+	int rc;
+
+	for (i = 0; i < c->nhosts; i++) {
+		uint32_t site = inv->hosts[c->hosts[i]].site;
+		if (seen[site]++)
+			continue;
+		ids[n] = inv->sites[site].id;
+		names[n++] = inv->sites[site].name_ja ? inv->sites[site].name_ja :
+		    inv->sites[site].name ? inv->sites[site].name : inv->sites[site].id;
+	}
+	rc = ro_store_site_names_set(st, c->id, n, ids, names, cause);
+	free(ids);
+	free(names);
+	free(seen);
+	return rc;
+}
+
 /*
  * record_invocation keeps this run's command line in the store, so that
  * `rollout resume` repeats it exactly. The state directory it used is put
@@ -382,7 +409,8 @@ run_exec(int argc, char **argv)
 		ro_campaign_info_clear(&ci);
 	}
 	if ((rc = ro_lease_take(lease, &cause)) != RO_OK ||
-	    (rc = record_invocation(st, c->id, state_dir, argc, orig, &cause)) != RO_OK) {
+	    (rc = record_invocation(st, c->id, state_dir, argc, orig, &cause)) != RO_OK ||
+	    (rc = record_sites(st, c, &cause)) != RO_OK) {
 		fprintf(stderr, "rollout run: %s\n", cause ? cause : ro_strerror(rc));
 		exit_code = RO_EXIT_FAIL;
 		goto out;

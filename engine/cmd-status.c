@@ -220,6 +220,8 @@ engine_json(struct ro_buf *b, const struct snapshot *s)
 		ro_buf_json_str(b, h->host);
 		ro_buf_adds(b, ",\"site\":");
 		ro_buf_json_str(b, h->site);
+		ro_buf_adds(b, ",\"site_name\":");
+		ro_buf_json_str(b, h->site_name);
 		ro_buf_printf(b, ",\"wave\":%d,\"state\":\"%s\",\"held_at\":%lld,\"held_by\":",
 		    h->wave + 1, ro_host_state_name(h->state), (long long)h->held_at);
 		ro_buf_json_str(b, h->held_by);
@@ -250,8 +252,9 @@ engine_text(const struct snapshot *s)
 		for (i = 0; i < v->nholds; i++) {
 			const struct ro_hold_info *h = &v->holds[i];
 			fmt_at(h->held_at, at);
-			printf("  %-16s %s, wave %d, %s: held by %s at %s JST: %s\n", h->host, h->site,
-			    h->wave + 1, ro_host_state_name(h->state), h->held_by, at, h->reason);
+			printf("  %-16s %s%s%s%s, wave %d, %s: held by %s at %s JST: %s\n", h->host,
+			    h->site_name ? h->site_name : h->site, h->site_name ? " (" : "",
+			    h->site_name ? h->site : "", h->site_name ? ")" : "", h->wave + 1, ro_host_state_name(h->state), h->held_by, at, h->reason);
 		}
 		ro_buf_init(&t);
 		ro_buf_adds(&t, "rollout hosts release ");
@@ -331,6 +334,8 @@ print_json(const struct snapshot *s)
 		ro_buf_json_str(&b, f->host);
 		ro_buf_adds(&b, ",\"site\":");
 		ro_buf_json_str(&b, f->site);
+		ro_buf_adds(&b, ",\"site_name\":");
+		ro_buf_json_str(&b, f->site_name);
 		ro_buf_printf(&b, ",\"wave\":%d", f->wave + 1);
 		if (f->failed_at != RO_STORE_NO_TIME)
 			ro_buf_printf(&b, ",\"failed_at\":%lld", (long long)f->failed_at);
@@ -414,8 +419,9 @@ print_text(const struct snapshot *s)
 		for (i = 0; i < s->nfailures; i++) {
 			const struct ro_failure_info *f = &s->failures[i];
 			fmt_at(f->failed_at, at);
-			printf("  %-16s %s, wave %d, failed at %s JST: %s\n", f->host, f->site,
-			    f->wave + 1, at, f->reason ? f->reason : "failed (no reason recorded)");
+			printf("  %-16s %s%s%s%s, wave %d, failed at %s JST: %s\n", f->host,
+			    f->site_name ? f->site_name : f->site, f->site_name ? " (" : "",
+			    f->site_name ? f->site : "", f->site_name ? ")" : "", f->wave + 1, at, f->reason ? f->reason : "failed (no reason recorded)");
 			if (f->has_outcome)
 				printf("  %-16s last failed step: %s, attempt %d: %s%s%s\n", "",
 				    f->step_name, f->attempt, ro_step_status_name(f->status),

@@ -177,6 +177,12 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (campaign, host),"
 	"  FOREIGN KEY (campaign, host) REFERENCES campaign_hosts(campaign, host)"
 	") STRICT;"
+	"CREATE TABLE campaign_sites ("
+	"  campaign TEXT NOT NULL REFERENCES campaigns(id),"
+	"  site TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  PRIMARY KEY (campaign, site)"
+	") STRICT;"
 	"ALTER TABLE campaign_hosts ADD COLUMN state_at INTEGER;"
 	"ALTER TABLE campaigns ADD COLUMN reason TEXT;",
 };
@@ -288,7 +294,9 @@ static const char *const sql_text[Q__COUNT] = {
 	    " LEFT JOIN step_outcomes o ON o.intent = i.id"
 	    " WHERE i.campaign = ? AND o.intent IS NULL ORDER BY i.id",
 	[Q_FAILURES] = "SELECT h.host, h.site, h.wave, i.step_name, i.attempt, o.status,"
-	    " o.exit_code, o.detail, o.finished_at, h.reason, h.state_at FROM campaign_hosts h"
+	    " o.exit_code, o.detail, o.finished_at, h.reason, h.state_at,"
+	    " (SELECT s.name FROM campaign_sites s WHERE s.campaign = h.campaign"
+	    "   AND s.site = h.site) FROM campaign_hosts h"
 	    " LEFT JOIN step_intents i ON i.id = (SELECT i2.id FROM step_intents i2"
 	    "   JOIN step_outcomes o2 ON o2.intent = i2.id AND o2.status <> 'ok'"
 	    "     AND o2.status <> 'skipped'"
@@ -2483,6 +2491,7 @@ failure_row(sqlite3_stmt *s, void *elem, void *ctx)
 	f->finished_at = sqlite3_column_int64(s, 8);
 	f->reason = col_dup(s, 9);
 	f->failed_at = col_time(s, 10);
+	f->site_name = col_dup(s, 11);
 }
 
 /* failure_clear frees what a failure row owns (a row_kind clear). */
@@ -2496,6 +2505,7 @@ failure_clear(void *elem)
 	free(f->step_name);
 	free(f->detail);
 	free(f->reason);
+	free(f->site_name);
 }
 
 static const struct row_kind failure_rows = {
@@ -2947,6 +2957,7 @@ hold_row(sqlite3_stmt *s, void *elem, void *ctx)
 	h->reason = col_dup(s, 4);
 	h->held_by = col_dup(s, 5);
 	h->held_at = sqlite3_column_int64(s, 6);
+	h->site_name = col_dup(s, 7);
 }
 
 static void
@@ -2958,6 +2969,7 @@ hold_clear(void *elem)
 	free(h->site);
 	free(h->reason);
 	free(h->held_by);
+	free(h->site_name);
 }
 
 static const struct row_kind hold_rows = {
@@ -2975,7 +2987,8 @@ ro_store_hold_list(struct ro_store *st, const char *campaign, struct ro_hold_inf
 	*out = NULL;
 	*n = 0;
 	if ((rc = adhoc(st, "SELECT h.host, h.site, h.wave, h.state, x.reason, x.held_by,"
-	    " x.held_at FROM host_holds x JOIN campaign_hosts h ON h.campaign = x.campaign"
+	    " x.held_at, (SELECT s.name FROM campaign_sites s WHERE s.campaign = h.campaign"
+	    " AND s.site = h.site) FROM host_holds x JOIN campaign_hosts h ON h.campaign = x.campaign"
 	    " AND h.host = x.host WHERE x.campaign = ? ORDER BY h.wave, h.host", &s, NULL,
 	    "listing held hosts")) != 0)
 		return rc;
@@ -3021,4 +3034,48 @@ open_canary_before(struct ro_store *st, const char *campaign, int idx, int *cana
 		rc = sqlfail(st, cause, src, "reading the plan's canary waves");
 	sqlite3_finalize(s);
 	return rc;
+}
+
+int
+ro_store_site_names_set(struct ro_store *st, const char *campaign, size_t n,
+    const char *const *ids, const char *const *names, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	struct ro_buf d;
+	size_t i;
+	int owned, rc, src, added = 0;
+
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((rc = adhoc(st, "INSERT OR REPLACE INTO campaign_sites (campaign, site, name)"
+	    " SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM campaign_sites"
+	    " WHERE campaign = ?1 AND site = ?2 AND name = ?3)", &s, cause,
+	    "recording site names")) != 0)
+		goto out;
+	ro_buf_adds(&d, "{\"sites\":{");
+	for (i = 0; i < n; i++) {
+		sqlite3_reset(s);
+		bind_text(s, 1, campaign);
+		bind_text(s, 2, ids[i]);
+		bind_text(s, 3, names[i]);
+		if ((src = sqlite3_step(s)) != SQLITE_DONE) {
+			rc = sqlfail(st, cause, src, "recording site names");
+			goto out;
+		}
+		if (sqlite3_changes(st->db) > 0) {
+			if (added++)
+				ro_buf_addc(&d, ',');
+			ro_buf_json_str(&d, ids[i]);
+			ro_buf_addc(&d, ':');
+			ro_buf_json_str(&d, names[i]);
+		}
+	}
+	ro_buf_adds(&d, "}}");
+	if (added)
+		rc = journal_append(st, campaign, "campaign.sites", NULL, d.p, cause);
+out:
+	sqlite3_finalize(s);
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, cause);
 }

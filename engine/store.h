@@ -354,6 +354,7 @@ struct ro_failure_info {
 	enum ro_step_status status;
 	int64_t finished_at;
 	int64_t failed_at;                      /* when the host failed, or RO_STORE_NO_TIME */
+	char *site_name;                        /* the site's name, or NULL (never run) */
 };
 int ro_store_failures(struct ro_store *st, const char *campaign, struct ro_failure_info **out,
     size_t *n);
@@ -438,10 +439,16 @@ int ro_store_invocation_get(struct ro_store *st, const char *campaign, char **cw
     int *argc, char ***argv, char **cause);
 void ro_argv_free(char **argv);
 
+/* The names of the campaign's sites as people know them (from the
+ * inventory), for `status`; recorded by `rollout run`, journaled when new. */
+int ro_store_site_names_set(struct ro_store *st, const char *campaign, size_t n,
+    const char *const *ids, const char *const *names, char **cause);
+
 /* Hosts set aside by `rollout hosts hold`: the executor starts none of them
  * and the campaign cannot end done while one is held. */
 struct ro_hold_info {
 	char *host, *site, *reason, *held_by;
+	char *site_name; /* or NULL */
 	int wave;
 	int64_t held_at;
 	enum ro_host_state state;

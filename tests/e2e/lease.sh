@@ -132,6 +132,8 @@ check "the simulator's shinoro-t03 got it" [ "$(kb_on shinoro-t03)" = 1 ]
 "$ROLLOUT" status $C --state-dir "$STATE" >"$WORK/status-held.out" && rc=0 || rc=$?
 check "status exits 1 and lists the held host with its reason ($rc)" \
 	bash -c "[ $rc = 1 ] && grep -q 'odori-t02 .*no power at the Odori corner' '$WORK/status-held.out'"
+check "the held host is shown with its site's name" \
+	grep -Eq "odori-t02 +大通証明サービスコーナー \(odori\), wave [0-9]+, pending: held by " "$WORK/status-held.out"
 check "status says why the campaign halted (held hosts)" grep -q "except 1 held" "$WORK/status-held.out"
 
 # 8. Released and run again, detached with --log: the host runs, the campaign is done.
