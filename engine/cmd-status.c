@@ -401,10 +401,17 @@ print_text(const struct snapshot *s)
 		print_counts(&s->by_site[i]);
 	}
 	for (i = 0; i < s->nwaves; i++)
-		if (s->waves[i].state == RO_WAVE_AWAITING_APPROVAL)
-			printf("\nwave %d (%s) waits for approval:\n  rollout approve %s --wave %d "
-			    "--plan-hash %.12s [--comment TEXT]\n", s->waves[i].idx + 1, s->waves[i].name,
-			    s->c.id, s->waves[i].idx + 1, s->c.plan_hash);
+		if (s->waves[i].state == RO_WAVE_AWAITING_APPROVAL) {
+			struct ro_buf a;
+			ro_buf_init(&a);
+			ro_cmd_shell_word(&a, s->c.id);
+			ro_buf_printf(&a, " --wave %d --plan-hash %.12s --state-dir ", s->waves[i].idx + 1,
+			    s->c.plan_hash);
+			ro_cmd_shell_word(&a, s->engine.state_dir);
+			printf("\nwave %d (%s) waits for approval:\n  rollout approve %s "
+			    "[--comment TEXT]\n", s->waves[i].idx + 1, s->waves[i].name, a.p);
+			ro_buf_free(&a);
+		}
 	if (s->napprovals) {
 		printf("\napprovals:\n");
 		for (i = 0; i < s->napprovals; i++) {

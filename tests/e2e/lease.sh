@@ -57,6 +57,9 @@ check "the after-canary gate cannot be approved before the canary wave is done (
 "$ROLLOUT" status $C --state-dir "$STATE" >"$WORK/status-running.out" && rc=0 || rc=$?
 check "status of a running campaign exits 0 and names its engine ($rc)" \
 	bash -c "[ $rc = 0 ] && grep -q 'running (pid $first on ' '$WORK/status-running.out'"
+check "the approval hint pastes as it is: it has the state dir" \
+	grep -Eq "^  rollout approve $C --wave 1 --plan-hash [0-9a-f]{12} --state-dir $(cd "$STATE" && pwd -P) " \
+	"$WORK/status-running.out"
 
 # 2. A second engine on the same campaign is refused and records nothing.
 before=$(rows)
