@@ -139,9 +139,24 @@ check "the held host is shown with its site's name" \
 	grep -Eq "odori-t02 +大通証明サービスコーナー \(odori\), wave [0-9]+, pending: held by " "$WORK/status-held.out"
 check "status says why the campaign halted (held hosts)" grep -q "except 1 held" "$WORK/status-held.out"
 
-# 8. Released and run again, detached with --log: the host runs, the campaign is done.
+# 8. Released and resumed; `rollout stop --now` while the host is under way:
+# what a second Ctrl-C does.
 "$ROLLOUT" hosts release $C odori-t02 --state-dir "$STATE" >/dev/null
 check "the release is journaled" [ "$(q "SELECT count(*) FROM journal WHERE kind = 'host.release'")" = 1 ]
+rollout resume $C --state-dir "$abs" >"$WORK/resume3.out" 2>&1 &
+RUN_PID=$!
+held_host_running() { [ "$(q "SELECT state FROM campaign_hosts WHERE host = 'odori-t02'")" = running ]; }
+check "the released host starts" until_true 60 held_host_running
+"$ROLLOUT" stop $C --now --wait --timeout 60 --state-dir "$STATE" >"$WORK/stop-now.out" 2>&1 && rc=0 || rc=$?
+wait_run
+check "stop --now returns once the engine has stopped ($rc)" [ "$rc" = 0 ]
+check "the engine cancelled the host under way and exited 1 ($RUN_RC)" \
+	bash -c "[ $RUN_RC = 1 ] && grep -q 'cancelling the hosts under way' '$WORK/resume3.out'"
+check "the campaign is halted" [ "$(q "SELECT state FROM campaigns WHERE id = '$C'")" = halted ]
+check "no step is left without an outcome" \
+	[ "$(q "SELECT count(*) FROM step_intents i LEFT JOIN step_outcomes o ON o.intent = i.id WHERE o.intent IS NULL")" = 0 ]
+
+# 9. Run again, detached with --log: the host runs, the campaign is done.
 "$ROLLOUT" run "$file" --state-dir "$STATE" --port "$(port)" $(clock_flags) --log "$WORK/final.log" \
 	>"$WORK/final.out" 2>&1 && rc=0 || rc=$?
 check "the run after the release exits 0 ($rc)" [ "$rc" = 0 ]
