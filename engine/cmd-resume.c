@@ -45,7 +45,13 @@ resume_exec(int argc, char **argv)
 		exit_code = RO_EXIT_FAIL;
 		goto out;
 	}
-	rc = ro_store_invocation_get(st, argv[optind], &cwd, &rargc, &rargv, &cause);
+	{
+		struct ro_campaign_info ci;
+		rc = ro_store_campaign_get(st, argv[optind], &ci, &cause);
+		ro_campaign_info_clear(&ci);
+	}
+	if (rc == RO_OK)
+		rc = ro_store_invocation_get(st, argv[optind], &cwd, &rargc, &rargv, &cause);
 	ro_store_close(st);
 	if (rc != RO_OK) {
 		fprintf(stderr, "rollout resume: %s\n", cause ? cause : ro_strerror(rc));

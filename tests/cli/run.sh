@@ -58,6 +58,7 @@ expect 2 "name one campaign" "stop without a campaign" -- "$rollout" stop --stat
 expect 2 "there is no campaign nosuch" "stop of an unknown campaign" -- "$rollout" stop nosuch --state-dir "$st"
 expect 1 "no engine is running campaign 2026-10-os-update \(it is planned\)" \
 	"stop with no engine running" -- "$rollout" stop 2026-10-os-update --state-dir "$st"
+expect 2 "there is no campaign nosuch" "resume of an unknown campaign" -- "$rollout" resume nosuch --state-dir "$st"
 expect 2 "has no recorded .rollout run." "resume of a campaign that never ran" -- \
 	"$rollout" resume 2026-10-os-update --state-dir "$st"
 expect 2 "--reason TEXT" "hold without a reason" -- "$rollout" hosts hold 2026-10-os-update kita-t01 --state-dir "$st"
