@@ -72,9 +72,14 @@ ro_lease_describe(const char *campaign, const struct ro_lease_info *li, int64_t 
 int
 ro_lease_alive(const struct ro_lease_info *li, int64_t now)
 {
+	int fresh = now - li->heartbeat_at <= RO_LEASE_STALE_S;
+
+	/* On this machine a pid that no longer exists settles it at once; one
+	 * that exists but has not beaten for the bound is taken as gone too,
+	 * since the pid may have been reused. */
 	if (li->host != NULL && strcmp(li->host, ro_lease_host()) == 0 && li->pid > 0)
-		return kill((pid_t)li->pid, 0) == 0 || errno == EPERM;
-	return now - li->heartbeat_at <= RO_LEASE_STALE_S;
+		return fresh && (kill((pid_t)li->pid, 0) == 0 || errno == EPERM);
+	return fresh;
 }
 
 /* busy_cause says who holds the lock (the lease row, if it is written yet). */

@@ -47,8 +47,8 @@ int ro_lease_beat(struct ro_lease *l, int *stop);
 void ro_lease_release(struct ro_lease *l);
 
 /* ro_lease_alive judges a lease another process holds: 1 when its engine
- * is alive (its pid exists on this machine, or, elsewhere, its heartbeat is
- * fresh), 0 when it is gone. */
+ * is alive (its heartbeat is fresh and, on this machine, its pid exists),
+ * 0 when it is gone. */
 int ro_lease_alive(const struct ro_lease_info *li, int64_t now);
 
 /* ro_lease_describe writes "campaign X is being run by pid N on HOST since
