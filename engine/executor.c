@@ -402,7 +402,9 @@ end_campaign(struct ro_executor *ex)
 	flush_writes(ex);
 	ex->sum.done = ex->sum.skipped = ex->sum.failed = ex->sum.pending = ex->sum.held = 0;
 	for (i = 0; i < ex->nruns; i++) {
-		if (is_held(ex, i)) {
+		/* A host held while under way may have finished: then it is done. */
+		if (is_held(ex, i) && ex->runs[i].stored != RO_HOST_DONE &&
+		    ex->runs[i].stored != RO_HOST_SKIPPED) {
 			ex->sum.held++;
 			continue;
 		}
