@@ -252,7 +252,7 @@ run_exec(int argc, char **argv)
 	struct ro_param_arg *args = ro_xcalloc((size_t)argc, sizeof *args);
 	const char *state_dir = ro_cmd_state_dir(), *key = NULL, *why = NULL, *log = NULL;
 	struct ro_lease *lease = NULL;
-	char **orig = ro_xcalloc((size_t)argc + 1, sizeof *orig);
+	char **orig = ro_xcalloc((size_t)argc + 1, sizeof *orig), absdir[PATH_MAX];
 	struct ro_campaign *c = NULL;
 	struct ro_plan *plan = NULL;
 	struct ro_store *st = NULL;
@@ -373,14 +373,16 @@ run_exec(int argc, char **argv)
 		exit_code = RO_EXIT_FAIL;
 		goto out;
 	}
+	/* The hints printed from here on paste as they are, from any directory. */
+	if (realpath(state_dir, absdir) == NULL)
+		snprintf(absdir, sizeof absdir, "%s", state_dir);
 	/* One engine per campaign: the lock comes before anything is recorded,
 	 * so a second engine changes nothing. */
 	if ((rc = ro_lease_lock(st, state_dir, c->id, &lease, &cause)) != RO_OK) {
 		fprintf(stderr, "rollout run: %s\n", cause);
 		if (rc == RO_ELOCKED)
 			fprintf(stderr, "  `rollout status %s --state-dir %s` shows its progress; "
-			    "`rollout stop %s --state-dir %s` stops it\n", c->id, state_dir, c->id,
-			    state_dir);
+			    "`rollout stop %s --state-dir %s` stops it\n", c->id, absdir, c->id, absdir);
 		exit_code = RO_EXIT_FAIL;
 		goto out;
 	}
@@ -474,7 +476,7 @@ run_exec(int argc, char **argv)
 		exit_code = RO_EXIT_FAIL;
 	if (mode != RO_PROGRESS_JSON && (rc != RO_OK || sum.halted))
 		fprintf(stderr, "rollout run: `rollout status %s --state-dir %s` shows what is left "
-		    "and the command that resumes\n", c->id, state_dir);
+		    "and the command that resumes\n", c->id, absdir);
 out:
 	rs.ex = NULL;
 	if (loop_ok) {
