@@ -21,9 +21,10 @@ approve_exec(int argc, char **argv)
 		{ "as", required_argument, NULL, 'a' },
 		{ "plan-hash", required_argument, NULL, 'H' },
 		{ "state-dir", required_argument, NULL, 'S' },
+		{ "state", required_argument, NULL, 'S' }, /* the old name, kept as an alias */
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *state_dir = RO_STATE_DIR_DEFAULT, *comment = NULL, *as = NULL, *hash = NULL;
+	const char *state_dir = ro_cmd_state_dir(), *comment = NULL, *as = NULL, *hash = NULL;
 	struct ro_campaign_info ci;
 	struct ro_wave_info wi;
 	struct ro_host_info *hosts = NULL;
@@ -117,7 +118,12 @@ const struct ro_cmd ro_cmd_approve = {
 	    "the plan changes, it no longer counts. Give --plan-hash with the hash printed on\n"
 	    "the plan you reviewed to make sure it is the same plan.\n"
 	    "\n"
+	    "The gate after a canary wave cannot be approved before that canary wave is\n"
+	    "done: it is the city's judgement of the canary.\n"
+	    "\n"
+	    "  --state-dir DIR   the state directory (default $ROLLOUT_STATE_DIR, else .rollout)\n"
+	    "\n"
 	    "Exit status: 0 approved, 1 refused (not a gated wave, already running, plan\n"
-	    "changed), 2 no such campaign or wave.\n",
+	    "changed, its canary not done), 2 no such campaign or wave.\n",
 	.exec = approve_exec,
 };

@@ -28,7 +28,11 @@ help_exec(int argc, char **argv)
 	for (c = ro_cmd_table; *c; c++)
 		printf("  %-12s %s\n", (*c)->name, (*c)->summary);
 	printf("\nRun 'rollout COMMAND --help' for a command's options.\n"
-	       "Exit codes: 0 success, 1 the operation failed, 2 bad input or usage.\n");
+	       "Exit codes: 0 success, 1 the operation failed, 2 bad input or usage;\n"
+	       "`status CAMPAIGN` exits 1 when the campaign needs a person (halted, failed,\n"
+	       "interrupted).\n"
+	       "Every command that uses the state directory takes --state-dir DIR; the\n"
+	       "default is $ROLLOUT_STATE_DIR, else .rollout.\n");
 	return RO_EXIT_OK;
 }
 

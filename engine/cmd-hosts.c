@@ -16,6 +16,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +124,7 @@ parse_port(const char *s, int *out)
 static int
 enroll(int argc, char **argv)
 {
-	const char *state = RO_STATE_DIR_DEFAULT, *inv_path = NULL;
+	const char *state = ro_cmd_state_dir(), *inv_path = NULL;
 	struct ro_inventory *inv = NULL;
 	struct ro_known_hosts *kh = NULL;
 	struct ro_diags d;
@@ -147,7 +148,7 @@ enroll(int argc, char **argv)
 				    "--timeout takes milliseconds, 100..65535, not '%s'", v);
 			e.timeout_ms = (uint64_t)ms;
 			i++;
-		} else if (strcmp(a, "--state-dir") == 0 && v) {
+		} else if ((strcmp(a, "--state-dir") == 0 || strcmp(a, "--state") == 0) && v) {
 			state = v;
 			i++;
 		} else if (strcmp(a, "--replace") == 0) {
@@ -282,14 +283,15 @@ out:
 static int
 list(int argc, char **argv)
 {
-	const char *state = RO_STATE_DIR_DEFAULT;
+	const char *state = ro_cmd_state_dir();
 	struct ro_known_hosts *kh = NULL;
 	char *kh_path, *cause = NULL;
 	size_t k, n;
 	int i, rc;
 
 	for (i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--state-dir") == 0 && i + 1 < argc)
+		if ((strcmp(argv[i], "--state-dir") == 0 || strcmp(argv[i], "--state") == 0) &&
+		    i + 1 < argc)
 			state = argv[++i];
 		else
 			return ro_cmd_usage(&ro_cmd_hosts, "unexpected argument '%s'", argv[i]);
@@ -318,6 +320,74 @@ list(int argc, char **argv)
 	return RO_EXIT_OK;
 }
 
+/*
+ * hold CAMPAIGN HOST --reason TEXT / release CAMPAIGN HOST: set a host that
+ * cannot be fixed tonight aside, so the rest of the campaign finishes, and
+ * put it back later. Both are journaled; a running engine picks them up
+ * within a second (a host under way finishes its run first).
+ */
+static int
+hold_or_release(int argc, char **argv, int hold)
+{
+	const char *state = ro_cmd_state_dir(), *reason = NULL, *pos[2] = { NULL, NULL };
+	const char *sub = hold ? "hold" : "release";
+	struct ro_store *st = NULL;
+	struct ro_buf cmd;
+	char *cause = NULL, abs[PATH_MAX];
+	int i, np = 0, rc, code = RO_EXIT_OK;
+
+	for (i = 2; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if ((strcmp(a, "--state-dir") == 0 || strcmp(a, "--state") == 0) && v) {
+			state = v;
+			i++;
+		} else if (hold && strcmp(a, "--reason") == 0 && v) {
+			reason = v;
+			i++;
+		} else if (a[0] == '-' && a[1]) {
+			return ro_cmd_usage(&ro_cmd_hosts, "unknown option or missing value: '%s'", a);
+		} else if (np < 2) {
+			pos[np++] = a;
+		} else {
+			return ro_cmd_usage(&ro_cmd_hosts, "unexpected argument '%s'", a);
+		}
+	}
+	if (np != 2)
+		return ro_cmd_usage(&ro_cmd_hosts, "%s takes a campaign and a host", sub);
+	if (hold && (reason == NULL || *reason == '\0'))
+		return ro_cmd_usage(&ro_cmd_hosts, "say why the host is held: --reason TEXT");
+	if ((rc = ro_store_open_dir(state, &st, &cause)) != RO_OK) {
+		fprintf(stderr, "rollout hosts %s: %s\n", sub, cause);
+		code = RO_EXIT_FAIL;
+		goto out;
+	}
+	rc = hold ? ro_store_hold(st, pos[0], pos[1], reason, &cause) :
+	    ro_store_hold_release(st, pos[0], pos[1], &cause);
+	if (rc != RO_OK) {
+		fprintf(stderr, "rollout hosts %s: %s\n", sub, cause ? cause : ro_strerror(rc));
+		code = rc == RO_ENOENT || rc == RO_EINVAL ? RO_EXIT_USAGE : RO_EXIT_FAIL;
+		goto out;
+	}
+	if (realpath(state, abs) == NULL)
+		snprintf(abs, sizeof abs, "%s", state);
+	ro_buf_init(&cmd);
+	ro_cmd_shell_word(&cmd, pos[0]);
+	ro_buf_adds(&cmd, " --state-dir ");
+	ro_cmd_shell_word(&cmd, abs);
+	if (hold)
+		printf("Held %s in campaign %s: it is not started, and the rest of the campaign goes "
+		    "on without it.\nRelease it once it is fixed: rollout hosts release %s %s\n",
+		    pos[1], pos[0], pos[1], cmd.p);
+	else
+		printf("Released %s in campaign %s: the next run takes it up again "
+		    "(rollout resume %s).\n", pos[1], pos[0], cmd.p);
+	ro_buf_free(&cmd);
+out:
+	ro_store_close(st);
+	free(cause);
+	return code;
+}
+
 static int
 hosts_exec(int argc, char **argv)
 {
@@ -326,7 +396,11 @@ hosts_exec(int argc, char **argv)
 		return RO_EXIT_OK;
 	}
 	if (argc < 2)
-		return ro_cmd_usage(&ro_cmd_hosts, "say 'enroll' or 'list'");
+		return ro_cmd_usage(&ro_cmd_hosts, "say 'enroll', 'list', 'hold' or 'release'");
+	if (strcmp(argv[1], "hold") == 0)
+		return hold_or_release(argc, argv, 1);
+	if (strcmp(argv[1], "release") == 0)
+		return hold_or_release(argc, argv, 0);
 	if (strcmp(argv[1], "enroll") == 0)
 		return enroll(argc, argv);
 	if (strcmp(argv[1], "list") == 0)
@@ -337,8 +411,9 @@ hosts_exec(int argc, char **argv)
 const struct ro_cmd ro_cmd_hosts = {
 	.name = "hosts",
 	.usage = "enroll INVENTORY [--port N] [--state-dir DIR] [--replace] [--json] "
-	    "[--timeout MS] | list [--state-dir DIR]",
-	.summary = "record the hosts' SSH keys (known hosts) before the engine talks to them",
+	    "[--timeout MS] | list [--state-dir DIR] | hold CAMPAIGN HOST --reason TEXT "
+	    "[--state-dir DIR] | release CAMPAIGN HOST [--state-dir DIR]",
+	.summary = "record the hosts' SSH keys; hold a dead host aside in a campaign, release it",
 	.help =
 	    "enroll connects to every host of INVENTORY (100 at a time), completes the\n"
 	    "SSH key exchange without logging in, and prints one line per host with its\n"
@@ -348,11 +423,19 @@ const struct ro_cmd ro_cmd_hosts = {
 	    "Exits 1 if a host was unreachable or presented a changed key.\n"
 	    "\n"
 	    "  --port N          connect to port N on every host instead of the inventory's\n"
-	    "  --state-dir DIR   the state directory (default .rollout)\n"
+	    "  --state-dir DIR   the state directory (default $ROLLOUT_STATE_DIR, else .rollout)\n"
 	    "  --replace         record changed keys too (after checking them!)\n"
 	    "  --json            one JSON array on stdout; the summary goes to stderr\n"
 	    "  --timeout MS      per host (default 10000)\n"
 	    "\n"
-	    "list prints the recorded keys with their fingerprints.\n",
+	    "list prints the recorded keys with their fingerprints.\n"
+	    "\n"
+	    "hold sets HOST of CAMPAIGN aside (journaled with your name and the reason): the\n"
+	    "engine does not start it, the rest of the campaign finishes, and `rollout status`\n"
+	    "lists it. A host under way finishes its current run first. A campaign whose only\n"
+	    "unfinished hosts are held ends halted (never done: they still need their run).\n"
+	    "release puts it back; the next `rollout resume` runs it. Exit status: 0 done,\n"
+	    "1 refused (the host is done already, or held already), 2 no such campaign, host\n"
+	    "or hold, or bad usage.\n",
 	.exec = hosts_exec,
 };

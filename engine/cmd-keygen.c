@@ -23,7 +23,7 @@ extern const struct ro_cmd ro_cmd_keygen;
 static int
 keygen_exec(int argc, char **argv)
 {
-	const char *state = RO_STATE_DIR_DEFAULT;
+	const char *state = ro_cmd_state_dir();
 	char *path = NULL, *line = NULL, *cause = NULL, host[256];
 	char fp[64];
 	int i, rc, code = RO_EXIT_FAIL;
@@ -33,7 +33,8 @@ keygen_exec(int argc, char **argv)
 		return RO_EXIT_OK;
 	}
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--state-dir") == 0 && i + 1 < argc)
+		if ((strcmp(argv[i], "--state-dir") == 0 || strcmp(argv[i], "--state") == 0) &&
+		    i + 1 < argc)
 			state = argv[++i];
 		else
 			return ro_cmd_usage(&ro_cmd_keygen, "unexpected argument '%s'", argv[i]);

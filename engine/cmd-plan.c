@@ -44,7 +44,8 @@ plan_exec(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "param", required_argument, NULL, 'p' },
 		{ "save", no_argument, NULL, 's' },
-		{ "state", required_argument, NULL, 'S' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ "state", required_argument, NULL, 'S' }, /* the old name, kept as an alias */
 		{ "html", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -53,7 +54,7 @@ plan_exec(int argc, char **argv)
 	struct ro_plan *plan = NULL;
 	struct ro_diags d;
 	size_t nargs = 0;
-	const char *state_dir = RO_STATE_DIR_DEFAULT, *html = NULL;
+	const char *state_dir = ro_cmd_state_dir(), *html = NULL;
 	int json = 0, save = 0, ch, rc, exit_code = RO_EXIT_OK;
 
 	ro_diags_init(&d);
@@ -132,7 +133,7 @@ out:
 
 const struct ro_cmd ro_cmd_plan = {
 	.name = "plan",
-	.usage = "[--json] [--html FILE] [--param NAME=VALUE]... [--save [--state DIR]] CAMPAIGN",
+	.usage = "[--json] [--html FILE] [--param NAME=VALUE]... [--save [--state-dir DIR]] CAMPAIGN",
 	.summary = "Show the deterministic, time-placed plan of a campaign and its hash.",
 	.help =
 	    "Loads the campaign file with its inventory and playbooks, and prints the\n"
@@ -152,7 +153,8 @@ const struct ro_cmd ro_cmd_plan = {
 	    "  --save              record the campaign, its waves and hosts in the state\n"
 	    "                      store (all or nothing); saving the same plan again is a\n"
 	    "                      no-op, a changed plan under the same id is refused\n"
-	    "  --state DIR         the state directory (default " RO_STATE_DIR_DEFAULT ")\n\n"
+	    "  --state-dir DIR     the state directory (default $ROLLOUT_STATE_DIR, else\n"
+	    "                      " RO_STATE_DIR_DEFAULT ")\n\n"
 	    "exit status: 0 planned, 1 no plan fits the constraints, 2 bad input.\n",
 	.exec = plan_exec,
 };

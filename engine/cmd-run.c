@@ -1,17 +1,24 @@
 /* cmd-run.c - `rollout run CAMPAIGN`: execute (or resume) a campaign's plan. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "calendar.h"
 #include "campaign.h"
 #include "clock.h"
 #include "cmd.h"
 #include "error.h"
 #include "executor.h"
+#include "lease.h"
 #include "plan-record.h"
 #include "planner.h"
 #include "progress.h"
@@ -20,11 +27,23 @@
 
 extern const struct ro_cmd ro_cmd_run;
 
+/*
+ * What watches a run from outside the executor, on the same loop: the
+ * signals (Ctrl-C once or twice, SIGTERM, the terminal hanging up) and a
+ * tick that keeps the lease's heartbeat, carries out `rollout stop` (the
+ * stop asked through the store) and picks up `rollout hosts hold`.
+ */
 struct run_signals {
 	struct ro_executor *ex;
 	struct ro_progress *progress;
-	int count;
-	uv_signal_t sigint, sigterm;
+	struct ro_lease *lease;
+	const char *campaign, *state_dir;
+	int count;       /* interrupts so far */
+	int stop_seen;   /* the stop asked through the store so far */
+	int lost;        /* the lease was taken over */
+	int logging;     /* output already goes to a log file */
+	uv_signal_t sigint, sigterm, sighup;
+	uv_timer_t tick;
 };
 
 static void
@@ -43,6 +62,151 @@ on_signal(uv_signal_t *h, int signum)
 		fprintf(stderr, "\nrollout run: cancelling the hosts under way; their steps are "
 		    "re-checked when the campaign runs again\n");
 	ro_executor_stop(rs->ex, rs->count > 1);
+}
+
+/* log_to sends stdout and stderr to path (appended, private to the user). */
+static int
+log_to(const char *path, char **cause)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0) {
+		*cause = ro_xasprintf("%s: cannot open the log: %s", path, strerror(errno));
+		return RO_EIO;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	if (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0) {
+		*cause = ro_xasprintf("%s: cannot log there: %s", path, strerror(errno));
+		close(fd);
+		return RO_EIO;
+	}
+	close(fd);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return RO_OK;
+}
+
+/* The log a run moves to when its terminal hangs up: STATE/logs/CAMPAIGN.log. */
+static char *
+hangup_log_path(const char *state_dir, const char *campaign)
+{
+	char *dir = ro_xasprintf("%s/logs", state_dir);
+
+	(void)mkdir(dir, 0700);
+	free(dir);
+	return ro_lease_file(state_dir, "logs", campaign, ".log");
+}
+
+/*
+ * The engineer's SSH session ended (or the terminal closed): the run goes
+ * on. Its output, which now has nowhere to go, moves to a log file.
+ */
+static void
+on_hangup(uv_signal_t *h, int signum)
+{
+	struct run_signals *rs = h->data;
+	char *path, *cause = NULL, at[RO_JST_FMT_MAX];
+
+	(void)signum;
+	if (rs->logging)
+		return;
+	path = hangup_log_path(rs->state_dir, rs->campaign);
+	if (log_to(path, &cause) == RO_OK) {
+		rs->logging = 1;
+		ro_jst_format((int64_t)time(NULL) / 60, at);
+		fprintf(stderr, "rollout run: the terminal hung up at %s JST; the run goes on, "
+		    "logging here\n", at);
+	}
+	free(cause);
+	free(path);
+}
+
+static void
+on_tick(uv_timer_t *t)
+{
+	struct run_signals *rs = t->data;
+	int stop = 0, rc;
+
+	if (rs->ex == NULL || rs->lost)
+		return;
+	rc = ro_lease_beat(rs->lease, &stop);
+	if (rc == RO_ENOENT) {
+		/* Another engine took the campaign over (this one looked dead to
+		 * it): two engines must never drive the same hosts. */
+		rs->lost = 1;
+		fprintf(stderr, "rollout run: another engine took campaign %s over; this one "
+		    "cancels its hosts under way and stops\n", rs->campaign);
+		ro_executor_stop(rs->ex, 1);
+		return;
+	}
+	if (rc == RO_OK && stop > rs->stop_seen) {
+		rs->stop_seen = stop;
+		fprintf(stderr, "rollout run: `rollout stop%s` asked this run to stop: %s\n",
+		    stop > 1 ? " --now" : "", stop > 1 ? "cancelling the hosts under way" :
+		    "no new host starts; the hosts under way finish first");
+		ro_executor_stop(rs->ex, stop > 1);
+	}
+	(void)ro_executor_refresh_holds(rs->ex);
+}
+
+/* record_sites keeps the names of the campaign's sites, which `status`
+ * shows beside each failed or held host. */
+static int
+record_sites(struct ro_store *st, const struct ro_campaign *c, char **cause)
+{
+	const struct ro_inventory *inv = c->inv;
+	const char **ids = ro_xcalloc(inv->nsites ? inv->nsites : 1, sizeof *ids);
+	const char **names = ro_xcalloc(inv->nsites ? inv->nsites : 1, sizeof *names);
+	unsigned char *seen = ro_xcalloc(inv->nsites ? inv->nsites : 1, 1);
+	size_t i, n = 0;
+	int rc;
+
+	for (i = 0; i < c->nhosts; i++) {
+		uint32_t site = inv->hosts[c->hosts[i]].site;
+		if (seen[site]++)
+			continue;
+		ids[n] = inv->sites[site].id;
+		names[n++] = inv->sites[site].name_ja ? inv->sites[site].name_ja :
+		    inv->sites[site].name ? inv->sites[site].name : inv->sites[site].id;
+	}
+	rc = ro_store_site_names_set(st, c->id, n, ids, names, cause);
+	free(ids);
+	free(names);
+	free(seen);
+	return rc;
+}
+
+/*
+ * record_invocation keeps this run's command line in the store, so that
+ * `rollout resume` repeats it exactly. The state directory it used is put
+ * first as an absolute --state-dir, so that the repeat finds the same store
+ * even when this one came from $ROLLOUT_STATE_DIR or the default.
+ */
+static int
+record_invocation(struct ro_store *st, const char *campaign, const char *state_dir, int argc,
+    char **argv, char **cause)
+{
+	char cwd[PATH_MAX], abs[PATH_MAX];
+	char **v = ro_xcalloc((size_t)argc + 3, sizeof *v);
+	int n = 0, i, rc;
+
+	if (getcwd(cwd, sizeof cwd) == NULL || realpath(state_dir, abs) == NULL) {
+		*cause = ro_xasprintf("cannot resolve the working or state directory: %s",
+		    strerror(errno));
+		free(v);
+		return RO_EIO;
+	}
+	v[n++] = argv[0];
+	/* A repeat (`rollout resume`) has it first already. */
+	if (argc < 3 || strcmp(argv[1], "--state-dir") != 0 || strcmp(argv[2], abs) != 0) {
+		v[n++] = "--state-dir";
+		v[n++] = abs;
+	}
+	for (i = 1; i < argc; i++)
+		v[n++] = argv[i];
+	rc = ro_store_invocation_set(st, campaign, cwd, n, v, cause);
+	free(v);
+	return rc;
 }
 
 /* Checks the engine's key and known hosts before anything is recorded. */
@@ -81,10 +245,14 @@ run_exec(int argc, char **argv)
 		{ "time-warp", required_argument, NULL, 'W' },
 		{ "clock-start", required_argument, NULL, 'C' },
 		{ "clock-anchor", required_argument, NULL, 'A' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "state", required_argument, NULL, 'S' }, /* the old name, kept as an alias */
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ro_param_arg *args = ro_xcalloc((size_t)argc, sizeof *args);
-	const char *state_dir = RO_STATE_DIR_DEFAULT, *key = NULL, *why = NULL;
+	const char *state_dir = ro_cmd_state_dir(), *key = NULL, *why = NULL, *log = NULL;
+	struct ro_lease *lease = NULL;
+	char **orig = ro_xcalloc((size_t)argc + 1, sizeof *orig), absdir[PATH_MAX];
 	struct ro_campaign *c = NULL;
 	struct ro_plan *plan = NULL;
 	struct ro_store *st = NULL;
@@ -94,10 +262,11 @@ run_exec(int argc, char **argv)
 	struct run_signals rs;
 	struct ro_clock clock;
 	struct ro_diags d;
-	enum ro_progress_mode mode = ro_progress_mode_auto(stdout);
+	enum ro_progress_mode mode = RO_PROGRESS_LIVE;
 	char *cause = NULL, *keybuf = NULL, *known = NULL;
 	uv_loop_t loop;
-	int loop_ok = 0, ch, rc, existed = 0, port = 0, exit_code = RO_EXIT_OK;
+	int loop_ok = 0, ch, rc, existed = 0, port = 0, exit_code = RO_EXIT_OK, mode_set = 0;
+	int starting = 1;
 	size_t nargs = 0;
 	long v;
 	char *end;
@@ -106,6 +275,8 @@ run_exec(int argc, char **argv)
 	memset(&rs, 0, sizeof rs);
 	ro_clock_init(&clock);
 	ro_diags_init(&d);
+	/* getopt_long permutes argv: keep the command line as it was given. */
+	memcpy(orig, argv, (size_t)argc * sizeof *argv);
 	int li = 0;
 	while ((ch = getopt_long(argc, argv, "S:p:P:k:jl", opts, &li)) != -1) {
 		switch (ch) {
@@ -131,9 +302,14 @@ run_exec(int argc, char **argv)
 			break;
 		case 'j':
 			mode = RO_PROGRESS_JSON;
+			mode_set = 1;
 			break;
 		case 'l':
 			mode = RO_PROGRESS_PLAIN;
+			mode_set = 1;
+			break;
+		case 'L':
+			log = optarg;
 			break;
 		case 'W':
 		case 'C':
@@ -155,6 +331,23 @@ run_exec(int argc, char **argv)
 		exit_code = ro_cmd_usage(&ro_cmd_run, "name one campaign file");
 		goto out;
 	}
+	/* Ignored so that a reader that went away (a closed `| tee`, a dropped
+	 * session) costs the run its output, never the run itself. */
+	signal(SIGPIPE, SIG_IGN);
+	/* Until the loop handles it: a hang-up while the campaign loads must not
+	 * end the run either. */
+	signal(SIGHUP, SIG_IGN);
+	if (log != NULL) {
+		fprintf(stderr, "rollout run: logging to %s\n", log);
+		if (log_to(log, &cause) != RO_OK) {
+			fprintf(stderr, "rollout run: %s\n", cause);
+			exit_code = RO_EXIT_USAGE;
+			goto out;
+		}
+		rs.logging = 1;
+	}
+	if (!mode_set)
+		mode = ro_progress_mode_auto(stdout);
 	keybuf = key ? ro_xstrdup(key) : ro_xasprintf("%s/id_ed25519", state_dir);
 	known = ro_xasprintf("%s/known_hosts", state_dir);
 
@@ -175,8 +368,25 @@ run_exec(int argc, char **argv)
 	}
 	if ((exit_code = check_identity(keybuf, known, state_dir)) != RO_EXIT_OK)
 		goto out;
-	if ((rc = ro_store_open_dir(state_dir, &st, &cause)) != RO_OK ||
-	    (rc = ro_plan_record(st, plan, &existed, &cause)) != RO_OK) {
+	if ((rc = ro_store_open_dir(state_dir, &st, &cause)) != RO_OK) {
+		fprintf(stderr, "rollout run: %s\n", cause ? cause : ro_strerror(rc));
+		exit_code = RO_EXIT_FAIL;
+		goto out;
+	}
+	/* The hints printed from here on paste as they are, from any directory. */
+	if (realpath(state_dir, absdir) == NULL)
+		snprintf(absdir, sizeof absdir, "%s", state_dir);
+	/* One engine per campaign: the lock comes before anything is recorded,
+	 * so a second engine changes nothing. */
+	if ((rc = ro_lease_lock(st, state_dir, c->id, &lease, &cause)) != RO_OK) {
+		fprintf(stderr, "rollout run: %s\n", cause);
+		if (rc == RO_ELOCKED)
+			fprintf(stderr, "  `rollout status %s --state-dir %s` shows its progress; "
+			    "`rollout stop %s --state-dir %s` stops it\n", c->id, absdir, c->id, absdir);
+		exit_code = RO_EXIT_FAIL;
+		goto out;
+	}
+	if ((rc = ro_plan_record(st, plan, &existed, &cause)) != RO_OK) {
 		fprintf(stderr, "rollout run: %s\n", cause ? cause : ro_strerror(rc));
 		exit_code = RO_EXIT_FAIL;
 		goto out;
@@ -195,7 +405,17 @@ run_exec(int argc, char **argv)
 			ro_campaign_info_clear(&ci);
 			goto out;
 		}
+		/* Only a campaign that ran before resumes; one saved by `plan --save`
+		 * starts. */
+		starting = !existed || ci.state == RO_CAMPAIGN_PLANNED;
 		ro_campaign_info_clear(&ci);
+	}
+	if ((rc = ro_lease_take(lease, &cause)) != RO_OK ||
+	    (rc = record_invocation(st, c->id, state_dir, argc, orig, &cause)) != RO_OK ||
+	    (rc = record_sites(st, c, &cause)) != RO_OK) {
+		fprintf(stderr, "rollout run: %s\n", cause ? cause : ro_strerror(rc));
+		exit_code = RO_EXIT_FAIL;
+		goto out;
 	}
 
 	if (uv_loop_init(&loop) != 0) {
@@ -204,6 +424,24 @@ run_exec(int argc, char **argv)
 		goto out;
 	}
 	loop_ok = 1;
+	/* Watched from here on: a hang-up while the run is being prepared is
+	 * handled like one during it. */
+	rs.lease = lease;
+	rs.campaign = c->id;
+	rs.state_dir = state_dir;
+	uv_signal_init(&loop, &rs.sigint);
+	uv_signal_init(&loop, &rs.sigterm);
+	uv_signal_init(&loop, &rs.sighup);
+	uv_timer_init(&loop, &rs.tick);
+	rs.sigint.data = rs.sigterm.data = rs.sighup.data = rs.tick.data = &rs;
+	uv_signal_start(&rs.sigint, on_signal, SIGINT);
+	uv_signal_start(&rs.sigterm, on_signal, SIGTERM);
+	uv_signal_start(&rs.sighup, on_hangup, SIGHUP);
+	uv_timer_start(&rs.tick, on_tick, RO_LEASE_BEAT_MS, RO_LEASE_BEAT_MS);
+	uv_unref((uv_handle_t *)&rs.sigint);
+	uv_unref((uv_handle_t *)&rs.sigterm);
+	uv_unref((uv_handle_t *)&rs.sighup);
+	uv_unref((uv_handle_t *)&rs.tick);
 	progress = ro_progress_new(stdout, mode, plan, &clock, &loop);
 	struct ro_exec_config cfg = {
 		.clock = &clock,
@@ -220,7 +458,7 @@ run_exec(int argc, char **argv)
 	}
 	if (mode != RO_PROGRESS_JSON)
 		fprintf(stderr, "%s campaign %s (plan %.12s…, %zu waves) from %s\n",
-		    existed ? "Resuming" : "Starting", c->id, plan->hash, plan->nwaves, state_dir);
+		    starting ? "Starting" : "Resuming", c->id, plan->hash, plan->nwaves, state_dir);
 	{
 		/* One socket per host at once: lift the soft limit on open files
 		 * (1024 on a default Debian login) to the hard one. */
@@ -231,28 +469,29 @@ run_exec(int argc, char **argv)
 		}
 	}
 	rs.ex = ex;
-	uv_signal_init(&loop, &rs.sigint);
-	uv_signal_init(&loop, &rs.sigterm);
-	rs.sigint.data = rs.sigterm.data = &rs;
-	uv_signal_start(&rs.sigint, on_signal, SIGINT);
-	uv_signal_start(&rs.sigterm, on_signal, SIGTERM);
-	uv_unref((uv_handle_t *)&rs.sigint);
-	uv_unref((uv_handle_t *)&rs.sigterm);
 
 	rc = ro_executor_run(ex, &sum, &cause);
 	ro_progress_finish(progress, &sum, rc, cause);
 	if (rc != RO_OK || sum.halted)
 		exit_code = RO_EXIT_FAIL;
-	uv_close((uv_handle_t *)&rs.sigint, NULL);
-	uv_close((uv_handle_t *)&rs.sigterm, NULL);
-	rs.ex = NULL;
+	if (mode != RO_PROGRESS_JSON && (rc != RO_OK || sum.halted))
+		fprintf(stderr, "rollout run: `rollout status %s --state-dir %s` shows what is left "
+		    "and the command that resumes\n", c->id, absdir);
 out:
+	rs.ex = NULL;
+	if (loop_ok) {
+		uv_close((uv_handle_t *)&rs.sigint, NULL);
+		uv_close((uv_handle_t *)&rs.sigterm, NULL);
+		uv_close((uv_handle_t *)&rs.sighup, NULL);
+		uv_close((uv_handle_t *)&rs.tick, NULL);
+	}
 	ro_executor_free(ex);
 	ro_progress_free(progress);
 	if (loop_ok) {
 		uv_run(&loop, UV_RUN_DEFAULT);
 		uv_loop_close(&loop);
 	}
+	ro_lease_release(lease);
 	ro_store_close(st);
 	ro_plan_free(plan);
 	ro_campaign_free(c);
@@ -261,12 +500,13 @@ out:
 	free(keybuf);
 	free(known);
 	free(args);
+	free(orig);
 	return exit_code;
 }
 
 const struct ro_cmd ro_cmd_run = {
 	.name = "run",
-	.usage = "[--state-dir DIR] [--port N] [--key FILE] [--plain | --json] "
+	.usage = "[--state-dir DIR] [--port N] [--key FILE] [--plain | --json] [--log FILE] "
 	    "[--param NAME=VALUE]... [--time-warp N [--clock-start WHEN] [--clock-anchor SECS]] CAMPAIGN",
 	.summary = "Run (or resume) a campaign on its hosts over SSH.",
 	.help =
@@ -277,20 +517,29 @@ const struct ro_cmd ro_cmd_run = {
 	    "outcome after. Running a halted or interrupted campaign again resumes it: done\n"
 	    "hosts are left alone, the others start again from their checks.\n"
 	    "\n"
-	    "  --state-dir DIR   state store, engine key and known hosts (default .rollout)\n"
+	    "One engine per campaign: a run holds the campaign's lease (a lock in the state\n"
+	    "directory and a heartbeat in the store) and a second run is refused with who\n"
+	    "holds it. The command line is recorded, so `rollout resume CAMPAIGN` repeats it.\n"
+	    "\n"
+	    "  --state-dir DIR   state store, engine key and known hosts (default\n"
+	    "                    $ROLLOUT_STATE_DIR, else .rollout)\n"
 	    "  --port N          connect to port N on every host instead of the inventory's\n"
 	    "  --key FILE        the engine's private key (default DIR/id_ed25519)\n"
 	    "  --plain           one log line per event (the default when not on a terminal)\n"
 	    "  --json            one JSON object per event, then a summary object\n"
 	    "  --param NAME=VALUE  override a campaign parameter (changes the plan hash)\n"
+	    "  --log FILE        write all output to FILE (appended) instead of the terminal;\n"
+	    "                    without it, a run whose terminal hangs up goes on and logs\n"
+	    "                    to DIR/logs/CAMPAIGN.log\n"
 	    "\n"
 	    "Time (the demo and tests; both the engine and the simulator take these):\n"
 	    "  --time-warp N         run N virtual seconds per real second\n"
 	    "  --clock-start WHEN    virtual start, YYYY-MM-DDTHH:MM[:SS] JST or Unix seconds\n"
 	    "  --clock-anchor SECS   real Unix time that WHEN corresponds to (default: now)\n"
 	    "\n"
-	    "Interrupt once to stop starting hosts (those under way finish), twice to cancel\n"
-	    "them too. Exit status: 0 the campaign is done (also when it was done before),\n"
-	    "1 it halted or failed (see `rollout status`), 2 bad input.\n",
+	    "Interrupt once (or `rollout stop CAMPAIGN` from another shell) to stop starting\n"
+	    "hosts (those under way finish), twice (`rollout stop --now`) to cancel them too.\n"
+	    "Exit status: 0 the campaign is done (also when it was done before),\n"
+	    "1 it halted or failed (see `rollout status`), or another engine runs it, 2 bad input.\n",
 	.exec = run_exec,
 };

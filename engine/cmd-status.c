@@ -1,5 +1,6 @@
 /* cmd-status.c - `rollout status [CAMPAIGN]`: where campaigns stand, from the store. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,10 +9,27 @@
 #include "calendar.h"
 #include "cmd.h"
 #include "error.h"
+#include "lease.h"
 #include "store.h"
 #include "util.h"
 
 extern const struct ro_cmd ro_cmd_status;
+
+/*
+ * Who runs the campaign, as far as another process can tell: the lease an
+ * engine holds, whether that engine is still alive, the hosts set aside,
+ * and whether `rollout resume` knows how to run it again.
+ */
+struct engine_view {
+	struct ro_lease_info lease;
+	int has_lease;
+	int interrupted;      /* the store says running, but no engine runs it */
+	int64_t now;          /* real Unix seconds the judgement was made at */
+	struct ro_hold_info *holds;
+	size_t nholds;
+	int has_invocation;
+	char state_dir[PATH_MAX]; /* absolute, for commands that paste as they are */
+};
 
 /* Everything `status CAMPAIGN` shows, read in one snapshot. */
 struct snapshot {
@@ -24,6 +42,7 @@ struct snapshot {
 	size_t napprovals;
 	struct ro_failure_info *failures;
 	size_t nfailures;
+	struct engine_view engine;
 };
 
 static void
@@ -35,7 +54,32 @@ snapshot_free(struct snapshot *s)
 	ro_host_tally_free(s->by_site, s->nby_site);
 	ro_approval_list_free(s->approvals, s->napprovals);
 	ro_failure_list_free(s->failures, s->nfailures);
+	ro_lease_info_clear(&s->engine.lease);
+	ro_hold_list_free(s->engine.holds, s->engine.nholds);
 	memset(s, 0, sizeof *s);
+}
+
+/* engine_read fills v for campaign c (inside the snapshot's read transaction). */
+static int
+engine_read(struct ro_store *st, const char *id, const struct ro_campaign_info *c,
+    struct engine_view *v)
+{
+	char *cwd = NULL, **argv = NULL;
+	int argc = 0, rc;
+
+	v->now = (int64_t)time(NULL);
+	rc = ro_store_lease_get(st, id, &v->lease, NULL);
+	if (rc != RO_OK && rc != RO_ENOENT)
+		return rc;
+	v->has_lease = rc == RO_OK;
+	v->interrupted = c->state == RO_CAMPAIGN_RUNNING &&
+	    (!v->has_lease || !ro_lease_alive(&v->lease, v->now));
+	if ((rc = ro_store_hold_list(st, id, &v->holds, &v->nholds)) != RO_OK)
+		return rc;
+	v->has_invocation = ro_store_invocation_get(st, id, &cwd, &argc, &argv, NULL) == RO_OK;
+	ro_argv_free(argv);
+	free(cwd);
+	return RO_OK;
 }
 
 static int
@@ -54,6 +98,8 @@ snapshot_read(struct ro_store *st, const char *id, struct snapshot *s, char **ca
 	    (rc = ro_store_tally(st, id, RO_TALLY_BY_SITE, &s->by_site, &s->nby_site)) == RO_OK &&
 	    (rc = ro_store_approval_list(st, id, -1, &s->approvals, &s->napprovals)) == RO_OK)
 		rc = ro_store_failures(st, id, &s->failures, &s->nfailures);
+	if (rc == RO_OK)
+		rc = engine_read(st, id, &s->c, &s->engine);
 	if (rc != RO_OK && *cause == NULL)
 		*cause = ro_xasprintf("%s", ro_store_errmsg(st));
 	ro_store_rollback(st);
@@ -79,6 +125,152 @@ fmt_at(int64_t t, char buf[RO_JST_FMT_MAX])
 		ro_jst_format(t / 60, buf);
 }
 
+/*
+ * The campaign's state as a person needs it: the store's state, except that
+ * a campaign the store calls running whose engine is gone is "interrupted
+ * (engine stopped at T)", T being its last heartbeat.
+ */
+static void
+display_state(const struct snapshot *s, struct ro_buf *b)
+{
+	const struct engine_view *v = &s->engine;
+	char at[RO_JST_FMT_MAX];
+
+	if (v->interrupted) {
+		if (v->has_lease) {
+			ro_jst_format(v->lease.heartbeat_at / 60, at);
+			ro_buf_printf(b, "interrupted (engine stopped at %s JST)", at);
+		} else
+			ro_buf_adds(b, "interrupted (no engine holds it)");
+	} else if (s->c.state == RO_CAMPAIGN_RUNNING && v->has_lease)
+		ro_buf_printf(b, "running (pid %lld on %s, heartbeat %lld s ago)",
+		    (long long)v->lease.pid, v->lease.host,
+		    (long long)(v->now > v->lease.heartbeat_at ? v->now - v->lease.heartbeat_at : 0));
+	else
+		ro_buf_adds(b, ro_campaign_state_name(s->c.state));
+}
+
+/* The one command that moves the campaign on, pasted as it is; "" when the
+ * campaign needs none (done, running, or waiting for an approval, which is
+ * printed with its gate). */
+static void
+next_command(const struct snapshot *s, struct ro_buf *b)
+{
+	if (!s->engine.interrupted && s->c.state != RO_CAMPAIGN_HALTED)
+		return;
+	if (s->engine.has_invocation)
+		ro_buf_adds(b, "rollout resume ");
+	else
+		ro_buf_adds(b, "rollout run CAMPAIGN-FILE ");
+	ro_cmd_shell_word(b, s->c.id);
+	ro_buf_adds(b, " --state-dir ");
+	ro_cmd_shell_word(b, s->engine.state_dir);
+}
+
+/*
+ * status_exit: as `kubectl rollout status`, non-zero when the campaign
+ * needs a person: 0 planned, running or done; 1 halted (a failure budget,
+ * a stop, held hosts), failed, cancelled, or interrupted (its engine died).
+ * docs/EXECUTION.md lists these; keep the two the same.
+ */
+static int
+status_exit(const struct snapshot *s)
+{
+	if (s->engine.interrupted)
+		return RO_EXIT_FAIL;
+	switch (s->c.state) {
+	case RO_CAMPAIGN_PLANNED:
+	case RO_CAMPAIGN_RUNNING:
+	case RO_CAMPAIGN_DONE:
+		return RO_EXIT_OK;
+	case RO_CAMPAIGN_HALTED:
+	case RO_CAMPAIGN_FAILED:
+	case RO_CAMPAIGN_CANCELLED:
+		return RO_EXIT_FAIL;
+	}
+	return RO_EXIT_FAIL;
+}
+
+static void
+engine_json(struct ro_buf *b, const struct snapshot *s)
+{
+	const struct engine_view *v = &s->engine;
+	struct ro_buf t;
+	size_t i;
+
+	ro_buf_init(&t);
+	display_state(s, &t);
+	ro_buf_adds(b, ",\"display_state\":");
+	ro_buf_json_str(b, t.p);
+	ro_buf_printf(b, ",\"interrupted\":%s,\"reason\":", v->interrupted ? "true" : "false");
+	ro_buf_json_str(b, s->c.reason);
+	ro_buf_adds(b, ",\"engine\":");
+	if (v->has_lease) {
+		ro_buf_printf(b, "{\"pid\":%lld,\"host\":", (long long)v->lease.pid);
+		ro_buf_json_str(b, v->lease.host);
+		ro_buf_printf(b, ",\"started_at\":%lld,\"heartbeat_at\":%lld,\"alive\":%s}",
+		    (long long)v->lease.started_at, (long long)v->lease.heartbeat_at,
+		    ro_lease_alive(&v->lease, v->now) ? "true" : "false");
+	} else
+		ro_buf_adds(b, "null");
+	ro_buf_adds(b, ",\"held\":[");
+	for (i = 0; i < v->nholds; i++) {
+		const struct ro_hold_info *h = &v->holds[i];
+		ro_buf_printf(b, "%s{\"host\":", i ? "," : "");
+		ro_buf_json_str(b, h->host);
+		ro_buf_adds(b, ",\"site\":");
+		ro_buf_json_str(b, h->site);
+		ro_buf_adds(b, ",\"site_name\":");
+		ro_buf_json_str(b, h->site_name);
+		ro_buf_printf(b, ",\"wave\":%d,\"state\":\"%s\",\"held_at\":%lld,\"held_by\":",
+		    h->wave + 1, ro_host_state_name(h->state), (long long)h->held_at);
+		ro_buf_json_str(b, h->held_by);
+		ro_buf_adds(b, ",\"reason\":");
+		ro_buf_json_str(b, h->reason);
+		ro_buf_addc(b, '}');
+	}
+	ro_buf_addc(b, ']');
+	ro_buf_free(&t);
+	ro_buf_init(&t);
+	next_command(s, &t);
+	ro_buf_adds(b, ",\"next\":");
+	ro_buf_json_str(b, t.len ? t.p : NULL);
+	ro_buf_free(&t);
+}
+
+/* The halt reason, the held hosts and the next command, for people. */
+static void
+engine_text(const struct snapshot *s)
+{
+	const struct engine_view *v = &s->engine;
+	char at[RO_JST_FMT_MAX];
+	struct ro_buf t;
+	size_t i;
+
+	if (v->nholds) {
+		printf("\nheld hosts (set aside; the rest of the campaign goes on without them):\n");
+		for (i = 0; i < v->nholds; i++) {
+			const struct ro_hold_info *h = &v->holds[i];
+			fmt_at(h->held_at, at);
+			printf("  %-16s %s%s%s%s, wave %d, %s: held by %s at %s JST: %s\n", h->host,
+			    h->site_name ? h->site_name : h->site, h->site_name ? " (" : "",
+			    h->site_name ? h->site : "", h->site_name ? ")" : "", h->wave + 1, ro_host_state_name(h->state), h->held_by, at, h->reason);
+		}
+		ro_buf_init(&t);
+		ro_buf_adds(&t, "rollout hosts release ");
+		ro_cmd_shell_word(&t, s->c.id);
+		ro_buf_adds(&t, " HOST --state-dir ");
+		ro_cmd_shell_word(&t, v->state_dir);
+		printf("  release one once it is fixed: %s\n", t.p);
+		ro_buf_free(&t);
+	}
+	ro_buf_init(&t);
+	next_command(s, &t);
+	if (t.len)
+		printf("\nnext: %s\n", t.p);
+	ro_buf_free(&t);
+}
+
 static void
 tally_json(struct ro_buf *b, const struct ro_host_tally *t)
 {
@@ -101,8 +293,10 @@ print_json(const struct snapshot *s)
 	ro_buf_json_str(&b, s->c.id);
 	ro_buf_adds(&b, ",\"title\":");
 	ro_buf_json_str(&b, s->c.title);
-	ro_buf_printf(&b, ",\"state\":\"%s\",\"plan_hash\":\"%s\",\"waves\":[",
+	ro_buf_printf(&b, ",\"state\":\"%s\",\"plan_hash\":\"%s\"",
 	    ro_campaign_state_name(s->c.state), s->c.plan_hash);
+	engine_json(&b, s);
+	ro_buf_adds(&b, ",\"waves\":[");
 	for (i = 0; i < s->nwaves; i++) {
 		const struct ro_wave_info *w = &s->waves[i];
 		ro_buf_printf(&b, "%s{\"wave\":%d,\"name\":", i ? "," : "", w->idx + 1);
@@ -140,7 +334,12 @@ print_json(const struct snapshot *s)
 		ro_buf_json_str(&b, f->host);
 		ro_buf_adds(&b, ",\"site\":");
 		ro_buf_json_str(&b, f->site);
-		ro_buf_printf(&b, ",\"wave\":%d,\"reason\":", f->wave + 1);
+		ro_buf_adds(&b, ",\"site_name\":");
+		ro_buf_json_str(&b, f->site_name);
+		ro_buf_printf(&b, ",\"wave\":%d", f->wave + 1);
+		if (f->failed_at != RO_STORE_NO_TIME)
+			ro_buf_printf(&b, ",\"failed_at\":%lld", (long long)f->failed_at);
+		ro_buf_adds(&b, ",\"reason\":");
 		if (f->reason)
 			ro_buf_json_str(&b, f->reason);
 		else
@@ -180,8 +379,15 @@ print_text(const struct snapshot *s)
 	char at[RO_JST_FMT_MAX];
 	size_t i;
 
-	printf("campaign %s: %s\n  %s\n  plan %s\n\n", s->c.id, ro_campaign_state_name(s->c.state),
-	    s->c.title, s->c.plan_hash);
+	struct ro_buf st;
+
+	ro_buf_init(&st);
+	display_state(s, &st);
+	printf("campaign %s: %s\n  %s\n  plan %s\n", s->c.id, st.p, s->c.title, s->c.plan_hash);
+	ro_buf_free(&st);
+	if (s->c.reason && (s->c.state == RO_CAMPAIGN_HALTED || s->c.state == RO_CAMPAIGN_FAILED))
+		printf("  %s: %s\n", ro_campaign_state_name(s->c.state), s->c.reason);
+	printf("\n");
 	printf("%-4s %-24s %-18s %5s %5s %5s %5s %5s\n", "wave", "name", "state", "done", "uptod",
 	    "run", "fail", "pend");
 	for (i = 0; i < s->nwaves; i++) {
@@ -195,10 +401,17 @@ print_text(const struct snapshot *s)
 		print_counts(&s->by_site[i]);
 	}
 	for (i = 0; i < s->nwaves; i++)
-		if (s->waves[i].state == RO_WAVE_AWAITING_APPROVAL)
-			printf("\nwave %d (%s) waits for approval:\n  rollout approve %s --wave %d "
-			    "--plan-hash %.12s [--comment TEXT]\n", s->waves[i].idx + 1, s->waves[i].name,
-			    s->c.id, s->waves[i].idx + 1, s->c.plan_hash);
+		if (s->waves[i].state == RO_WAVE_AWAITING_APPROVAL) {
+			struct ro_buf a;
+			ro_buf_init(&a);
+			ro_cmd_shell_word(&a, s->c.id);
+			ro_buf_printf(&a, " --wave %d --plan-hash %.12s --state-dir ", s->waves[i].idx + 1,
+			    s->c.plan_hash);
+			ro_cmd_shell_word(&a, s->engine.state_dir);
+			printf("\nwave %d (%s) waits for approval:\n  rollout approve %s "
+			    "[--comment TEXT]\n", s->waves[i].idx + 1, s->waves[i].name, a.p);
+			ro_buf_free(&a);
+		}
 	if (s->napprovals) {
 		printf("\napprovals:\n");
 		for (i = 0; i < s->napprovals; i++) {
@@ -212,14 +425,33 @@ print_text(const struct snapshot *s)
 		printf("\nfailed hosts:\n");
 		for (i = 0; i < s->nfailures; i++) {
 			const struct ro_failure_info *f = &s->failures[i];
-			printf("  %-16s wave %d: %s\n", f->host, f->wave + 1,
-			    f->reason ? f->reason : "failed (no reason recorded)");
+			fmt_at(f->failed_at, at);
+			printf("  %-16s %s%s%s%s, wave %d, failed at %s JST: %s\n", f->host,
+			    f->site_name ? f->site_name : f->site, f->site_name ? " (" : "",
+			    f->site_name ? f->site : "", f->site_name ? ")" : "", f->wave + 1, at, f->reason ? f->reason : "failed (no reason recorded)");
 			if (f->has_outcome)
 				printf("  %-16s last failed step: %s, attempt %d: %s%s%s\n", "",
 				    f->step_name, f->attempt, ro_step_status_name(f->status),
 				    f->detail ? ": " : "", f->detail ? f->detail : "");
 		}
 	}
+	engine_text(s);
+}
+
+/* listed_state: the state a list shows, "interrupted" for a campaign the
+ * store calls running whose engine is gone. */
+static const char *
+listed_state(struct ro_store *st, const struct ro_campaign_info *c)
+{
+	struct ro_lease_info li;
+	int rc, alive;
+
+	if (c->state != RO_CAMPAIGN_RUNNING)
+		return ro_campaign_state_name(c->state);
+	rc = ro_store_lease_get(st, c->id, &li, NULL);
+	alive = rc == RO_OK && ro_lease_alive(&li, (int64_t)time(NULL));
+	ro_lease_info_clear(&li);
+	return rc != RO_OK && rc != RO_ENOENT ? "running" : alive ? "running" : "interrupted";
 }
 
 static int
@@ -240,13 +472,14 @@ list_campaigns(struct ro_store *st, int json)
 		if (json) {
 			ro_buf_printf(&b, "%s{\"campaign\":", i ? "," : "");
 			ro_buf_json_str(&b, v[i].id);
-			ro_buf_printf(&b, ",\"state\":\"%s\",\"plan_hash\":\"%s\",\"title\":",
-			    ro_campaign_state_name(v[i].state), v[i].plan_hash);
+			ro_buf_printf(&b, ",\"state\":\"%s\",\"display_state\":\"%s\","
+			    "\"plan_hash\":\"%s\",\"title\":", ro_campaign_state_name(v[i].state),
+			    listed_state(st, &v[i]), v[i].plan_hash);
 			ro_buf_json_str(&b, v[i].title);
 			ro_buf_addc(&b, '}');
 		} else
-			ro_buf_printf(&b, "%-28s %-10s %.12s  %s\n", v[i].id,
-			    ro_campaign_state_name(v[i].state), v[i].plan_hash, v[i].title);
+			ro_buf_printf(&b, "%-28s %-11s %.12s  %s\n", v[i].id, listed_state(st, &v[i]),
+			    v[i].plan_hash, v[i].title);
 	}
 	if (json)
 		ro_buf_adds(&b, "]\n");
@@ -321,11 +554,12 @@ status_exec(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "state-dir", required_argument, NULL, 'S' },
+		{ "state", required_argument, NULL, 'S' },
 		{ "wait-gate", no_argument, NULL, 'g' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *state_dir = RO_STATE_DIR_DEFAULT;
+	const char *state_dir = ro_cmd_state_dir();
 	struct ro_store *st = NULL;
 	struct snapshot s;
 	char *cause = NULL, *end;
@@ -367,10 +601,15 @@ status_exec(int argc, char **argv)
 	else if ((rc = snapshot_read(st, argv[optind], &s, &cause)) != RO_OK) {
 		fprintf(stderr, "rollout status: %s\n", cause ? cause : ro_strerror(rc));
 		exit_code = rc == RO_ENOENT ? RO_EXIT_USAGE : RO_EXIT_FAIL;
-	} else if (json)
-		print_json(&s);
-	else
-		print_text(&s);
+	} else {
+		if (realpath(state_dir, s.engine.state_dir) == NULL)
+			snprintf(s.engine.state_dir, sizeof s.engine.state_dir, "%s", state_dir);
+		if (json)
+			print_json(&s);
+		else
+			print_text(&s);
+		exit_code = status_exit(&s);
+	}
 	snapshot_free(&s);
 	ro_store_close(st);
 	free(cause);
@@ -388,10 +627,18 @@ const struct ro_cmd ro_cmd_status = {
 	    "the approvals given, which gate waits and the command that approves it, and each\n"
 	    "failed host with the step that failed and why. Safe to run while `rollout run`\n"
 	    "is going: it reads one consistent snapshot and never blocks the engine.\n"
+	    "A campaign the store calls running whose engine has died shows as\n"
+	    "`interrupted (engine stopped at T)`. A campaign that needs a person shows why\n"
+	    "it halted, its held hosts, and one next command that pastes as it is.\n"
 	    "\n"
 	    "  --wait-gate   wait until a wave of CAMPAIGN awaits approval and print its\n"
 	    "                number (exit 0), or exit 1 when the campaign stops running\n"
 	    "                (a campaign not recorded yet is waited for too)\n"
-	    "  --timeout S   give up waiting after S seconds (default 600)\n",
+	    "  --timeout S   give up waiting after S seconds (default 600)\n"
+	    "  --state-dir DIR   the state directory (default $ROLLOUT_STATE_DIR, else .rollout)\n"
+	    "\n"
+	    "Exit status with CAMPAIGN (as `kubectl rollout status`): 0 planned, running or\n"
+	    "done; 1 halted, failed, cancelled or interrupted (it needs a person); 2 no such\n"
+	    "campaign or bad usage. --wait-gate: 0 a gate waits, 1 the campaign stopped.\n",
 	.exec = status_exec,
 };

@@ -140,7 +140,7 @@ parse_opts(int argc, char **argv, int first, struct vopts *o)
 			o->key = val;
 		else if (strcmp(a, "--member") == 0 && val)
 			o->member = val;
-		else if (strcmp(a, "--state") == 0 && val)
+		else if ((strcmp(a, "--state-dir") == 0 || strcmp(a, "--state") == 0) && val)
 			o->state = val;
 		else if (strcmp(a, "--format") == 0 && val) {
 			if (strcmp(val, "csv") != 0 && strcmp(val, "yaml") != 0)
@@ -223,7 +223,7 @@ login_name(void)
 static int
 resolve(struct vctx *c)
 {
-	const char *state = c->o.state ? c->o.state : RO_STATE_DIR_DEFAULT;
+	const char *state = c->o.state ? c->o.state : ro_cmd_state_dir();
 	char name[VAULT_NAME_MAX + 1];
 	unsigned char pk[VAULT_PUBLICKEYBYTES];
 
@@ -370,7 +370,7 @@ get_passphrase(struct vctx *c, int fd, const char *prompt, int confirm,
 static int
 open_store(struct vctx *c)
 {
-	const char *state = c->o.state ? c->o.state : RO_STATE_DIR_DEFAULT;
+	const char *state = c->o.state ? c->o.state : ro_cmd_state_dir();
 	char *cause = NULL;
 
 	if (ro_store_open_dir(state, &c->st, &cause) != 0) {
@@ -689,7 +689,7 @@ sub_member(struct vctx *c)
 	if (strcmp(verb, "add") == 0) {
 		/* The new member made their key file with `vault keygen`; only its
 		 * public half is read here. */
-		const char *state = c->o.state ? c->o.state : RO_STATE_DIR_DEFAULT;
+		const char *state = c->o.state ? c->o.state : ro_cmd_state_dir();
 		path = ro_xasprintf("%s/keys/%s.key", state, c->o.args[1]);
 		rc = vault_key_public_info(path, &pub, &cause);
 		if (rc == 0 && strcmp(pub.name, c->o.args[1]) != 0) {
@@ -1151,7 +1151,7 @@ vault_exec(int argc, char **argv)
 
 const struct ro_cmd ro_cmd_vault = {
 	.name = "vault",
-	.usage = "SUBCOMMAND [ARGS] [--vault FILE] [--key FILE] [--member NAME] [--state DIR] "
+	.usage = "SUBCOMMAND [ARGS] [--vault FILE] [--key FILE] [--member NAME] [--state-dir DIR] "
 	    "[--passphrase-fd N] [--trust-vault FINGERPRINT]",
 	.summary = "Keep administrator passwords in the sealed vault.",
 	.help =
@@ -1177,7 +1177,7 @@ const struct ro_cmd ro_cmd_vault = {
 	    "                         has, from format version 1 to 2 (signed writes)\n"
 	    "\n"
 	    "options:\n"
-	    "  --state DIR            state directory (default .rollout)\n"
+	    "  --state-dir DIR        state directory (default $ROLLOUT_STATE_DIR, else .rollout)\n"
 	    "  --vault FILE           vault file (default STATE/vault.rov)\n"
 	    "  --member NAME          who you are (default: your login name); only picks the\n"
 	    "                         key file: the actor recorded is the key file's member\n"

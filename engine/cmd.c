@@ -3,7 +3,11 @@
 #include "error.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "store.h"
+#include "util.h"
 
 extern const struct ro_cmd ro_cmd_help;
 extern const struct ro_cmd ro_cmd_version;
@@ -17,6 +21,8 @@ extern const struct ro_cmd ro_cmd_approve;
 extern const struct ro_cmd ro_cmd_status;
 extern const struct ro_cmd ro_cmd_keygen;
 extern const struct ro_cmd ro_cmd_hosts;
+extern const struct ro_cmd ro_cmd_stop;
+extern const struct ro_cmd ro_cmd_resume;
 
 /* The order here is the order `rollout help` lists them in. */
 const struct ro_cmd *const ro_cmd_table[] = {
@@ -28,6 +34,8 @@ const struct ro_cmd *const ro_cmd_table[] = {
 	&ro_cmd_status,
 	&ro_cmd_keygen,
 	&ro_cmd_hosts,
+	&ro_cmd_stop,
+	&ro_cmd_resume,
 	&ro_cmd_vault,
 	&ro_cmd_calendar,
 	&ro_cmd_help,
@@ -83,4 +91,35 @@ ro_cmd_print_help(FILE *f, const struct ro_cmd *cmd)
 	fprintf(f, "usage: rollout %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
 	if (cmd->help && *cmd->help)
 		fprintf(f, "\n%s", cmd->help);
+}
+
+const char *
+ro_cmd_state_dir(void)
+{
+	const char *e = getenv("ROLLOUT_STATE_DIR");
+
+	return e != NULL && *e != '\0' ? e : RO_STATE_DIR_DEFAULT;
+}
+
+void
+ro_cmd_shell_word(struct ro_buf *b, const char *s)
+{
+	const char *p;
+	int safe = *s != '\0';
+
+	for (p = s; *p && safe; p++)
+		safe = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+		    "-_./:=@%+,", *p) != NULL;
+	if (safe) {
+		ro_buf_adds(b, s);
+		return;
+	}
+	ro_buf_addc(b, '\'');
+	for (p = s; *p; p++) {
+		if (*p == '\'')
+			ro_buf_adds(b, "'\\''");
+		else
+			ro_buf_addc(b, *p);
+	}
+	ro_buf_addc(b, '\'');
 }

@@ -34,4 +34,16 @@ int ro_cmd_wants_help(int argc, char **argv);
 /* ro_cmd_print_help prints cmd's full help to f. */
 void ro_cmd_print_help(FILE *f, const struct ro_cmd *cmd);
 
+/* ro_cmd_state_dir is the state directory a command uses when it is given
+ * no --state-dir: $ROLLOUT_STATE_DIR when set and not empty, else
+ * RO_STATE_DIR_DEFAULT (".rollout"). Every command takes --state-dir DIR,
+ * and --state DIR as a hidden alias of it. */
+const char *ro_cmd_state_dir(void);
+
+struct ro_buf;
+/* ro_cmd_shell_word appends s to b as one word a POSIX shell reads back as
+ * s: as it is when it holds only safe characters, else single-quoted. For
+ * the commands status and resume print to be pasted. */
+void ro_cmd_shell_word(struct ro_buf *b, const char *s);
+
 #endif

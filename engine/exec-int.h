@@ -82,6 +82,7 @@ struct ro_executor {
 	struct ro_exec_summary sum;
 	int rc;
 	char *cause;
+	unsigned char *held;     /* per run: set aside by `rollout hosts hold` */
 };
 
 /* exec-host.c */

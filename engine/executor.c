@@ -322,6 +322,43 @@ window_allows(const struct ro_executor *ex, const struct hostrun *hr, double *wa
 	return 0;
 }
 
+/* ---- holds (`rollout hosts hold`) ------------------------------------------------ */
+
+static int
+is_held(const struct ro_executor *ex, size_t run)
+{
+	return ex->held != NULL && ex->held[run];
+}
+
+/* The halt of a campaign whose only unfinished hosts are held. */
+static void
+halt_held(struct ro_executor *ex)
+{
+	halt(ex, "every host is finished except %u held (`rollout status %s` lists them); "
+	    "release each with `rollout hosts release %s HOST` once it is fixed, then resume",
+	    ex->sum.held, ex->c->id, ex->c->id);
+}
+
+int
+ro_executor_refresh_holds(struct ro_executor *ex)
+{
+	struct ro_hold_info *v = NULL;
+	size_t n = 0, i, j;
+	int rc;
+
+	if ((rc = ro_store_hold_list(ex->st, ex->c->id, &v, &n)) != RO_OK)
+		return rc;
+	if (ex->held == NULL)
+		ex->held = ro_xcalloc(ex->nruns ? ex->nruns : 1, 1);
+	memset(ex->held, 0, ex->nruns);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < ex->nruns; j++)
+			if (strcmp(ex->c->inv->hosts[ex->runs[j].host].name, v[i].host) == 0)
+				ex->held[j] = 1;
+	ro_hold_list_free(v, n);
+	return RO_OK;
+}
+
 /* ---- waves --------------------------------------------------------------------- */
 
 static void start_wave(struct ro_executor *ex);
@@ -363,8 +400,14 @@ end_campaign(struct ro_executor *ex)
 	int rc;
 
 	flush_writes(ex);
-	ex->sum.done = ex->sum.skipped = ex->sum.failed = ex->sum.pending = 0;
+	ex->sum.done = ex->sum.skipped = ex->sum.failed = ex->sum.pending = ex->sum.held = 0;
 	for (i = 0; i < ex->nruns; i++) {
+		/* A host held while under way may have finished: then it is done. */
+		if (is_held(ex, i) && ex->runs[i].stored != RO_HOST_DONE &&
+		    ex->runs[i].stored != RO_HOST_SKIPPED) {
+			ex->sum.held++;
+			continue;
+		}
 		switch (ex->runs[i].stored) {
 		case RO_HOST_DONE: ex->sum.done++; break;
 		case RO_HOST_SKIPPED: ex->sum.skipped++; break;
@@ -375,9 +418,12 @@ end_campaign(struct ro_executor *ex)
 	if (!ex->halting && ex->sum.failed > 0)
 		halt(ex, "%u host%s failed within the failure budget; fix them and run the campaign "
 		    "again to retry them", ex->sum.failed, ex->sum.failed == 1 ? "" : "s");
+	if (!ex->halting && ex->sum.held > 0)
+		halt_held(ex);
 	to = ex->halting ? RO_CAMPAIGN_HALTED : RO_CAMPAIGN_DONE;
 	ex->sum.halted = ex->halting;
-	rc = ro_store_campaign_set_state(ex->st, ex->c->id, to, &cause);
+	rc = ro_store_campaign_set_state_reason(ex->st, ex->c->id, to,
+	    ex->halting ? ex->sum.reason : NULL, &cause);
 	if (rc != RO_OK && ex->rc == RO_OK) {
 		ex->rc = rc;
 		ex->cause = cause;
@@ -454,6 +500,9 @@ dispatch(struct ro_executor *ex)
 		struct hostrun *hr = &ex->runs[ex->queue[i]];
 		double w = 0, closes = 0;
 		int ok;
+
+		if (is_held(ex, ex->queue[i]))
+			continue; /* set aside while it waited: dropped from the wave */
 
 		if (ex->running >= limit) { /* full: keep the rest in order */
 			memmove(&ex->queue[kept], &ex->queue[i], (ex->nqueue - i) * sizeof *ex->queue);
@@ -547,7 +596,8 @@ start_wave(struct ro_executor *ex)
 		/* Done earlier; reopen it only if some of its hosts still need work. */
 		int again = 0;
 		for (i = 0; i < ex->nruns; i++)
-			if (ex->runs[i].wave == (int)w->index && (ex->runs[i].stored == RO_HOST_FAILED ||
+			if (ex->runs[i].wave == (int)w->index && !is_held(ex, i) &&
+			    (ex->runs[i].stored == RO_HOST_FAILED ||
 			    ex->runs[i].stored == RO_HOST_PENDING || ex->runs[i].stored == RO_HOST_RUNNING))
 				again = 1;
 		ro_wave_info_clear(&info);
@@ -608,7 +658,7 @@ start_wave(struct ro_executor *ex)
 		struct hostrun *hr = &ex->runs[i];
 		if (hr->wave != (int)w->index)
 			continue;
-		if (hr->stored == RO_HOST_DONE || hr->stored == RO_HOST_SKIPPED)
+		if (hr->stored == RO_HOST_DONE || hr->stored == RO_HOST_SKIPPED || is_held(ex, i))
 			continue;
 		ex->queue[ex->nqueue++] = i;
 	}
@@ -792,6 +842,10 @@ ro_executor_run(struct ro_executor *ex, struct ro_exec_summary *sum, char **caus
 		return rc;
 	if ((rc = resolve_leftovers(ex, cause)) != RO_OK)
 		return rc;
+	if ((rc = ro_executor_refresh_holds(ex)) != RO_OK) {
+		*cause = ro_xasprintf("cannot read the held hosts: %s", ro_store_errmsg(ex->st));
+		return rc;
+	}
 	ex->sum.hosts = (uint32_t)ex->nruns;
 	ro__emit(ex, RO_EV_CAMPAIGN, -1, -1, NULL, "running", 0, RO_STORE_NO_EXIT_CODE, NULL);
 	ex->wave = 0;
@@ -859,5 +913,6 @@ ro_executor_free(struct ro_executor *ex)
 	free(ex->site_running);
 	free(ex->writes);
 	free(ex->cause);
+	free(ex->held);
 	free(ex);
 }

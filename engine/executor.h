@@ -69,6 +69,7 @@ struct ro_exec_config {
 struct ro_exec_summary {
 	uint32_t hosts, done, skipped, failed, pending;
 	int halted;                    /* 1: stopped before the end (budget, stop request) */
+	uint32_t held;                 /* hosts set aside (`rollout hosts hold`), not counted above */
 	char reason[512];              /* why it halted, or "" */
 };
 
@@ -100,6 +101,15 @@ int ro_executor_run(struct ro_executor *ex, struct ro_exec_summary *sum, char **
  * intents are closed as interrupted and resolved by the check on resume).
  */
 void ro_executor_stop(struct ro_executor *ex, int hard);
+
+/*
+ * ro_executor_refresh_holds re-reads the hosts set aside by `rollout hosts
+ * hold` (another process): a held host that has not started is not
+ * started; one under way finishes its run. A campaign whose only unfinished
+ * hosts are held ends halted, never done: done is final, and a held host
+ * still needs its run once it is released.
+ */
+int ro_executor_refresh_holds(struct ro_executor *ex);
 
 void ro_executor_free(struct ro_executor *ex); /* accepts NULL */
 

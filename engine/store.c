@@ -159,6 +159,41 @@ static const char *const migrations[] = {
 	") STRICT;"
 	"CREATE TRIGGER vault_rosters_no_delete BEFORE DELETE ON vault_rosters"
 	"  BEGIN SELECT RAISE(ABORT, 'vault rosters may not be deleted'); END;",
+	/* 3 -> 4: one engine per campaign (its lease, and the stop asked of it),
+	 * the invocation `rollout resume` repeats, hosts set aside, when a host
+	 * last changed state and why a campaign halted. */
+	"CREATE TABLE engine_leases ("
+	"  campaign TEXT PRIMARY KEY NOT NULL REFERENCES campaigns(id),"
+	"  pid INTEGER NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  started_at INTEGER NOT NULL,"
+	"  heartbeat_at INTEGER NOT NULL,"
+	"  stop INTEGER NOT NULL DEFAULT 0 CHECK (stop IN (0, 1, 2)),"
+	"  stop_by TEXT"
+	") STRICT;"
+	"CREATE TABLE engine_invocations ("
+	"  campaign TEXT PRIMARY KEY NOT NULL REFERENCES campaigns(id),"
+	"  cwd TEXT NOT NULL,"
+	"  argv TEXT NOT NULL,"
+	"  recorded_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE host_holds ("
+	"  campaign TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  held_by TEXT NOT NULL,"
+	"  held_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (campaign, host),"
+	"  FOREIGN KEY (campaign, host) REFERENCES campaign_hosts(campaign, host)"
+	") STRICT;"
+	"CREATE TABLE campaign_sites ("
+	"  campaign TEXT NOT NULL REFERENCES campaigns(id),"
+	"  site TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  PRIMARY KEY (campaign, site)"
+	") STRICT;"
+	"ALTER TABLE campaign_hosts ADD COLUMN state_at INTEGER;"
+	"ALTER TABLE campaigns ADD COLUMN reason TEXT;",
 };
 
 _Static_assert(RO_NELEM(migrations) == RO_STORE_SCHEMA_VERSION,
@@ -225,11 +260,11 @@ static const char *const sql_text[Q__COUNT] = {
 	    " plan_json, inventory_hash, created_at, created_by)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	[Q_CAMPAIGN_GET] = "SELECT id, title, playbooks, plan_hash, inventory_hash,"
-	    " created_by, created_at, state, plan_json FROM campaigns WHERE id = ?",
+	    " created_by, created_at, state, reason, plan_json FROM campaigns WHERE id = ?",
 	[Q_CAMPAIGN_LIST] = "SELECT id, title, playbooks, plan_hash, inventory_hash,"
-	    " created_by, created_at, state FROM campaigns ORDER BY created_at, id",
+	    " created_by, created_at, state, reason FROM campaigns ORDER BY created_at, id",
 	[Q_CAMPAIGN_STATE] = "SELECT state, plan_hash FROM campaigns WHERE id = ?",
-	[Q_CAMPAIGN_SET_STATE] = "UPDATE campaigns SET state = ? WHERE id = ?",
+	[Q_CAMPAIGN_SET_STATE] = "UPDATE campaigns SET state = ?, reason = ? WHERE id = ?",
 	[Q_WAVE_INSERT] = "INSERT INTO waves (campaign, idx, name, gated, failure_budget,"
 	    " planned_start, planned_end) VALUES (?, ?, ?, ?, ?, ?, ?)",
 	[Q_WAVE_GET] = "SELECT idx, name, gated, failure_budget, planned_start,"
@@ -244,7 +279,8 @@ static const char *const sql_text[Q__COUNT] = {
 	    " WHERE h.campaign = ? AND h.host = ?",
 	[Q_HOST_LIST] = "SELECT host, site, address, wave, state FROM campaign_hosts"
 	    " WHERE campaign = ?1 AND (?2 < 0 OR wave = ?2) ORDER BY wave, host",
-	[Q_HOST_SET_STATE] = "UPDATE campaign_hosts SET state = ?, reason = ? WHERE campaign = ? AND host = ?",
+	[Q_HOST_SET_STATE] = "UPDATE campaign_hosts SET state = ?1, reason = ?2, state_at = ?5"
+	    " WHERE campaign = ?3 AND host = ?4",
 	[Q_APPROVAL_INSERT] = "INSERT INTO approvals (campaign, wave, approver, comment,"
 	    " approved_at, plan_hash) VALUES (?, ?, ?, ?, ?, ?)",
 	[Q_APPROVAL_FOR_WAVE] = "SELECT count(*) FROM approvals a JOIN campaigns c"
@@ -269,7 +305,9 @@ static const char *const sql_text[Q__COUNT] = {
 	    " LEFT JOIN step_outcomes o ON o.intent = i.id"
 	    " WHERE i.campaign = ? AND o.intent IS NULL ORDER BY i.id",
 	[Q_FAILURES] = "SELECT h.host, h.site, h.wave, i.step_name, i.attempt, o.status,"
-	    " o.exit_code, o.detail, o.finished_at, h.reason FROM campaign_hosts h"
+	    " o.exit_code, o.detail, o.finished_at, h.reason, h.state_at,"
+	    " (SELECT s.name FROM campaign_sites s WHERE s.campaign = h.campaign"
+	    "   AND s.site = h.site) FROM campaign_hosts h"
 	    " LEFT JOIN step_intents i ON i.id = (SELECT i2.id FROM step_intents i2"
 	    "   JOIN step_outcomes o2 ON o2.intent = i2.id AND o2.status <> 'ok'"
 	    "     AND o2.status <> 'skipped'"
@@ -1422,8 +1460,9 @@ campaign_from_row(sqlite3_stmt *s, void *elem, void *ctx)
 	parse_name(campaign_state_names, RO_NELEM(campaign_state_names),
 	    (const char *)sqlite3_column_text(s, 7), &v);
 	c->state = (enum ro_campaign_state)v;
-	if (sqlite3_column_count(s) > 8)
-		c->plan_json = col_dup(s, 8);
+	c->reason = col_dup(s, 8);
+	if (sqlite3_column_count(s) > 9)
+		c->plan_json = col_dup(s, 9);
 }
 
 int
@@ -1483,6 +1522,7 @@ ro_campaign_info_clear(struct ro_campaign_info *c)
 	free(c->inventory_hash);
 	free(c->created_by);
 	free(c->plan_json);
+	free(c->reason);
 	memset(c, 0, sizeof *c);
 }
 
@@ -1517,16 +1557,24 @@ int
 ro_store_campaign_set_state(struct ro_store *st, const char *id,
     enum ro_campaign_state to, char **cause)
 {
+	return ro_store_campaign_set_state_reason(st, id, to, NULL, cause);
+}
+
+int
+ro_store_campaign_set_state_reason(struct ro_store *st, const char *id,
+    enum ro_campaign_state to, const char *reason, char **cause)
+{
 	enum ro_campaign_state from;
 	sqlite3_stmt *s;
-	char detail[96];
+	struct ro_buf d;
 	int owned, rc, src;
 
 	if ((rc = wtx_begin(st, &owned, cause)) != 0)
 		return rc;
-	if ((rc = campaign_state(st, id, &from, NULL, cause)) != 0 || from == to)
+	ro_buf_init(&d);
+	if ((rc = campaign_state(st, id, &from, NULL, cause)) != 0 || (from == to && reason == NULL))
 		goto out;
-	if (!campaign_transition_ok(from, to)) {
+	if (from != to && !campaign_transition_ok(from, to)) {
 		rc = fail(st, cause, RO_ESTATE, "%s: campaign %s cannot go from %s to %s",
 		    st->path, id, ro_campaign_state_name(from), ro_campaign_state_name(to));
 		goto out;
@@ -1534,15 +1582,22 @@ ro_store_campaign_set_state(struct ro_store *st, const char *id,
 	if ((rc = prep(st, Q_CAMPAIGN_SET_STATE, &s, cause, "changing a campaign's state")) != 0)
 		goto out;
 	bind_text(s, 1, ro_campaign_state_name(to));
-	bind_text(s, 2, id);
+	bind_text(s, 2, reason);
+	bind_text(s, 3, id);
 	if ((src = done(s)) != SQLITE_OK) {
 		rc = sqlfail(st, cause, src, "changing a campaign's state");
 		goto out;
 	}
-	snprintf(detail, sizeof detail, "{\"from\":\"%s\",\"to\":\"%s\"}",
-	    ro_campaign_state_name(from), ro_campaign_state_name(to));
-	rc = journal_append(st, id, "campaign.state", NULL, detail, cause);
+	ro_buf_printf(&d, "{\"from\":\"%s\",\"to\":\"%s\"", ro_campaign_state_name(from),
+	    ro_campaign_state_name(to));
+	if (reason != NULL) {
+		ro_buf_adds(&d, ",\"reason\":");
+		ro_buf_json_str(&d, reason);
+	}
+	ro_buf_addc(&d, '}');
+	rc = journal_append(st, id, "campaign.state", NULL, d.p, cause);
 out:
+	ro_buf_free(&d);
 	return wtx_end(st, owned, rc, cause);
 }
 
@@ -1559,7 +1614,7 @@ ro_store_wave_add(struct ro_store *st, const struct ro_wave_new *w, char **cause
 	if (w->idx < 0 || w->name == NULL || w->failure_budget < 0 ||
 	    (w->gated != 0 && w->gated != 1))
 		return fail(st, cause, RO_EINVAL, "wave %d of %s: needs idx >= 0, a name, "
-		    "gated 0 or 1 and a failure budget >= 0", w->idx,
+		    "gated 0 or 1 and a failure budget >= 0", w->idx + 1,
 		    w->campaign != NULL ? w->campaign : "(null)");
 	if ((rc = wtx_begin(st, &owned, cause)) != 0)
 		return rc;
@@ -1578,7 +1633,7 @@ ro_store_wave_add(struct ro_store *st, const struct ro_wave_new *w, char **cause
 	if ((src = done(s)) != SQLITE_OK) {
 		if (convert(src) == RO_EEXIST)
 			rc = fail(st, cause, RO_EEXIST, "%s: campaign %s already has a wave %d",
-			    st->path, w->campaign, w->idx);
+			    st->path, w->campaign, w->idx + 1);
 		else
 			rc = sqlfail(st, cause, src, "recording a wave");
 		goto out;
@@ -1630,7 +1685,7 @@ ro_store_wave_get(struct ro_store *st, const char *campaign, int idx,
 		wave_from_row(s, out, NULL);
 	else if (src == SQLITE_DONE)
 		rc = fail(st, cause, RO_ENOENT, "%s: campaign %s has no wave %d; `rollout "
-		    "status %s` lists its waves", st->path, campaign, idx, campaign);
+		    "status %s` lists its waves", st->path, campaign, idx + 1, campaign);
 	else
 		rc = sqlfail(st, cause, src, "reading a wave");
 	sqlite3_reset(s);
@@ -1763,12 +1818,12 @@ ro_store_wave_set_state(struct ro_store *st, const char *campaign, int idx,
 		goto out;
 	if (to == RO_WAVE_APPROVED) {
 		rc = fail(st, cause, RO_ESTATE, "%s: wave %d of %s can only be approved with "
-		    "`rollout approve %s --wave %d`", st->path, idx, campaign, campaign, idx);
+		    "`rollout approve %s --wave %d`", st->path, idx + 1, campaign, campaign, idx + 1);
 		goto out;
 	}
 	if (!wave_transition_ok(w.state, to, w.gated)) {
 		rc = fail(st, cause, RO_ESTATE, "%s: wave %d of %s (%s) cannot go from %s to %s",
-		    st->path, idx, campaign, w.gated ? "gated" : "not gated",
+		    st->path, idx + 1, campaign, w.gated ? "gated" : "not gated",
 		    ro_wave_state_name(w.state), ro_wave_state_name(to));
 		goto out;
 	}
@@ -1780,7 +1835,7 @@ ro_store_wave_set_state(struct ro_store *st, const char *campaign, int idx,
 		if (approvals == 0) {
 			rc = fail(st, cause, RO_ESTATE, "%s: gated wave %d of %s has no approval "
 			    "for the current plan; run `rollout approve %s --wave %d`", st->path,
-			    idx, campaign, campaign, idx);
+			    idx + 1, campaign, campaign, idx + 1);
 			goto out;
 		}
 	}
@@ -1792,6 +1847,9 @@ out:
 
 /* ---------------------------------------------------------------------- */
 /* Approvals                                                               */
+
+static int open_canary_before(struct ro_store *st, const char *campaign, int idx, int *canary,
+    char **cause);
 
 int
 ro_store_approve(struct ro_store *st, const char *campaign, int idx, const char *approver,
@@ -1827,14 +1885,28 @@ ro_store_approve(struct ro_store *st, const char *campaign, int idx, const char 
 		goto out;
 	if (!w.gated) {
 		rc = fail(st, cause, RO_ESTATE, "%s: wave %d of %s is not gated and needs no "
-		    "approval", st->path, idx, campaign);
+		    "approval", st->path, idx + 1, campaign);
 		goto out;
 	}
 	if (w.state != RO_WAVE_PENDING && w.state != RO_WAVE_AWAITING_APPROVAL) {
 		rc = fail(st, cause, RO_ESTATE, "%s: wave %d of %s is %s; only a pending or "
-		    "awaiting-approval wave can be approved", st->path, idx, campaign,
+		    "awaiting-approval wave can be approved", st->path, idx + 1, campaign,
 		    ro_wave_state_name(w.state));
 		goto out;
+	}
+	/* The gate after a canary wave is the city's judgement of that canary:
+	 * given before the canary has finished, it would judge nothing. */
+	{
+		int canary = -1;
+		if ((rc = open_canary_before(st, campaign, idx, &canary, cause)) != 0)
+			goto out;
+		if (canary >= 0) {
+			rc = fail(st, cause, RO_ESTATE, "wave %d of %s follows canary wave %d, which "
+			    "is not done yet; approve it once the canary has finished (`rollout "
+			    "status %s --wait-gate` waits for that)", idx + 1, campaign, canary + 1,
+			    campaign);
+			goto out;
+		}
 	}
 	if ((rc = prep(st, Q_APPROVAL_INSERT, &s, cause, "recording an approval")) != 0)
 		goto out;
@@ -1949,7 +2021,7 @@ ro_store_host_add(struct ro_store *st, const char *campaign, const char *host,
 			    st->path, host, campaign);
 		else if (rc == RO_ENOENT)
 			rc = fail(st, cause, rc, "%s: campaign %s has no wave %d for host %s",
-			    st->path, campaign, wave, host);
+			    st->path, campaign, wave + 1, host);
 		else
 			rc = sqlfail(st, cause, src, "recording a host");
 		goto out;
@@ -2106,6 +2178,7 @@ ro_store_host_set_state_reason(struct ro_store *st, const char *campaign, const 
 	bind_text(s, 2, reason);
 	bind_text(s, 3, campaign);
 	bind_text(s, 4, host);
+	sqlite3_bind_int64(s, 5, now(st));
 	if ((src = done(s)) != SQLITE_OK) {
 		rc = sqlfail(st, cause, src, "changing a host's state");
 		goto out;
@@ -2248,7 +2321,7 @@ ro_store_intent_begin(struct ro_store *st, const char *campaign, const char *hos
 		goto out;
 	if (ws != RO_WAVE_RUNNING) {
 		rc = fail(st, cause, RO_ESTATE, "%s: host %s is in wave %d of %s, which is %s, "
-		    "not running; no step may start on it", st->path, host, wave, campaign,
+		    "not running; no step may start on it", st->path, host, wave + 1, campaign,
 		    ro_wave_state_name(ws));
 		goto out;
 	}
@@ -2472,6 +2545,8 @@ failure_row(sqlite3_stmt *s, void *elem, void *ctx)
 	f->detail = col_dup(s, 7);
 	f->finished_at = sqlite3_column_int64(s, 8);
 	f->reason = col_dup(s, 9);
+	f->failed_at = col_time(s, 10);
+	f->site_name = col_dup(s, 11);
 }
 
 /* failure_clear frees what a failure row owns (a row_kind clear). */
@@ -2485,6 +2560,7 @@ failure_clear(void *elem)
 	free(f->step_name);
 	free(f->detail);
 	free(f->reason);
+	free(f->site_name);
 }
 
 static const struct row_kind failure_rows = {
@@ -2510,4 +2586,551 @@ void
 ro_failure_list_free(struct ro_failure_info *v, size_t n)
 {
 	free_rows(v, n, &failure_rows);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Engines, invocations, holds                                             */
+
+/*
+ * These run rarely (once a second at most), so their statements are
+ * prepared per call rather than cached: adhoc prepares sql into *s or says
+ * what was being done.
+ */
+static int
+adhoc(struct ro_store *st, const char *sql, sqlite3_stmt **s, char **cause, const char *doing)
+{
+	int src = sqlite3_prepare_v2(st->db, sql, -1, s, NULL);
+
+	if (src != SQLITE_OK) {
+		*s = NULL;
+		return sqlfail(st, cause, src, doing);
+	}
+	return 0;
+}
+
+void
+ro_lease_info_clear(struct ro_lease_info *l)
+{
+	if (l == NULL)
+		return;
+	free(l->host);
+	free(l->stop_by);
+	memset(l, 0, sizeof *l);
+}
+
+int
+ro_store_lease_get(struct ro_store *st, const char *campaign, struct ro_lease_info *out,
+    char **cause)
+{
+	sqlite3_stmt *s;
+	int rc, src;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = adhoc(st, "SELECT pid, host, started_at, heartbeat_at, stop, stop_by"
+	    " FROM engine_leases WHERE campaign = ?", &s, cause, "reading the engine lease")) != 0)
+		return rc;
+	bind_text(s, 1, campaign);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		out->pid = sqlite3_column_int64(s, 0);
+		out->host = col_dup(s, 1);
+		out->started_at = sqlite3_column_int64(s, 2);
+		out->heartbeat_at = sqlite3_column_int64(s, 3);
+		out->stop = sqlite3_column_int(s, 4);
+		out->stop_by = col_dup(s, 5);
+	} else if (src == SQLITE_DONE)
+		rc = fail(st, cause, RO_ENOENT, "%s: no engine holds campaign %s", st->path, campaign);
+	else
+		rc = sqlfail(st, cause, src, "reading the engine lease");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* lease_json appends "pid":N,"host":"H" (and more) for a journal detail. */
+static void
+lease_json(struct ro_buf *d, int64_t pid, const char *host, int64_t started_at)
+{
+	ro_buf_printf(d, "\"pid\":%" PRId64 ",\"host\":", pid);
+	ro_buf_json_str(d, host);
+	ro_buf_printf(d, ",\"started_at\":%" PRId64, started_at);
+}
+
+int
+ro_store_lease_take(struct ro_store *st, const char *campaign, int64_t pid, const char *host,
+    int64_t now_s, const struct ro_lease_info *prev, char **cause)
+{
+	struct ro_lease_info cur;
+	struct ro_buf d;
+	sqlite3_stmt *s = NULL;
+	int owned, rc, src, have;
+
+	memset(&cur, 0, sizeof cur);
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	rc = ro_store_lease_get(st, campaign, &cur, NULL);
+	if (rc != 0 && rc != RO_ENOENT)
+		goto out;
+	have = rc == 0;
+	rc = 0;
+	if (have && (prev == NULL || cur.pid != prev->pid || cur.started_at != prev->started_at ||
+	    strcmp(cur.host, prev->host) != 0)) {
+		rc = fail(st, cause, RO_EEXIST, "campaign %s was just taken by pid %" PRId64
+		    " on %s", campaign, cur.pid, cur.host);
+		goto out;
+	}
+	if ((rc = adhoc(st, "INSERT OR REPLACE INTO engine_leases (campaign, pid, host,"
+	    " started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)", &s, cause,
+	    "recording the engine lease")) != 0)
+		goto out;
+	bind_text(s, 1, campaign);
+	sqlite3_bind_int64(s, 2, pid);
+	bind_text(s, 3, host);
+	sqlite3_bind_int64(s, 4, now_s);
+	sqlite3_bind_int64(s, 5, now_s);
+	if ((src = sqlite3_step(s)) != SQLITE_DONE) {
+		rc = sqlfail(st, cause, src, "recording the engine lease");
+		goto out;
+	}
+	ro_buf_addc(&d, '{');
+	lease_json(&d, pid, host, now_s);
+	if (have) {
+		ro_buf_adds(&d, ",\"took_over\":{");
+		lease_json(&d, cur.pid, cur.host, cur.started_at);
+		ro_buf_printf(&d, ",\"heartbeat_at\":%" PRId64 "}", cur.heartbeat_at);
+	}
+	ro_buf_addc(&d, '}');
+	rc = journal_append(st, campaign, have ? "engine.takeover" : "engine.lease", NULL, d.p,
+	    cause);
+out:
+	sqlite3_finalize(s);
+	ro_lease_info_clear(&cur);
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, cause);
+}
+
+int
+ro_store_lease_beat(struct ro_store *st, const char *campaign, int64_t pid, const char *host,
+    int64_t started_at, int64_t now_s, int *stop)
+{
+	sqlite3_stmt *s = NULL;
+	int owned, rc, src;
+
+	*stop = 0;
+	if ((rc = wtx_begin(st, &owned, NULL)) != 0)
+		return rc;
+	if ((rc = adhoc(st, "UPDATE engine_leases SET heartbeat_at = ? WHERE campaign = ?"
+	    " AND pid = ? AND host = ? AND started_at = ? RETURNING stop", &s, NULL,
+	    "updating the engine heartbeat")) != 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, now_s);
+	bind_text(s, 2, campaign);
+	sqlite3_bind_int64(s, 3, pid);
+	bind_text(s, 4, host);
+	sqlite3_bind_int64(s, 5, started_at);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		*stop = sqlite3_column_int(s, 0);
+		src = sqlite3_step(s);
+	} else if (src == SQLITE_DONE)
+		rc = fail(st, NULL, RO_ENOENT, "%s: campaign %s is no longer this engine's: another "
+		    "engine took it over", st->path, campaign);
+	if (rc == 0 && src != SQLITE_DONE)
+		rc = sqlfail(st, NULL, src, "updating the engine heartbeat");
+out:
+	sqlite3_finalize(s);
+	return wtx_end(st, owned, rc, NULL);
+}
+
+int
+ro_store_lease_release(struct ro_store *st, const char *campaign, int64_t pid, const char *host,
+    int64_t started_at, char **cause)
+{
+	enum ro_campaign_state cs;
+	sqlite3_stmt *s = NULL;
+	struct ro_buf d;
+	int owned, rc, src;
+
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((rc = adhoc(st, "DELETE FROM engine_leases WHERE campaign = ? AND pid = ?"
+	    " AND host = ? AND started_at = ?", &s, cause, "releasing the engine lease")) != 0)
+		goto out;
+	bind_text(s, 1, campaign);
+	sqlite3_bind_int64(s, 2, pid);
+	bind_text(s, 3, host);
+	sqlite3_bind_int64(s, 4, started_at);
+	if ((src = sqlite3_step(s)) != SQLITE_DONE) {
+		rc = sqlfail(st, cause, src, "releasing the engine lease");
+		goto out;
+	}
+	if (sqlite3_changes(st->db) == 0)
+		goto out;
+	if ((rc = campaign_state(st, campaign, &cs, NULL, cause)) != 0)
+		goto out;
+	ro_buf_addc(&d, '{');
+	lease_json(&d, pid, host, started_at);
+	ro_buf_printf(&d, ",\"state\":\"%s\"}", ro_campaign_state_name(cs));
+	rc = journal_append(st, campaign, "engine.release", NULL, d.p, cause);
+out:
+	sqlite3_finalize(s);
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, cause);
+}
+
+int
+ro_store_lease_stop(struct ro_store *st, const char *campaign, int hard,
+    struct ro_lease_info *holder, char **cause)
+{
+	struct ro_lease_info cur;
+	sqlite3_stmt *s = NULL;
+	struct ro_buf d;
+	int owned, rc, src, want = hard ? 2 : 1;
+
+	memset(&cur, 0, sizeof cur);
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((rc = campaign_state(st, campaign, &(enum ro_campaign_state){ 0 }, NULL, cause)) != 0 ||
+	    (rc = ro_store_lease_get(st, campaign, &cur, cause)) != 0)
+		goto out;
+	if ((rc = adhoc(st, "UPDATE engine_leases SET stop = max(stop, ?), stop_by = ?"
+	    " WHERE campaign = ?", &s, cause, "asking the engine to stop")) != 0)
+		goto out;
+	sqlite3_bind_int(s, 1, want);
+	bind_text(s, 2, st->actor);
+	bind_text(s, 3, campaign);
+	if ((src = sqlite3_step(s)) != SQLITE_DONE) {
+		rc = sqlfail(st, cause, src, "asking the engine to stop");
+		goto out;
+	}
+	ro_buf_addc(&d, '{');
+	lease_json(&d, cur.pid, cur.host, cur.started_at);
+	ro_buf_printf(&d, ",\"stop\":\"%s\"}", hard ? "now" : "after the hosts under way");
+	rc = journal_append(st, campaign, "engine.stop", NULL, d.p, cause);
+out:
+	sqlite3_finalize(s);
+	ro_buf_free(&d);
+	rc = wtx_end(st, owned, rc, cause);
+	if (rc == 0 && holder != NULL)
+		*holder = cur;
+	else
+		ro_lease_info_clear(&cur);
+	return rc;
+}
+
+int
+ro_store_invocation_set(struct ro_store *st, const char *campaign, const char *cwd, int argc,
+    char *const *argv, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	struct ro_buf a, d;
+	int owned, rc, src, i;
+
+	ro_buf_init(&a);
+	ro_buf_init(&d);
+	ro_buf_addc(&a, '[');
+	for (i = 0; i < argc; i++) {
+		if (i)
+			ro_buf_addc(&a, ',');
+		ro_buf_json_str(&a, argv[i]);
+	}
+	ro_buf_addc(&a, ']');
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		goto done_bufs;
+	if ((rc = adhoc(st, "INSERT OR REPLACE INTO engine_invocations (campaign, cwd, argv,"
+	    " recorded_at) VALUES (?, ?, ?, ?)", &s, cause, "recording the run's invocation")) != 0)
+		goto out;
+	bind_text(s, 1, campaign);
+	bind_text(s, 2, cwd);
+	bind_text(s, 3, a.p);
+	sqlite3_bind_int64(s, 4, now(st));
+	if ((src = sqlite3_step(s)) != SQLITE_DONE) {
+		rc = sqlfail(st, cause, src, "recording the run's invocation");
+		goto out;
+	}
+	ro_buf_adds(&d, "{\"cwd\":");
+	ro_buf_json_str(&d, cwd);
+	ro_buf_printf(&d, ",\"argv\":%s}", a.p);
+	rc = journal_append(st, campaign, "engine.invocation", NULL, d.p, cause);
+out:
+	sqlite3_finalize(s);
+	rc = wtx_end(st, owned, rc, cause);
+done_bufs:
+	ro_buf_free(&a);
+	ro_buf_free(&d);
+	return rc;
+}
+
+void
+ro_argv_free(char **argv)
+{
+	size_t i;
+
+	for (i = 0; argv != NULL && argv[i] != NULL; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+int
+ro_store_invocation_get(struct ro_store *st, const char *campaign, char **cwd, int *argc,
+    char ***argv, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	char **v = NULL;
+	int rc, src, n = 0;
+
+	*cwd = NULL;
+	*argc = 0;
+	*argv = NULL;
+	if ((rc = adhoc(st, "SELECT i.cwd, j.value FROM engine_invocations i, json_each(i.argv) j"
+	    " WHERE i.campaign = ? ORDER BY j.key", &s, cause, "reading the run's invocation")) != 0)
+		return rc;
+	bind_text(s, 1, campaign);
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*cwd == NULL)
+			*cwd = col_dup(s, 0);
+		v = ro_xrealloc(v, (size_t)(n + 2) * sizeof *v);
+		v[n++] = col_dup(s, 1);
+		v[n] = NULL;
+	}
+	if (src != SQLITE_DONE)
+		rc = sqlfail(st, cause, src, "reading the run's invocation");
+	else if (n == 0)
+		rc = fail(st, cause, RO_ENOENT, "%s: campaign %s has no recorded `rollout run`; "
+		    "run it once with `rollout run CAMPAIGN-FILE ...`", st->path, campaign);
+	sqlite3_finalize(s);
+	if (rc != 0) {
+		ro_argv_free(v);
+		free(*cwd);
+		*cwd = NULL;
+		return rc;
+	}
+	*argc = n;
+	*argv = v;
+	return 0;
+}
+
+int
+ro_store_hold(struct ro_store *st, const char *campaign, const char *host, const char *reason,
+    char **cause)
+{
+	enum ro_host_state hs;
+	enum ro_wave_state ws;
+	sqlite3_stmt *s = NULL;
+	struct ro_buf d;
+	int owned, rc, src, wave;
+
+	if (!nonempty(reason))
+		return fail(st, cause, RO_EINVAL, "a hold needs a reason (--reason TEXT)");
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((rc = host_state(st, campaign, host, &hs, &wave, &ws, cause)) != 0)
+		goto out;
+	if (hs == RO_HOST_DONE || hs == RO_HOST_SKIPPED) {
+		rc = fail(st, cause, RO_ESTATE, "host %s of %s is %s already; there is nothing "
+		    "left to hold it from", host, campaign, hs == RO_HOST_DONE ? "done" : "up to date");
+		goto out;
+	}
+	if ((rc = adhoc(st, "INSERT INTO host_holds (campaign, host, reason, held_by, held_at)"
+	    " VALUES (?, ?, ?, ?, ?)", &s, cause, "holding a host")) != 0)
+		goto out;
+	bind_text(s, 1, campaign);
+	bind_text(s, 2, host);
+	bind_text(s, 3, reason);
+	bind_text(s, 4, st->actor);
+	sqlite3_bind_int64(s, 5, now(st));
+	if ((src = sqlite3_step(s)) != SQLITE_DONE) {
+		if (convert(src) == RO_EEXIST)
+			rc = fail(st, cause, RO_EEXIST, "host %s of %s is held already; `rollout "
+			    "status %s` shows why", host, campaign, campaign);
+		else
+			rc = sqlfail(st, cause, src, "holding a host");
+		goto out;
+	}
+	ro_buf_adds(&d, "{\"host\":");
+	ro_buf_json_str(&d, host);
+	ro_buf_printf(&d, ",\"wave\":%d,\"state\":\"%s\",\"reason\":", wave, ro_host_state_name(hs));
+	ro_buf_json_str(&d, reason);
+	ro_buf_addc(&d, '}');
+	rc = journal_append(st, campaign, "host.hold", NULL, d.p, cause);
+out:
+	sqlite3_finalize(s);
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, cause);
+}
+
+int
+ro_store_hold_release(struct ro_store *st, const char *campaign, const char *host, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	struct ro_buf d;
+	int owned, rc, src;
+
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((rc = adhoc(st, "DELETE FROM host_holds WHERE campaign = ? AND host = ?", &s, cause,
+	    "releasing a host")) != 0)
+		goto out;
+	bind_text(s, 1, campaign);
+	bind_text(s, 2, host);
+	if ((src = sqlite3_step(s)) != SQLITE_DONE) {
+		rc = sqlfail(st, cause, src, "releasing a host");
+		goto out;
+	}
+	if (sqlite3_changes(st->db) == 0) {
+		rc = fail(st, cause, RO_ENOENT, "host %s of %s is not held", host, campaign);
+		goto out;
+	}
+	ro_buf_adds(&d, "{\"host\":");
+	ro_buf_json_str(&d, host);
+	ro_buf_addc(&d, '}');
+	rc = journal_append(st, campaign, "host.release", NULL, d.p, cause);
+out:
+	sqlite3_finalize(s);
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, cause);
+}
+
+/* hold_row maps a row of the hold list (a row_kind map). */
+static void
+hold_row(sqlite3_stmt *s, void *elem, void *ctx)
+{
+	struct ro_hold_info *h = elem;
+	int state = 0;
+
+	(void)ctx;
+	h->host = col_dup(s, 0);
+	h->site = col_dup(s, 1);
+	h->wave = sqlite3_column_int(s, 2);
+	parse_name(host_state_names, RO_NELEM(host_state_names),
+	    (const char *)sqlite3_column_text(s, 3), &state);
+	h->state = (enum ro_host_state)state;
+	h->reason = col_dup(s, 4);
+	h->held_by = col_dup(s, 5);
+	h->held_at = sqlite3_column_int64(s, 6);
+	h->site_name = col_dup(s, 7);
+}
+
+static void
+hold_clear(void *elem)
+{
+	struct ro_hold_info *h = elem;
+
+	free(h->host);
+	free(h->site);
+	free(h->reason);
+	free(h->held_by);
+	free(h->site_name);
+}
+
+static const struct row_kind hold_rows = {
+	sizeof(struct ro_hold_info), 8, hold_row, NULL, hold_clear
+};
+
+int
+ro_store_hold_list(struct ro_store *st, const char *campaign, struct ro_hold_info **out,
+    size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	void *v = NULL;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = adhoc(st, "SELECT h.host, h.site, h.wave, h.state, x.reason, x.held_by,"
+	    " x.held_at, (SELECT s.name FROM campaign_sites s WHERE s.campaign = h.campaign"
+	    " AND s.site = h.site) FROM host_holds x JOIN campaign_hosts h ON h.campaign = x.campaign"
+	    " AND h.host = x.host WHERE x.campaign = ? ORDER BY h.wave, h.host", &s, NULL,
+	    "listing held hosts")) != 0)
+		return rc;
+	bind_text(s, 1, campaign);
+	rc = collect_rows(st, s, &hold_rows, NULL, &v, n, "listing held hosts");
+	sqlite3_finalize(s);
+	*out = v;
+	return rc;
+}
+
+void
+ro_hold_list_free(struct ro_hold_info *v, size_t n)
+{
+	free_rows(v, n, &hold_rows);
+}
+
+/*
+ * open_canary_before says whether wave idx directly follows a canary wave
+ * (as the plan recorded with the campaign marks it) that is not done yet:
+ * *canary is that wave's idx, or -1.
+ */
+static int
+open_canary_before(struct ro_store *st, const char *campaign, int idx, int *canary,
+    char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, src;
+
+	*canary = -1;
+	if (idx <= 0)
+		return 0;
+	if ((rc = adhoc(st, "SELECT w.idx FROM campaigns c, json_each(c.plan_json, '$.waves') j"
+	    " JOIN waves w ON w.campaign = c.id AND w.idx = json_extract(j.value, '$.index')"
+	    " WHERE c.id = ?1 AND w.idx = ?2 - 1 AND json_extract(j.value, '$.canary') = 1"
+	    " AND w.state <> 'done'", &s, cause, "reading the plan's canary waves")) != 0)
+		return rc;
+	bind_text(s, 1, campaign);
+	sqlite3_bind_int(s, 2, idx);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW)
+		*canary = sqlite3_column_int(s, 0);
+	else if (src != SQLITE_DONE)
+		rc = sqlfail(st, cause, src, "reading the plan's canary waves");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+ro_store_site_names_set(struct ro_store *st, const char *campaign, size_t n,
+    const char *const *ids, const char *const *names, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	struct ro_buf d;
+	size_t i;
+	int owned, rc, src, added = 0;
+
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((rc = adhoc(st, "INSERT OR REPLACE INTO campaign_sites (campaign, site, name)"
+	    " SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM campaign_sites"
+	    " WHERE campaign = ?1 AND site = ?2 AND name = ?3)", &s, cause,
+	    "recording site names")) != 0)
+		goto out;
+	ro_buf_adds(&d, "{\"sites\":{");
+	for (i = 0; i < n; i++) {
+		sqlite3_reset(s);
+		bind_text(s, 1, campaign);
+		bind_text(s, 2, ids[i]);
+		bind_text(s, 3, names[i]);
+		if ((src = sqlite3_step(s)) != SQLITE_DONE) {
+			rc = sqlfail(st, cause, src, "recording site names");
+			goto out;
+		}
+		if (sqlite3_changes(st->db) > 0) {
+			if (added++)
+				ro_buf_addc(&d, ',');
+			ro_buf_json_str(&d, ids[i]);
+			ro_buf_addc(&d, ':');
+			ro_buf_json_str(&d, names[i]);
+		}
+	}
+	ro_buf_adds(&d, "}}");
+	if (added)
+		rc = journal_append(st, campaign, "campaign.sites", NULL, d.p, cause);
+out:
+	sqlite3_finalize(s);
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, cause);
 }

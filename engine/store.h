@@ -68,7 +68,7 @@ int ro_store_journal(struct ro_store *st, const char *campaign, const char *kind
 /* Connection settings                                                     */
 
 /* The schema version this build writes (PRAGMA user_version after open). */
-#define RO_STORE_SCHEMA_VERSION 3
+#define RO_STORE_SCHEMA_VERSION 4
 
 /* "No time" for nullable timestamps (planned wave start/end). */
 #define RO_STORE_NO_TIME INT64_MIN
@@ -211,6 +211,7 @@ struct ro_campaign_info {
 	char *plan_json; /* NULL in lists */
 	int64_t created_at;
 	enum ro_campaign_state state;
+	char *reason;    /* why it halted or failed, or NULL */
 };
 
 /* ro_store_campaign_get fills *out (free with ro_campaign_info_clear);
@@ -357,6 +358,8 @@ struct ro_failure_info {
 	int wave, attempt, has_outcome, exit_code;
 	enum ro_step_status status;
 	int64_t finished_at;
+	int64_t failed_at;                      /* when the host failed, or RO_STORE_NO_TIME */
+	char *site_name;                        /* the site's name, or NULL (never run) */
 };
 int ro_store_failures(struct ro_store *st, const char *campaign, struct ro_failure_info **out,
     size_t *n);
@@ -380,5 +383,90 @@ struct ro_journal_check {
  */
 int ro_store_journal_verify(struct ro_store *st, struct ro_journal_check *res,
     char **cause);
+
+/* ---------------------------------------------------------------------- */
+/* Engines, invocations, holds (docs/EXECUTION.md, "One engine per campaign") */
+
+/* ro_store_campaign_set_state with the reason it halted or failed (NULL
+ * clears it); journaled with the state change. */
+int ro_store_campaign_set_state_reason(struct ro_store *st, const char *id,
+    enum ro_campaign_state to, const char *reason, char **cause);
+
+/*
+ * The engine that runs a campaign holds its lease: one row per campaign,
+ * naming the process (pid on host), when it started and its last heartbeat,
+ * all in real Unix seconds (never the warped clock: another process judges
+ * them). stop is what `rollout stop` asked: 0 nothing, 1 stop starting
+ * hosts, 2 cancel the hosts under way too.
+ */
+struct ro_lease_info {
+	int64_t pid;
+	char *host;
+	int64_t started_at, heartbeat_at;
+	int stop;
+	char *stop_by; /* who asked to stop, or NULL */
+};
+void ro_lease_info_clear(struct ro_lease_info *l);
+
+/* The campaign's lease; RO_ENOENT when no engine holds one. */
+int ro_store_lease_get(struct ro_store *st, const char *campaign, struct ro_lease_info *out,
+    char **cause);
+/*
+ * ro_store_lease_take records that pid on host runs campaign from now on.
+ * With prev NULL there must be no lease; otherwise the lease must still be
+ * prev's (same pid, host and start) and is taken over: journaled with the
+ * holder it replaces. RO_EEXIST when another engine got there first.
+ */
+int ro_store_lease_take(struct ro_store *st, const char *campaign, int64_t pid,
+    const char *host, int64_t now, const struct ro_lease_info *prev, char **cause);
+/* ro_store_lease_beat updates the holder's heartbeat and returns the stop
+ * asked of it; RO_ENOENT when the lease is no longer this holder's. */
+int ro_store_lease_beat(struct ro_store *st, const char *campaign, int64_t pid,
+    const char *host, int64_t started_at, int64_t now, int *stop);
+/* ro_store_lease_release ends the holder's lease (journaled with the state
+ * it leaves the campaign in); a no-op when it is no longer its. */
+int ro_store_lease_release(struct ro_store *st, const char *campaign, int64_t pid,
+    const char *host, int64_t started_at, char **cause);
+/* ro_store_lease_stop asks the campaign's engine to stop (hard: cancel the
+ * hosts under way); journaled. RO_ENOENT when no engine holds the lease;
+ * *holder (may be NULL) says which one was asked. */
+int ro_store_lease_stop(struct ro_store *st, const char *campaign, int hard,
+    struct ro_lease_info *holder, char **cause);
+
+/* The invocation of the last `rollout run` of a campaign: its working
+ * directory and its arguments after "rollout" (argv[0] is "run"). Never
+ * holds a secret: run takes none on its command line. */
+int ro_store_invocation_set(struct ro_store *st, const char *campaign, const char *cwd,
+    int argc, char *const *argv, char **cause);
+/* *argv is a NULL-terminated malloc'd vector (free with ro_argv_free);
+ * RO_ENOENT when the campaign was never run. */
+int ro_store_invocation_get(struct ro_store *st, const char *campaign, char **cwd,
+    int *argc, char ***argv, char **cause);
+void ro_argv_free(char **argv);
+
+/* The names of the campaign's sites as people know them (from the
+ * inventory), for `status`; recorded by `rollout run`, journaled when new. */
+int ro_store_site_names_set(struct ro_store *st, const char *campaign, size_t n,
+    const char *const *ids, const char *const *names, char **cause);
+
+/* Hosts set aside by `rollout hosts hold`: the executor starts none of them
+ * and the campaign cannot end done while one is held. */
+struct ro_hold_info {
+	char *host, *site, *reason, *held_by;
+	char *site_name; /* or NULL */
+	int wave;
+	int64_t held_at;
+	enum ro_host_state state;
+};
+/* Refused (RO_ESTATE) for a host that is done or up to date; RO_EEXIST when
+ * it is held already; RO_ENOENT when it is not in the campaign. */
+int ro_store_hold(struct ro_store *st, const char *campaign, const char *host,
+    const char *reason, char **cause);
+/* RO_ENOENT when the host is not held. */
+int ro_store_hold_release(struct ro_store *st, const char *campaign, const char *host,
+    char **cause);
+int ro_store_hold_list(struct ro_store *st, const char *campaign, struct ro_hold_info **out,
+    size_t *n);
+void ro_hold_list_free(struct ro_hold_info *v, size_t n);
 
 #endif

@@ -44,5 +44,33 @@ expect 0 "Approved wave 1 \(cs-standby, 1 host\)" "approving a gate ahead of the
 	"$rollout" approve 2026-10-os-update --wave 1 --comment "ok" --as "city" --state-dir "$st"
 expect 0 '"approver":"city"' "status --json shows the approval" -- \
 	"$rollout" status 2026-10-os-update --json --state-dir "$st"
+# Wave numbers in errors are the plan's (from 1), not the store's index.
+expect 2 "has no wave 99;" "an unknown wave is named as the plan numbers it" -- \
+	"$rollout" approve 2026-10-os-update --wave 99 --state-dir "$st"
+# One flag for the state directory everywhere, the old name kept, and the environment.
+expect 0 "2026-10-os-update +planned" "--state is an alias of --state-dir" -- "$rollout" status --state "$st"
+expect 0 "2026-10-os-update +planned" "ROLLOUT_STATE_DIR is the default state directory" -- \
+	env ROLLOUT_STATE_DIR="$st" "$rollout" status
+expect 0 "campaign 2026-10-os-update: planned" "status of a planned campaign exits 0" -- \
+	"$rollout" status 2026-10-os-update --state-dir "$st"
+# stop, resume, hold and release on bad input.
+expect 2 "name one campaign" "stop without a campaign" -- "$rollout" stop --state-dir "$st"
+expect 2 "there is no campaign nosuch" "stop of an unknown campaign" -- "$rollout" stop nosuch --state-dir "$st"
+expect 1 "no engine is running campaign 2026-10-os-update \(it is planned\)" \
+	"stop with no engine running" -- "$rollout" stop 2026-10-os-update --state-dir "$st"
+expect 2 "there is no campaign nosuch" "resume of an unknown campaign" -- "$rollout" resume nosuch --state-dir "$st"
+expect 2 "has no recorded .rollout run." "resume of a campaign that never ran" -- \
+	"$rollout" resume 2026-10-os-update --state-dir "$st"
+expect 2 "--reason TEXT" "hold without a reason" -- "$rollout" hosts hold 2026-10-os-update kita-t01 --state-dir "$st"
+expect 2 "host nosuch-t01 is not in campaign" "hold of an unknown host" -- \
+	"$rollout" hosts hold 2026-10-os-update nosuch-t01 --reason x --state-dir "$st"
+expect 0 "Held kita-t01" "hold of a pending host" -- \
+	"$rollout" hosts hold 2026-10-os-update kita-t01 --reason "no power" --state-dir "$st"
+expect 1 "held already" "holding it twice" -- \
+	"$rollout" hosts hold 2026-10-os-update kita-t01 --reason "again" --state-dir "$st"
+expect 0 "kita-t01 .*no power" "status lists the held host" -- "$rollout" status 2026-10-os-update --state-dir "$st"
+expect 0 "Released kita-t01" "release" -- "$rollout" hosts release 2026-10-os-update kita-t01 --state-dir "$st"
+expect 2 "is not held" "releasing a host that is not held" -- \
+	"$rollout" hosts release 2026-10-os-update kita-t01 --state-dir "$st"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

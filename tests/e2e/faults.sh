@@ -19,6 +19,12 @@ check "the other 42 hosts are done, the slow site's included (saw $done_n)" [ "$
 check "the run says how many failed within the budget and what to do" \
 	grep -q "campaign e2e-faults halted: 6 hosts failed within the failure budget" "$WORK/run.log"
 
+check "each failed host has its site's name and the time it failed" \
+	[ "$(echo "$st" | json "sum(1 for f in d['failed'] if f.get('site_name') and f.get('failed_at'))")" = 6 ]
+status_text=$("$ROLLOUT" status $C --state-dir "$STATE" || true)
+check "status text: kita-t05 with its site's name and when it failed" \
+	has "$status_text" "kita-t05" "北区役所戸籍住民課 (kita), wave" "failed at 2026-10-"
+check "status text: the next command, with the state dir" has "$status_text" "next: rollout resume $C --state-dir "
 reason() { echo "$st" | json "' '.join(str(f.get('status','-'))+'|'+str(f.get('step','-'))+'|'+str(f.get('detail') or '') for f in d['failed'] if f['host'] == '$1')"; }
 log_reason() { echo "$st" | json "[f['reason'] for f in d['failed'] if f['host'] == '$1'][0]"; }
 check "down: unreachable, named as such ($(log_reason kita-t03))" \

@@ -5,14 +5,13 @@
 # goes on at 08:45 on Tuesday 10-13. The fleet's clock runs 5000x here.
 . "$(dirname "$0")/lib.sh"
 C=e2e-windows
-# At this speed a second is 83 minutes, so the city approves both gates in
-# advance (a gate may be approved before the run reaches it), and the
+# At this speed a second is 83 minutes, so the city approves the one gate in
+# advance (a gate may be approved before the run reaches it; the campaign has
+# no canary, whose gate could only be approved after it), and the
 # engine's clock starts now, at Friday 15:30, not when the fixture started
 # (the fleet's own clock only times its commands and restarts).
 "$ROLLOUT" plan "$SRC/tests/e2e/campaigns/windows.yml" --save --state "$STATE" >/dev/null
-for w in 1 2; do
-	"$ROLLOUT" approve $C --wave $w --state-dir "$STATE" --as "e2e approver" >/dev/null
-done
+"$ROLLOUT" approve $C --wave 1 --state-dir "$STATE" --as "e2e approver" >/dev/null
 date +%s >"$WORK/anchor"
 run_campaign "$SRC/tests/e2e/campaigns/windows.yml"
 wait_run

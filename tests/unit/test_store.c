@@ -254,7 +254,7 @@ test_campaign_waves_hosts(void **state)
 	free(cause);
 	assert_int_equal(ro_store_host_add(f->st, "c1", "d", "s1", "10.0.0.4", 7, &cause),
 	    RO_ENOENT);
-	assert_non_null(strstr(cause, "no wave 7"));
+	assert_non_null(strstr(cause, "no wave 8")); /* idx 7, numbered from 1 */
 	free(cause);
 	assert_int_equal(ro_store_host_add(f->st, "c1", "a", "s1", "10.0.0.1", 0, &cause),
 	    RO_EEXIST);
@@ -391,8 +391,8 @@ test_intents_and_outcomes(void **state)
 	    NULL), RO_ESTATE);
 	start_wave0(f->st, "c1");
 	assert_int_equal(ro_store_intent_begin(f->st, "c1", "c", 0, "copy", &i1, &attempt,
-	    &cause), RO_ESTATE); /* c is in gated wave 1 */
-	assert_non_null(strstr(cause, "wave 1"));
+	    &cause), RO_ESTATE); /* c is in gated wave idx 1 */
+	assert_non_null(strstr(cause, "wave 2")); /* as the plan numbers it */
 	free(cause);
 	cause = NULL;
 	assert_int_equal(ro_store_intent_begin(f->st, "c1", "zz", 0, "copy", &i1, &attempt,
@@ -613,6 +613,116 @@ test_second_connection_reads_while_first_writes(void **state)
 	ro_store_close(b);
 }
 
+/* The lease: one holder; a takeover must name the holder it replaces; the
+ * heartbeat carries the stop asked; release is the holder's alone. */
+static void
+test_engine_lease(void **state)
+{
+	struct fx *f = *state;
+	struct ro_lease_info li, other = { .pid = 1, .host = "elsewhere", .started_at = 5 };
+	char *cause = NULL;
+	int stop = -1;
+
+	make_campaign(f->st, "c1");
+	assert_int_equal(ro_store_lease_get(f->st, "c1", &li, NULL), RO_ENOENT);
+	assert_int_equal(ro_store_lease_stop(f->st, "c1", 0, NULL, NULL), RO_ENOENT);
+	assert_int_equal(ro_store_lease_take(f->st, "c1", 100, "ops1", 1000, NULL, NULL), 0);
+	/* A second engine that saw no lease loses the race. */
+	assert_int_equal(ro_store_lease_take(f->st, "c1", 200, "ops2", 1001, NULL, &cause),
+	    RO_EEXIST);
+	assert_non_null(strstr(cause, "pid 100 on ops1"));
+	free(cause);
+	cause = NULL;
+	/* A takeover that names another holder than the current one is refused. */
+	assert_int_equal(ro_store_lease_take(f->st, "c1", 200, "ops2", 1001, &other, NULL),
+	    RO_EEXIST);
+	assert_int_equal(ro_store_lease_beat(f->st, "c1", 100, "ops1", 1000, 1003, &stop), 0);
+	assert_int_equal(stop, 0);
+	assert_int_equal(ro_store_lease_stop(f->st, "c1", 0, NULL, NULL), 0);
+	assert_int_equal(ro_store_lease_beat(f->st, "c1", 100, "ops1", 1000, 1004, &stop), 0);
+	assert_int_equal(stop, 1);
+	assert_int_equal(ro_store_lease_stop(f->st, "c1", 1, NULL, NULL), 0);
+	assert_int_equal(ro_store_lease_stop(f->st, "c1", 0, NULL, NULL), 0); /* never lowers */
+	assert_int_equal(ro_store_lease_beat(f->st, "c1", 100, "ops1", 1000, 1005, &stop), 0);
+	assert_int_equal(stop, 2);
+	assert_int_equal(ro_store_lease_get(f->st, "c1", &li, NULL), 0);
+	assert_int_equal(li.heartbeat_at, 1005);
+	assert_string_equal(li.stop_by, "tester");
+	/* Taken over by a holder that names the current one. */
+	assert_int_equal(ro_store_lease_take(f->st, "c1", 300, "ops3", 2000, &li, NULL), 0);
+	ro_lease_info_clear(&li);
+	assert_int_equal(ro_store_lease_beat(f->st, "c1", 100, "ops1", 1000, 2001, &stop), RO_ENOENT);
+	/* The old holder's release leaves the new lease alone. */
+	assert_int_equal(ro_store_lease_release(f->st, "c1", 100, "ops1", 1000, NULL), 0);
+	assert_int_equal(ro_store_lease_get(f->st, "c1", &li, NULL), 0);
+	assert_int_equal(li.pid, 300);
+	assert_int_equal(li.stop, 0);
+	ro_lease_info_clear(&li);
+	assert_int_equal(ro_store_lease_release(f->st, "c1", 300, "ops3", 2000, NULL), 0);
+	assert_int_equal(ro_store_lease_get(f->st, "c1", &li, NULL), RO_ENOENT);
+	assert_int_equal(journal_count(f, "engine.lease"), 1);
+	assert_int_equal(journal_count(f, "engine.takeover"), 1);
+	assert_int_equal(journal_count(f, "engine.stop"), 3);
+	assert_int_equal(journal_count(f, "engine.release"), 1);
+}
+
+/* The invocation comes back word for word, odd characters included. */
+static void
+test_invocation(void **state)
+{
+	struct fx *f = *state;
+	char *argv[] = { "run", "--param", "note=it's \"quoted\" 日本", "--port", "22", "c.yml" };
+	char *cwd = NULL, **got = NULL;
+	int argc = 0, i;
+
+	make_campaign(f->st, "c1");
+	assert_int_equal(ro_store_invocation_get(f->st, "c1", &cwd, &argc, &got, NULL), RO_ENOENT);
+	assert_int_equal(ro_store_invocation_set(f->st, "c1", "/srv/x", 6, argv, NULL), 0);
+	assert_int_equal(ro_store_invocation_get(f->st, "c1", &cwd, &argc, &got, NULL), 0);
+	assert_string_equal(cwd, "/srv/x");
+	assert_int_equal(argc, 6);
+	for (i = 0; i < 6; i++)
+		assert_string_equal(got[i], argv[i]);
+	assert_null(got[6]);
+	ro_argv_free(got);
+	free(cwd);
+	assert_int_equal(journal_count(f, "engine.invocation"), 1);
+}
+
+/* Holds: only unfinished hosts, once; listed; released once. */
+static void
+test_holds(void **state)
+{
+	struct fx *f = *state;
+	struct ro_hold_info *v = NULL;
+	size_t n = 0;
+	char *cause = NULL;
+
+	make_campaign(f->st, "c1");
+	assert_int_equal(ro_store_hold(f->st, "c1", "a", "", NULL), RO_EINVAL);
+	assert_int_equal(ro_store_hold(f->st, "c1", "zz", "dead", NULL), RO_ENOENT);
+	assert_int_equal(ro_store_hold(f->st, "c1", "c", "no power", NULL), 0);
+	assert_int_equal(ro_store_hold(f->st, "c1", "c", "again", NULL), RO_EEXIST);
+	start_wave0(f->st, "c1");
+	assert_int_equal(ro_store_host_set_state(f->st, "c1", "a", RO_HOST_RUNNING, NULL), 0);
+	assert_int_equal(ro_store_host_set_state(f->st, "c1", "a", RO_HOST_DONE, NULL), 0);
+	assert_int_equal(ro_store_hold(f->st, "c1", "a", "late", &cause), RO_ESTATE);
+	assert_non_null(strstr(cause, "done already"));
+	free(cause);
+	assert_int_equal(ro_store_hold_list(f->st, "c1", &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].host, "c");
+	assert_string_equal(v[0].site, "s2");
+	assert_string_equal(v[0].reason, "no power");
+	assert_string_equal(v[0].held_by, "tester");
+	assert_int_equal(v[0].wave, 1);
+	ro_hold_list_free(v, n);
+	assert_int_equal(ro_store_hold_release(f->st, "c1", "c", NULL), 0);
+	assert_int_equal(ro_store_hold_release(f->st, "c1", "c", NULL), RO_ENOENT);
+	assert_int_equal(journal_count(f, "host.hold"), 1);
+	assert_int_equal(journal_count(f, "host.release"), 1);
+}
+
 static void
 test_state_names(void **state)
 {
@@ -645,6 +755,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_vault_counter_monotonic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_connection_reads_while_first_writes,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_engine_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invocation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_holds, setup, teardown),
 		cmocka_unit_test(test_state_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
