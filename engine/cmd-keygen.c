@@ -7,6 +7,7 @@
  */
 #include "cmd.h"
 #include "error.h"
+#include "statedir.h"
 #include "store.h"
 #include "transport.h"
 #include "util.h"
@@ -38,10 +39,10 @@ keygen_exec(int argc, char **argv)
 		else
 			return ro_cmd_usage(&ro_cmd_keygen, "unexpected argument '%s'", argv[i]);
 	}
-	if (mkdir(state, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "rollout keygen: error: cannot create the state directory %s: %s\n",
-		    state, strerror(errno));
-		return RO_EXIT_FAIL;
+	if ((rc = ro_state_dir_prepare(state, 1, &cause)) != 0) {
+		fprintf(stderr, "rollout keygen: error: %s\n", cause);
+		free(cause);
+		return rc == RO_EINVAL ? RO_EXIT_USAGE : RO_EXIT_FAIL;
 	}
 	path = ro_xasprintf("%s/id_ed25519", state);
 	if (gethostname(host, sizeof host) < 0)

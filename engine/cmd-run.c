@@ -15,7 +15,9 @@
 #include "plan-record.h"
 #include "planner.h"
 #include "progress.h"
+#include "statedir.h"
 #include "store.h"
+#include "transport.h"
 #include "util.h"
 
 extern const struct ro_cmd ro_cmd_run;
@@ -45,18 +47,25 @@ on_signal(uv_signal_t *h, int signum)
 	ro_executor_stop(rs->ex, rs->count > 1);
 }
 
-/* Checks the engine's key and known hosts before anything is recorded. */
+/* Checks the state directory, the engine's identity (agent or key, its
+ * passphrase asked once) and the known hosts before anything is recorded. */
 static int
-check_identity(const char *key, const char *known, const char *state_dir)
+check_identity(const struct ro_engine_id_opts *ko, struct ro_engine_id **id,
+    const char *known, const char *state_dir)
 {
 	struct stat sb;
+	char *cause = NULL;
+	int rc;
 
-	if (stat(key, &sb) != 0) {
-		fprintf(stderr, "rollout run: no engine key at %s\n"
-		    "  make one with: rollout keygen --state-dir %s\n"
-		    "  and add %s.pub to each host's administrator authorized keys\n",
-		    key, state_dir, key);
-		return RO_EXIT_USAGE;
+	if ((rc = ro_state_dir_prepare(state_dir, 1, &cause)) != 0 ||
+	    (rc = ro_engine_id_open(ko, id, &cause)) != 0) {
+		fprintf(stderr, "rollout run: %s\n", cause ? cause : ro_strerror(rc));
+		if (rc == RO_ENOENT)
+			fprintf(stderr, "  make one with: rollout keygen --state-dir %s\n"
+			    "  and add %s.pub to each host's administrator authorized keys\n",
+			    state_dir, ko->key_path);
+		free(cause);
+		return rc == RO_EIO || rc == RO_ENOMEM ? RO_EXIT_FAIL : RO_EXIT_USAGE;
 	}
 	if (stat(known, &sb) != 0) {
 		fprintf(stderr, "rollout run: no recorded host keys at %s\n"
@@ -76,6 +85,9 @@ run_exec(int argc, char **argv)
 		{ "param", required_argument, NULL, 'p' },
 		{ "port", required_argument, NULL, 'P' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "agent", no_argument, NULL, 'g' },
+		{ "no-agent", no_argument, NULL, 'G' },
+		{ "key-passphrase-fd", required_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "plain", no_argument, NULL, 'l' },
 		{ "time-warp", required_argument, NULL, 'W' },
@@ -96,6 +108,8 @@ run_exec(int argc, char **argv)
 	struct ro_diags d;
 	enum ro_progress_mode mode = ro_progress_mode_auto(stdout);
 	char *cause = NULL, *keybuf = NULL, *known = NULL;
+	struct ro_engine_id_opts ko = { .agent = -1, .passphrase_fd = -1 };
+	struct ro_engine_id *id = NULL;
 	uv_loop_t loop;
 	int loop_ok = 0, ch, rc, existed = 0, port = 0, exit_code = RO_EXIT_OK;
 	size_t nargs = 0;
@@ -128,6 +142,19 @@ run_exec(int argc, char **argv)
 			break;
 		case 'k':
 			key = optarg;
+			break;
+		case 'g':
+		case 'G':
+			ko.agent = ch == 'g';
+			break;
+		case 'F':
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end || v < 0 || v > 1023) {
+				exit_code = ro_cmd_usage(&ro_cmd_run,
+				    "--key-passphrase-fd takes an open file descriptor number");
+				goto out;
+			}
+			ko.passphrase_fd = (int)v;
 			break;
 		case 'j':
 			mode = RO_PROGRESS_JSON;
@@ -173,7 +200,8 @@ run_exec(int argc, char **argv)
 		exit_code = RO_EXIT_USAGE; /* nothing recorded, nothing run */
 		goto out;
 	}
-	if ((exit_code = check_identity(keybuf, known, state_dir)) != RO_EXIT_OK)
+	ko.key_path = keybuf;
+	if ((exit_code = check_identity(&ko, &id, known, state_dir)) != RO_EXIT_OK)
 		goto out;
 	if ((rc = ro_store_open_dir(state_dir, &st, &cause)) != RO_OK ||
 	    (rc = ro_plan_record(st, plan, &existed, &cause)) != RO_OK) {
@@ -208,6 +236,7 @@ run_exec(int argc, char **argv)
 	struct ro_exec_config cfg = {
 		.clock = &clock,
 		.key_path = keybuf,
+		.auth = ro_engine_id_auth(id),
 		.known_hosts_path = known,
 		.port = port,
 		.on_event = ro_progress_event,
@@ -254,6 +283,7 @@ out:
 		uv_loop_close(&loop);
 	}
 	ro_store_close(st);
+	ro_engine_id_free(id);
 	ro_plan_free(plan);
 	ro_campaign_free(c);
 	ro_diags_free(&d);
@@ -266,7 +296,8 @@ out:
 
 const struct ro_cmd ro_cmd_run = {
 	.name = "run",
-	.usage = "[--state-dir DIR] [--port N] [--key FILE] [--plain | --json] "
+	.usage = "[--state-dir DIR] [--port N] [--key FILE] [--agent | --no-agent] "
+	    "[--key-passphrase-fd N] [--plain | --json] "
 	    "[--param NAME=VALUE]... [--time-warp N [--clock-start WHEN] [--clock-anchor SECS]] CAMPAIGN",
 	.summary = "Run (or resume) a campaign on its hosts over SSH.",
 	.help =
@@ -279,7 +310,14 @@ const struct ro_cmd ro_cmd_run = {
 	    "\n"
 	    "  --state-dir DIR   state store, engine key and known hosts (default .rollout)\n"
 	    "  --port N          connect to port N on every host instead of the inventory's\n"
-	    "  --key FILE        the engine's private key (default DIR/id_ed25519)\n"
+	    "  --key FILE        the engine's private key (default DIR/id_ed25519); it is\n"
+	    "                    refused if the group or others can read it (chmod 600)\n"
+	    "  --agent           log in with the SSH agent at $SSH_AUTH_SOCK, which must\n"
+	    "                    hold the engine's key (FILE.pub); the default when\n"
+	    "                    SSH_AUTH_SOCK is set and the agent holds it\n"
+	    "  --no-agent        never use an agent, only FILE\n"
+	    "  --key-passphrase-fd N  read the passphrase of an encrypted FILE (one line)\n"
+	    "                    from descriptor N; otherwise it is asked on the terminal\n"
 	    "  --plain           one log line per event (the default when not on a terminal)\n"
 	    "  --json            one JSON object per event, then a summary object\n"
 	    "  --param NAME=VALUE  override a campaign parameter (changes the plan hash)\n"
