@@ -250,6 +250,8 @@ run_exec(int argc, char **argv)
 	if (mode != RO_PROGRESS_JSON)
 		fprintf(stderr, "%s campaign %s (plan %.12s…, %zu waves) from %s\n",
 		    existed ? "Resuming" : "Starting", c->id, plan->hash, plan->nwaves, state_dir);
+	if (mode != RO_PROGRESS_JSON)
+		fprintf(stderr, "Logging in to hosts with %s\n", ro_engine_id_describe(id));
 	{
 		/* One socket per host at once: lift the soft limit on open files
 		 * (1024 on a default Debian login) to the hard one. */
