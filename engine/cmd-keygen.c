@@ -78,6 +78,8 @@ keygen_exec(int argc, char **argv)
 	printf("Wrote %s (private, mode 0600) and %s.pub.\n", path, path);
 	printf("Fingerprint: %s\n", fp);
 	printf("Add the line above to the authorized_keys of the login user on every host.\n");
+	printf("To keep the key encrypted on disk: ssh-keygen -p -f %s (rollout run then asks\n"
+	    "for the passphrase once), or load it into an SSH agent: ssh-add %s\n", path, path);
 	code = RO_EXIT_OK;
 out:
 	free(cause);
@@ -95,6 +97,15 @@ const struct ro_cmd ro_cmd_keygen = {
 	    "DIR/id_ed25519.pub, then prints the public key line and its SHA256\n"
 	    "fingerprint. Install that line in the authorized_keys of the login user\n"
 	    "on every host. An existing key is never overwritten.\n"
+	    "\n"
+	    "To keep the key encrypted on disk, encrypt it with OpenSSH's tool:\n"
+	    "ssh-keygen -p -f DIR/id_ed25519; `rollout run` then asks for the passphrase\n"
+	    "once (or reads it with --key-passphrase-fd N). Or load it into an SSH agent\n"
+	    "(ssh-add DIR/id_ed25519) and move the file off the machine: `rollout run\n"
+	    "--agent` signs with the agent. See docs/TRANSPORT.md.\n"
+	    "\n"
+	    "DIR is created mode 0700; an existing DIR that the group or others can write\n"
+	    "is refused (chmod 700 DIR).\n"
 	    "\n"
 	    "  --state-dir DIR   the state directory (default .rollout)\n",
 	.exec = keygen_exec,

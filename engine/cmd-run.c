@@ -77,6 +77,16 @@ check_identity(const struct ro_engine_id_opts *ko, struct ro_engine_id **id,
 	return RO_EXIT_OK;
 }
 
+/* passphrase_fd_ok: fd is open and a pipe, a file or a terminal. */
+static int
+passphrase_fd_ok(int fd)
+{
+	struct stat sb;
+
+	return fstat(fd, &sb) == 0 && (S_ISFIFO(sb.st_mode) || S_ISREG(sb.st_mode) ||
+	    S_ISCHR(sb.st_mode) || S_ISSOCK(sb.st_mode));
+}
+
 static int
 run_exec(int argc, char **argv)
 {
@@ -152,6 +162,13 @@ run_exec(int argc, char **argv)
 			if (*optarg == '\0' || *end || v < 0 || v > 1023) {
 				exit_code = ro_cmd_usage(&ro_cmd_run,
 				    "--key-passphrase-fd takes an open file descriptor number");
+				goto out;
+			}
+			/* Checked now, before rollout opens anything itself: a number
+			 * the caller did not open could later name one of our files. */
+			if (!passphrase_fd_ok((int)v)) {
+				exit_code = ro_cmd_usage(&ro_cmd_run, "--key-passphrase-fd %ld is not "
+				    "an open pipe, file or terminal (give it as: 3<FILE or 3<<<...)", v);
 				goto out;
 			}
 			ko.passphrase_fd = (int)v;

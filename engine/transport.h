@@ -92,7 +92,9 @@ int ro_known_hosts_entry(const struct ro_known_hosts *kh, size_t idx, const char
 
 /*
  * ro_keygen writes a new ed25519 key pair: path (OpenSSH private key,
- * mode 0600, unencrypted: the state directory is the engine's own) and
+ * mode 0600, unencrypted: writing an encrypted one needs bcrypt_pbkdf,
+ * which no Debian 12 library offers, so `ssh-keygen -p -f path` encrypts
+ * it; ro_engine_id_open reads either) and
  * path.pub ("ssh-ed25519 AAAA... comment"). RO_EEXIST if path exists.
  */
 int ro_keygen(const char *path, const char *comment, char **cause);

@@ -82,6 +82,8 @@ expect 2 "key-passphrase-fd" "no terminal and no descriptor: says how to give it
 	setsid -w "$rollout" run "$os" --state-dir "$st" </dev/null
 expect 2 "--key-passphrase-fd takes" "a bad descriptor number" -- \
 	"$rollout" run "$os" --state-dir "$st" --key-passphrase-fd x
+expect 2 "--key-passphrase-fd 7 is not an open pipe" "a descriptor the caller did not open" -- \
+	"$rollout" run "$os" --state-dir "$st" --key-passphrase-fd 7
 expect 2 "no SSH agent answers at SSH_AUTH_SOCK" "--agent without an agent" -- \
 	"$rollout" run "$os" --state-dir "$st" --agent
 echo "$pass passed, $fail failed"
