@@ -5,7 +5,6 @@
  * without the key stops the command before anything is recorded or sent.
  * See transport.h ("The engine's identity") and docs/TRANSPORT.md.
  */
-#define _GNU_SOURCE /* POSIX_SPAWN_SETSID */
 #include "error.h"
 #include "secret-input.h"
 #include "sshutil.h"
@@ -14,24 +13,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <libssh2.h>
-#include <signal.h>
 #include <sodium.h>
-#include <spawn.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 /* An OpenSSH private key file is a few hundred bytes; anything far larger
  * is not one, and is not read whole into memory. */
 #define KEY_FILE_MAX (64 * 1024)
 #define PASSPHRASE_MAX 1024
-#define SSH_KEYGEN "/usr/bin/ssh-keygen"
 
 struct ro_engine_id {
 	struct ro_ssh_auth auth;
@@ -245,105 +237,36 @@ key_encrypted(const char *text)
 	return enc;
 }
 
-/* write_all writes to a pipe whose reader may already have gone (EPIPE). */
-static void
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
 /*
  * check_passphrase asks ssh-keygen(1) whether the passphrase opens the key:
  * `ssh-keygen -y -f KEY` prints the public key only if it could decrypt
- * the private one. It runs in a new session (no terminal to prompt on)
- * with an environment of PATH alone (no SSH_ASKPASS), so it reads the
- * passphrase from its stdin, a pipe. libssh2 has no call that decrypts a
- * key without a connected session, and no bcrypt_pbkdf library ships in
- * Debian 12, so OpenSSH's own tool is the judge; the passphrase is given
- * to no other program. Returns 0 (it opens the key and matches the .pub),
- * RO_EINVAL with *cause, or RO_EIO if ssh-keygen could not be run.
+ * the private one (ro_ssh_keygen_run gives it the passphrase on a pipe).
+ * libssh2 has no call that decrypts a key without a connected session, and
+ * no bcrypt_pbkdf library ships in Debian 12, so OpenSSH's own tool is the
+ * judge; the passphrase is given to no other program. Returns 0 (it opens
+ * the key and matches the .pub), RO_EINVAL with *cause, or RO_EIO.
  */
 static int
 check_passphrase(struct ro_engine_id *id, char **cause)
 {
 	char *argv[] = { "ssh-keygen", "-y", "-f", id->key_path, NULL };
-	char *envp[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, rc = RO_EIO, status = 0;
 	char buf[4096];
-	size_t got = 0;
-	pid_t pid = -1;
-	sigset_t pipe_set, old_set;
+	int rc, status = -1;
 
-	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
-		*cause = ro_xasprintf("cannot check the passphrase of %s: %s", id->key_path,
-		    strerror(errno));
-		goto out;
+	rc = ro_ssh_keygen_run(argv, id->passphrase, 1, buf, sizeof buf, &status, cause);
+	if (rc != 0) {
+		char *why = *cause;
+		*cause = ro_xasprintf("the engine key %s is encrypted and its passphrase cannot be "
+		    "checked: %s", id->key_path, why);
+		free(why);
+		return rc;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	posix_spawnattr_init(&at);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID);
-	errno = posix_spawn(&pid, SSH_KEYGEN, &fa, &at, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	if (errno != 0) {
-		*cause = ro_xasprintf("the engine key %s is encrypted and checking its passphrase "
-		    "needs %s (package openssh-client): %s", id->key_path, SSH_KEYGEN,
-		    strerror(errno));
-		pid = -1;
-		goto out;
-	}
-	close(in[0]);
-	close(out[1]);
-	in[0] = out[1] = -1;
-	/* If ssh-keygen has already gone, the write fails with EPIPE: keep the
-	 * signal from ending rollout for it. */
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
-	write_all(in[1], id->passphrase, strlen(id->passphrase));
-	write_all(in[1], "\n", 1);
-	close(in[1]);
-	in[1] = -1;
-	{
-		struct timespec zero = { 0, 0 };
-		while (sigtimedwait(&pipe_set, NULL, &zero) > 0)
-			;
-	}
-	pthread_sigmask(SIG_SETMASK, &old_set, NULL);
-	for (;;) {
-		ssize_t n = read(out[0], buf + got, sizeof buf - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (got == sizeof buf - 1)
-			break;
-	}
-	buf[got] = '\0';
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	pid = -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || strncmp(buf, "ssh-", 4) != 0) {
+	if (status != 0 || strncmp(buf, "ssh-", 4) != 0) {
 		*cause = ro_xasprintf("the passphrase given does not decrypt the engine key %s "
 		    "(nothing was done); try again, or check that the key is the one "
 		    "`rollout keygen` or `ssh-keygen -p -f %s` last wrote", id->key_path,
 		    id->key_path);
-		rc = RO_EINVAL;
-		goto out;
+		return RO_EINVAL;
 	}
 	if (id->pub_line) {
 		/* Compare type and base64 only: the comments may differ. */
@@ -355,22 +278,10 @@ check_passphrase(struct ro_engine_id *id, char **cause)
 			*cause = ro_xasprintf("the engine key %s and its public half %s.pub are "
 			    "different keys; make %s.pub again with: ssh-keygen -y -f %s",
 			    id->key_path, id->key_path, id->key_path, id->key_path);
-			rc = RO_EINVAL;
-			goto out;
+			return RO_EINVAL;
 		}
 	}
-	rc = 0;
-out:
-	if (pid > 0)
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-	for (int i = 0; i < 2; i++) {
-		if (in[i] >= 0)
-			close(in[i]);
-		if (out[i] >= 0)
-			close(out[i]);
-	}
-	return rc;
+	return 0;
 }
 
 /* get_passphrase reads the key's passphrase once, from fd or the terminal. */

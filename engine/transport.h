@@ -93,11 +93,20 @@ int ro_known_hosts_entry(const struct ro_known_hosts *kh, size_t idx, const char
 /*
  * ro_keygen writes a new ed25519 key pair: path (OpenSSH private key,
  * mode 0600, unencrypted: writing an encrypted one needs bcrypt_pbkdf,
- * which no Debian 12 library offers, so `ssh-keygen -p -f path` encrypts
- * it; ro_engine_id_open reads either) and
+ * which no Debian 12 library offers; ro_keygen_encrypted below has
+ * ssh-keygen do it) and
  * path.pub ("ssh-ed25519 AAAA... comment"). RO_EEXIST if path exists.
  */
 int ro_keygen(const char *path, const char *comment, char **cause);
+
+/*
+ * ro_keygen_encrypted makes the same pair with the private key encrypted
+ * by passphrase (OpenSSH's default: bcrypt-pbkdf, aes256-ctr). It runs
+ * ssh-keygen, giving it the passphrase on a pipe (sshutil.h), so the key
+ * is never on disk unencrypted. RO_EEXIST if path exists; RO_EIO.
+ */
+int ro_keygen_encrypted(const char *path, const char *comment, const char *passphrase,
+    char **cause);
 
 /* ro_pubkey_read reads an OpenSSH public key file: *line (malloc'd, the
  * first line without its newline) and the key's SHA256 fingerprint. */

@@ -86,5 +86,24 @@ expect 2 "--key-passphrase-fd 7 is not an open pipe" "a descriptor the caller di
 	"$rollout" run "$os" --state-dir "$st" --key-passphrase-fd 7
 expect 2 "no SSH agent answers at SSH_AUTH_SOCK" "--agent without an agent" -- \
 	"$rollout" run "$os" --state-dir "$st" --agent
+
+# rollout keygen --passphrase-fd: the key is encrypted by ssh-keygen, which
+# gets the passphrase on a pipe, and never lies on the disk in clear.
+expect 2 "at least 15 characters" "a short passphrase is refused" -- \
+	"$rollout" keygen --state-dir "$tmp/enc-short" --passphrase-fd 3 3<<<"too short"
+check "the refused keygen left nothing behind" [ ! -e "$tmp/enc-short" ]
+expect 2 "--passphrase-fd takes an open" "keygen: a descriptor the caller did not open" -- \
+	"$rollout" keygen --state-dir "$tmp/enc-bad" --passphrase-fd 7
+expect 0 "mode 0600, encrypted" "keygen --passphrase-fd writes an encrypted key" -- \
+	"$rollout" keygen --state-dir "$tmp/enc" --passphrase-fd 3 3<<<"Keygen-Canary-Pass 99"
+check "keygen does not repeat the passphrase" bash -c "! grep -q Canary '$tmp/out'"
+check "the key does not open without the passphrase" \
+	bash -c "! ssh-keygen -y -P '' -f '$tmp/enc/id_ed25519' >/dev/null 2>&1"
+check "the key is mode 0600" [ "$(stat -c %a "$tmp/enc/id_ed25519")" = 600 ]
+expect 2 "no recorded host keys" "run opens the key keygen encrypted" -- \
+	"$rollout" run "$os" --state-dir "$tmp/enc" --key-passphrase-fd 3 3<<<"Keygen-Canary-Pass 99"
+expect 2 "does not decrypt" "run refuses a wrong passphrase for it" -- \
+	"$rollout" run "$os" --state-dir "$tmp/enc" --key-passphrase-fd 3 3<<<"Keygen-Canary-Pass 98"
+check "nor does run repeat it" bash -c "! grep -q Canary '$tmp/out'"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
