@@ -1,7 +1,8 @@
 /*
  * sshutil.h - small pieces the SSH modules share (knownhosts.c, sshkey.c,
- * transport.c): SSH wire strings, base64 without surprises, and writing a
- * file atomically. Internal to the transport: not for other modules.
+ * sshkey-load.c, transport.c): SSH wire strings, base64 without surprises,
+ * writing a file atomically, and running ssh-keygen with a secret on its
+ * stdin. Internal to the transport: not for other modules.
  */
 #ifndef RO_SSHUTIL_H
 #define RO_SSHUTIL_H
