@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "diag.h"
 #include "error.h"
+#include "statedir.h"
 #include "model.h"
 #include "store.h"
 #include "transport.h"
@@ -173,9 +174,10 @@ enroll(int argc, char **argv)
 		return RO_EXIT_USAGE;
 	}
 	ro_diags_free(&d);
-	if (mkdir(state, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "rollout hosts enroll: error: cannot create the state directory "
-		    "%s: %s\n", state, strerror(errno));
+	if ((rc = ro_state_dir_prepare(state, 1, &cause)) != 0) {
+		fprintf(stderr, "rollout hosts enroll: error: %s\n", cause);
+		if (rc == RO_EINVAL)
+			code = RO_EXIT_USAGE;
 		goto out;
 	}
 	kh_path = ro_xasprintf("%s/known_hosts", state);
@@ -295,6 +297,12 @@ list(int argc, char **argv)
 			state = argv[++i];
 		else
 			return ro_cmd_usage(&ro_cmd_hosts, "unexpected argument '%s'", argv[i]);
+	}
+	/* A missing directory lists nothing; one others can write is not trusted. */
+	if ((rc = ro_state_dir_prepare(state, 0, &cause)) != 0 && rc != RO_ENOENT) {
+		fprintf(stderr, "rollout hosts list: error: %s\n", cause);
+		free(cause);
+		return rc == RO_EINVAL ? RO_EXIT_USAGE : RO_EXIT_FAIL;
 	}
 	kh_path = ro_xasprintf("%s/known_hosts", state);
 	rc = ro_known_hosts_load(kh_path, &kh, &cause);

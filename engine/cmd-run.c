@@ -22,7 +22,9 @@
 #include "plan-record.h"
 #include "planner.h"
 #include "progress.h"
+#include "statedir.h"
 #include "store.h"
+#include "transport.h"
 #include "util.h"
 
 extern const struct ro_cmd ro_cmd_run;
@@ -209,18 +211,25 @@ record_invocation(struct ro_store *st, const char *campaign, const char *state_d
 	return rc;
 }
 
-/* Checks the engine's key and known hosts before anything is recorded. */
+/* Checks the state directory, the engine's identity (agent or key, its
+ * passphrase asked once) and the known hosts before anything is recorded. */
 static int
-check_identity(const char *key, const char *known, const char *state_dir)
+check_identity(const struct ro_engine_id_opts *ko, struct ro_engine_id **id,
+    const char *known, const char *state_dir)
 {
 	struct stat sb;
+	char *cause = NULL;
+	int rc;
 
-	if (stat(key, &sb) != 0) {
-		fprintf(stderr, "rollout run: no engine key at %s\n"
-		    "  make one with: rollout keygen --state-dir %s\n"
-		    "  and add %s.pub to each host's administrator authorized keys\n",
-		    key, state_dir, key);
-		return RO_EXIT_USAGE;
+	if ((rc = ro_state_dir_prepare(state_dir, 1, &cause)) != 0 ||
+	    (rc = ro_engine_id_open(ko, id, &cause)) != 0) {
+		fprintf(stderr, "rollout run: %s\n", cause ? cause : ro_strerror(rc));
+		if (rc == RO_ENOENT)
+			fprintf(stderr, "  make one with: rollout keygen --state-dir %s\n"
+			    "  and add %s.pub to each host's administrator authorized keys\n",
+			    state_dir, ko->key_path);
+		free(cause);
+		return rc == RO_EIO || rc == RO_ENOMEM ? RO_EXIT_FAIL : RO_EXIT_USAGE;
 	}
 	if (stat(known, &sb) != 0) {
 		fprintf(stderr, "rollout run: no recorded host keys at %s\n"
@@ -232,6 +241,16 @@ check_identity(const char *key, const char *known, const char *state_dir)
 	return RO_EXIT_OK;
 }
 
+/* passphrase_fd_ok: fd is open and a pipe, a file or a terminal. */
+static int
+passphrase_fd_ok(int fd)
+{
+	struct stat sb;
+
+	return fstat(fd, &sb) == 0 && (S_ISFIFO(sb.st_mode) || S_ISREG(sb.st_mode) ||
+	    S_ISCHR(sb.st_mode) || S_ISSOCK(sb.st_mode));
+}
+
 static int
 run_exec(int argc, char **argv)
 {
@@ -240,6 +259,9 @@ run_exec(int argc, char **argv)
 		{ "param", required_argument, NULL, 'p' },
 		{ "port", required_argument, NULL, 'P' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "agent", no_argument, NULL, 'g' },
+		{ "no-agent", no_argument, NULL, 'G' },
+		{ "key-passphrase-fd", required_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "plain", no_argument, NULL, 'l' },
 		{ "time-warp", required_argument, NULL, 'W' },
@@ -264,6 +286,8 @@ run_exec(int argc, char **argv)
 	struct ro_diags d;
 	enum ro_progress_mode mode = RO_PROGRESS_LIVE;
 	char *cause = NULL, *keybuf = NULL, *known = NULL;
+	struct ro_engine_id_opts ko = { .agent = -1, .passphrase_fd = -1 };
+	struct ro_engine_id *id = NULL;
 	uv_loop_t loop;
 	int loop_ok = 0, ch, rc, existed = 0, port = 0, exit_code = RO_EXIT_OK, mode_set = 0;
 	int starting = 1;
@@ -299,6 +323,26 @@ run_exec(int argc, char **argv)
 			break;
 		case 'k':
 			key = optarg;
+			break;
+		case 'g':
+		case 'G':
+			ko.agent = ch == 'g';
+			break;
+		case 'F':
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end || v < 0 || v > 1023) {
+				exit_code = ro_cmd_usage(&ro_cmd_run,
+				    "--key-passphrase-fd takes an open file descriptor number");
+				goto out;
+			}
+			/* Checked now, before rollout opens anything itself: a number
+			 * the caller did not open could later name one of our files. */
+			if (!passphrase_fd_ok((int)v)) {
+				exit_code = ro_cmd_usage(&ro_cmd_run, "--key-passphrase-fd %ld is not "
+				    "an open pipe, file or terminal (give it as: 3<FILE or 3<<<...)", v);
+				goto out;
+			}
+			ko.passphrase_fd = (int)v;
 			break;
 		case 'j':
 			mode = RO_PROGRESS_JSON;
@@ -366,7 +410,8 @@ run_exec(int argc, char **argv)
 		exit_code = RO_EXIT_USAGE; /* nothing recorded, nothing run */
 		goto out;
 	}
-	if ((exit_code = check_identity(keybuf, known, state_dir)) != RO_EXIT_OK)
+	ko.key_path = keybuf;
+	if ((exit_code = check_identity(&ko, &id, known, state_dir)) != RO_EXIT_OK)
 		goto out;
 	if ((rc = ro_store_open_dir(state_dir, &st, &cause)) != RO_OK) {
 		fprintf(stderr, "rollout run: %s\n", cause ? cause : ro_strerror(rc));
@@ -446,6 +491,7 @@ run_exec(int argc, char **argv)
 	struct ro_exec_config cfg = {
 		.clock = &clock,
 		.key_path = keybuf,
+		.auth = ro_engine_id_auth(id),
 		.known_hosts_path = known,
 		.port = port,
 		.on_event = ro_progress_event,
@@ -459,6 +505,8 @@ run_exec(int argc, char **argv)
 	if (mode != RO_PROGRESS_JSON)
 		fprintf(stderr, "%s campaign %s (plan %.12s…, %zu waves) from %s\n",
 		    starting ? "Starting" : "Resuming", c->id, plan->hash, plan->nwaves, state_dir);
+	if (mode != RO_PROGRESS_JSON)
+		fprintf(stderr, "Logging in to hosts with %s\n", ro_engine_id_describe(id));
 	{
 		/* One socket per host at once: lift the soft limit on open files
 		 * (1024 on a default Debian login) to the hard one. */
@@ -493,6 +541,7 @@ out:
 	}
 	ro_lease_release(lease);
 	ro_store_close(st);
+	ro_engine_id_free(id);
 	ro_plan_free(plan);
 	ro_campaign_free(c);
 	ro_diags_free(&d);
@@ -506,7 +555,8 @@ out:
 
 const struct ro_cmd ro_cmd_run = {
 	.name = "run",
-	.usage = "[--state-dir DIR] [--port N] [--key FILE] [--plain | --json] [--log FILE] "
+	.usage = "[--state-dir DIR] [--port N] [--key FILE] [--agent | --no-agent] "
+	    "[--key-passphrase-fd N] [--plain | --json] [--log FILE] "
 	    "[--param NAME=VALUE]... [--time-warp N [--clock-start WHEN] [--clock-anchor SECS]] CAMPAIGN",
 	.summary = "Run (or resume) a campaign on its hosts over SSH.",
 	.help =
@@ -524,7 +574,14 @@ const struct ro_cmd ro_cmd_run = {
 	    "  --state-dir DIR   state store, engine key and known hosts (default\n"
 	    "                    $ROLLOUT_STATE_DIR, else .rollout)\n"
 	    "  --port N          connect to port N on every host instead of the inventory's\n"
-	    "  --key FILE        the engine's private key (default DIR/id_ed25519)\n"
+	    "  --key FILE        the engine's private key (default DIR/id_ed25519); it is\n"
+	    "                    refused if the group or others can read it (chmod 600)\n"
+	    "  --agent           log in with the SSH agent at $SSH_AUTH_SOCK, which must\n"
+	    "                    hold the engine's key (FILE.pub); the default when\n"
+	    "                    SSH_AUTH_SOCK is set and the agent holds it\n"
+	    "  --no-agent        never use an agent, only FILE\n"
+	    "  --key-passphrase-fd N  read the passphrase of an encrypted FILE (one line)\n"
+	    "                    from descriptor N; otherwise it is asked on the terminal\n"
 	    "  --plain           one log line per event (the default when not on a terminal)\n"
 	    "  --json            one JSON object per event, then a summary object\n"
 	    "  --param NAME=VALUE  override a campaign parameter (changes the plan hash)\n"

@@ -605,6 +605,7 @@ ssh_config(const struct hostrun *hr)
 		.port = ex->cfg.port ? ex->cfg.port : h->port,
 		.user = h->user,
 		.key_path = ex->cfg.key_path,
+		.auth = ex->cfg.auth,
 		.known = ex->known,
 		.connect_timeout_ms = 30000,
 	};

@@ -32,6 +32,8 @@
 #include "planner.h"
 #include "store.h"
 
+struct ro_ssh_auth;
+
 enum ro_event_kind {
 	RO_EV_CAMPAIGN, /* state: running, done, halted, failed */
 	RO_EV_WAVE,     /* state: awaiting-approval, running, done, halted */
@@ -59,6 +61,7 @@ typedef void (*ro_event_fn)(const struct ro_event *ev, void *arg);
 struct ro_exec_config {
 	struct ro_clock *clock;        /* required */
 	const char *key_path;          /* engine's private key, e.g. .rollout/id_ed25519 */
+	const struct ro_ssh_auth *auth; /* if set, used instead of key_path (transport.h) */
 	const char *known_hosts_path;  /* e.g. .rollout/known_hosts */
 	int port;                      /* 0: each host's inventory port */
 	uint64_t poll_ms;              /* real ms between approval checks (0: 200) */

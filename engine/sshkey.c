@@ -183,3 +183,34 @@ ro_pubkey_read(const char *pub_path, char **line, char fingerprint[64], char **c
 	*line = ro_xstrdup(buf);
 	return 0;
 }
+
+int
+ro_keygen_encrypted(const char *path, const char *comment, const char *passphrase,
+    char **cause)
+{
+	char *argv[] = { "ssh-keygen", "-q", "-t", "ed25519", "-C", NULL, "-f", NULL, NULL };
+	char out[256];
+	struct stat st;
+	int rc, status = -1;
+
+	*cause = NULL;
+	if (comment == NULL || strpbrk(comment, "\r\n"))
+		comment = "rollout";
+	if (lstat(path, &st) == 0) {
+		*cause = ro_xasprintf("%s already exists; rollout never overwrites a key (move it "
+		    "away first if you really mean to replace it)", path);
+		return RO_EEXIST;
+	}
+	argv[5] = (char *)comment;
+	argv[7] = (char *)path;
+	/* The passphrase twice: ssh-keygen asks for it and for its confirmation. */
+	rc = ro_ssh_keygen_run(argv, passphrase, 2, out, sizeof out, &status, cause);
+	if (rc != 0)
+		return rc;
+	if (status != 0 || stat(path, &st) != 0) {
+		*cause = ro_xasprintf("ssh-keygen could not write the encrypted key %s (exit %d); "
+		    "check that the directory is writable", path, status);
+		return RO_EIO;
+	}
+	return 0;
+}

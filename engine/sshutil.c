@@ -1,14 +1,20 @@
-/* sshutil.c - SSH wire strings, base64 and atomic file writes for the SSH modules. */
+/* sshutil.c - SSH wire strings, base64, atomic file writes and running ssh-keygen for the SSH modules. */
+#define _GNU_SOURCE /* POSIX_SPAWN_SETSID */
 #include "sshutil.h"
 #include "error.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 void
@@ -172,5 +178,95 @@ out:
 	if (!placed || noclobber)
 		unlink(tmp);
 	free(tmp);
+	return rc;
+}
+
+/* write_all writes to a pipe whose reader may already have gone (EPIPE). */
+static void
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+int
+ro_ssh_keygen_run(char *const argv[], const char *secret, int times, char *out,
+    size_t outsz, int *exit_status, char **cause)
+{
+	static const char prog[] = "/usr/bin/ssh-keygen";
+	char *envp[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	int in[2] = { -1, -1 }, o[2] = { -1, -1 }, rc = RO_EIO, status = 0, i, e;
+	size_t got = 0;
+	pid_t pid = -1;
+	sigset_t pipe_set, old_set;
+	struct timespec zero = { 0, 0 };
+
+	*exit_status = -1;
+	out[0] = '\0';
+	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(o, O_CLOEXEC) != 0) {
+		*cause = ro_xasprintf("cannot make a pipe: %s", strerror(errno));
+		goto out;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, o[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID);
+	e = posix_spawn(&pid, prog, &fa, &at, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (e != 0) {
+		*cause = ro_xasprintf("cannot run %s (package openssh-client): %s", prog, strerror(e));
+		pid = -1;
+		goto out;
+	}
+	close(in[0]);
+	close(o[1]);
+	in[0] = o[1] = -1;
+	/* If ssh-keygen has already gone, the write fails with EPIPE: keep the
+	 * signal from ending rollout for it, and drop it if it came. */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+	for (i = 0; secret && i < times; i++) {
+		write_all(in[1], secret, strlen(secret));
+		write_all(in[1], "\n", 1);
+	}
+	close(in[1]);
+	in[1] = -1;
+	while (sigtimedwait(&pipe_set, NULL, &zero) > 0)
+		;
+	pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+	for (;;) {
+		ssize_t n = read(o[0], out + got, outsz - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || (got += (size_t)n) == outsz - 1)
+			break;
+	}
+	out[got] = '\0';
+	rc = 0;
+out:
+	for (i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (o[i] >= 0)
+			close(o[i]);
+	}
+	if (pid > 0) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		*exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	}
 	return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * sshutil.h - small pieces the SSH modules share (knownhosts.c, sshkey.c,
- * transport.c): SSH wire strings, base64 without surprises, and writing a
- * file atomically. Internal to the transport: not for other modules.
+ * sshkey-load.c, transport.c): SSH wire strings, base64 without surprises,
+ * writing a file atomically, and running ssh-keygen with a secret on its
+ * stdin. Internal to the transport: not for other modules.
  */
 #ifndef RO_SSHUTIL_H
 #define RO_SSHUTIL_H
@@ -41,5 +42,19 @@ int ro_ssh_unb64(const char *s, size_t slen, unsigned char **out, size_t *outlen
  */
 int ro_ssh_write_atomic(const char *path, const void *data, size_t len, int mode,
     int noclobber, char **cause);
+
+/*
+ * ro_ssh_keygen_run runs /usr/bin/ssh-keygen with argv, giving it secret
+ * (NUL-terminated; may be NULL) followed by a newline, times times, on its
+ * stdin. It runs in a new session, so it has no terminal to prompt on, with
+ * PATH as its only environment variable (no SSH_ASKPASS, no DISPLAY), so
+ * that OpenSSH's read_passphrase falls back to reading that pipe: the secret
+ * is never in an argument or the environment. Its stdout (at most outsz - 1
+ * bytes, NUL-terminated) goes to out; its stderr to /dev/null. *exit_status
+ * is its exit code (-1 if it died of a signal). Returns 0, or RO_EIO with
+ * *cause if it could not be run.
+ */
+int ro_ssh_keygen_run(char *const argv[], const char *secret, int times, char *out,
+    size_t outsz, int *exit_status, char **cause);
 
 #endif

@@ -9,6 +9,7 @@
  * journal record, wtx_end.
  */
 #include "store.h"
+#include "statedir.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -1157,11 +1158,13 @@ ro_store_open_dir(const char *state_dir, struct ro_store **out, char **cause)
 	int rc;
 
 	*out = NULL;
-	if (mkdir(state_dir, 0700) != 0 && errno != EEXIST) {
+	/* A state directory others can write is refused (statedir.h). */
+	if ((rc = ro_state_dir_prepare(state_dir, 1, &path)) != 0) {
 		if (cause != NULL)
-			*cause = ro_xasprintf("%s: cannot create the state directory: %s",
-			    state_dir, strerror(errno));
-		return RO_EIO;
+			*cause = path;
+		else
+			free(path);
+		return rc;
 	}
 	path = ro_xasprintf("%s/%s", state_dir, RO_STORE_FILE);
 	rc = ro_store_open(path, out, cause);

@@ -53,7 +53,8 @@
 enum state {
 	ST_TCP,            /* non-blocking connect() under way */
 	ST_HANDSHAKE,      /* banner, key exchange; then the host key check */
-	ST_AUTH_KEY,       /* public key from key_path / key_path.pub */
+	ST_AUTH_AGENT,     /* the identities of the SSH agent, one by one */
+	ST_AUTH_KEY,       /* public key from key_path / key_path.pub, or from memory */
 	ST_AUTH_PASSWORD,  /* the configured password, after the key */
 	ST_READY,          /* idle, waiting for exec or upload */
 	ST_OP_FAIL,        /* an operation failed before it touched the link: report it */
@@ -71,7 +72,7 @@ enum state {
 };
 
 static const char *const state_names[] = {
-	"tcp", "handshake", "auth-key", "auth-password", "ready", "op-fail", "ch-open",
+	"tcp", "handshake", "auth-agent", "auth-key", "auth-password", "ready", "op-fail", "ch-open",
 	"ch-exec", "scp-open", "ch-io", "ch-close", "ch-wait-closed", "ch-free", "broken",
 	"disconnect", "free-session", "closing",
 };
@@ -106,7 +107,13 @@ struct ro_ssh {
 
 	/* Configuration (copies). */
 	char *host, *address, *user, *key_path, *pub_path, *password;
+	const struct ro_ssh_auth *auth; /* the caller's; outlives the session */
 	int port;
+
+	/* The SSH agent while its identities are offered (ST_AUTH_AGENT). */
+	LIBSSH2_AGENT *agent;
+	struct libssh2_agent_publickey *agent_id; /* the one being offered */
+	int agent_listed, agent_offered;
 	const struct ro_known_hosts *known;
 	uint64_t connect_timeout_ms;
 	unsigned keepalive_s;
@@ -598,10 +605,19 @@ st_handshake(struct ro_ssh *s)
 	return start_auth(s);
 }
 
+/* has_key: a private key is configured (in memory or as a file). */
+static int
+has_key(const struct ro_ssh *s)
+{
+	return (s->auth && s->auth->key) || s->key_path;
+}
+
 static enum step_result
 start_auth(struct ro_ssh *s)
 {
-	if (s->key_path)
+	if (s->auth && s->auth->agent)
+		set_state(s, ST_AUTH_AGENT);
+	else if (has_key(s))
 		set_state(s, ST_AUTH_KEY);
 	else if (s->password)
 		set_state(s, ST_AUTH_PASSWORD);
@@ -661,11 +677,106 @@ auth_failed(struct ro_ssh *s, int rc, const char *how)
 	return fail(s, status, c);
 }
 
+/* agent_done releases the agent connection once its identities are used up. */
+static void
+agent_done(struct ro_ssh *s)
+{
+	if (s->agent) {
+		libssh2_agent_disconnect(s->agent);
+		libssh2_agent_free(s->agent);
+		s->agent = NULL;
+	}
+	s->agent_id = NULL;
+}
+
+/* agent_next moves s->agent_id to the next identity worth offering: 0, or 1 at the end. */
+static int
+agent_next(struct ro_ssh *s)
+{
+	const struct ro_ssh_auth *a = s->auth;
+	struct libssh2_agent_publickey *id;
+
+	for (;;) {
+		if (libssh2_agent_get_identity(s->agent, &id, s->agent_id) != 0)
+			return 1;
+		s->agent_id = id;
+		if (a->agent_blob == NULL || (id->blob_len == a->agent_blob_len &&
+		    memcmp(id->blob, a->agent_blob, id->blob_len) == 0))
+			return 0;
+	}
+}
+
+/*
+ * st_auth_agent offers the agent's identities one at a time. libssh2 talks
+ * to the agent over its own local socket in blocking mode (1.10 cannot be
+ * re-entered after an EAGAIN from the agent), so connecting, listing and
+ * each signature wait for the agent; ssh-agent answers at once, but an
+ * agent that asks for confirmation (ssh-add -c) holds the whole loop until
+ * someone answers (docs/TRANSPORT.md). The SSH session itself stays
+ * non-blocking: EAGAIN from it repeats the same call, as everywhere.
+ */
+static enum step_result
+st_auth_agent(struct ro_ssh *s)
+{
+	int rc;
+
+	if (!s->agent_listed) {
+		s->agent_listed = 1;
+		s->agent = libssh2_agent_init(s->sess);
+		if (s->agent == NULL || libssh2_agent_connect(s->agent) != 0 ||
+		    libssh2_agent_list_identities(s->agent) != 0 || agent_next(s) != 0)
+			goto next_method;
+	}
+	if (s->agent_id == NULL)
+		goto next_method;
+	rc = libssh2_agent_userauth(s->agent, s->user, s->agent_id);
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return STEP_WAIT;
+	if (rc == 0) {
+		agent_done(s);
+		return authenticated(s);
+	}
+	s->agent_offered++;
+	if (is_link_error(rc)) {
+		agent_done(s);
+		return auth_failed(s, rc, "agent");
+	}
+	if (agent_next(s) == 0)
+		return STEP_NEXT;
+next_method:
+	agent_done(s);
+	if (has_key(s))
+		set_state(s, ST_AUTH_KEY);
+	else if (s->password)
+		set_state(s, ST_AUTH_PASSWORD);
+	else if (s->agent_offered == 0) {
+		char *w = who(s);
+		char *c = ro_xasprintf("%s: the SSH agent (SSH_AUTH_SOCK) offered no %s to log in as "
+		    "%s; check `ssh-add -l` and add the engine's key with `ssh-add %s`", w,
+		    s->auth->agent_blob ? "engine key" : "identity", s->user,
+		    s->auth->key_path ? s->auth->key_path : "KEYFILE");
+		free(w);
+		return fail(s, RO_EAUTH, c);
+	} else
+		return auth_failed(s, LIBSSH2_ERROR_AUTHENTICATION_FAILED, "agent");
+	return STEP_NEXT;
+}
+
 static enum step_result
 st_auth_key(struct ro_ssh *s)
 {
-	int rc = libssh2_userauth_publickey_fromfile_ex(s->sess, s->user,
-	    (unsigned)strlen(s->user), s->pub_path, s->key_path, NULL);
+	const struct ro_ssh_auth *a = s->auth;
+	const char *kp = a && a->key ? a->key_path : s->key_path;
+	int rc;
+
+	/* With the public line given, libssh2 decrypts the private key only to
+	 * sign, once per login, instead of also to derive the public key. */
+	if (a && a->key)
+		rc = libssh2_userauth_publickey_frommemory(s->sess, s->user, strlen(s->user),
+		    a->pub, a->pub ? a->pub_len : 0, a->key, a->key_len, a->passphrase);
+	else
+		rc = libssh2_userauth_publickey_fromfile_ex(s->sess, s->user,
+		    (unsigned)strlen(s->user), s->pub_path, s->key_path, NULL);
 
 	if (rc == LIBSSH2_ERROR_EAGAIN)
 		return STEP_WAIT;
@@ -677,13 +788,15 @@ st_auth_key(struct ro_ssh *s)
 	}
 	if (rc == LIBSSH2_ERROR_FILE) {
 		char *w = who(s);
+		/* libssh2's message names no secret: it never repeats the passphrase. */
 		char *c = ro_xasprintf("%s: cannot use the key %s (%s); check that it exists and "
-		    "is an OpenSSH ed25519 key ('rollout keygen' makes one)", w, s->key_path,
-		    ssh_msg(s));
+		    "is an OpenSSH ed25519 key ('rollout keygen' makes one)%s", w,
+		    kp ? kp : "(in memory)", ssh_msg(s),
+		    a && a->passphrase ? ", and that the passphrase given decrypts it" : "");
 		free(w);
 		return fail(s, RO_EAUTH, c);
 	}
-	return auth_failed(s, rc, "public key");
+	return auth_failed(s, rc, s->agent_offered ? "agent, then public key" : "public key");
 }
 
 static enum step_result
@@ -1276,6 +1389,7 @@ static enum step_result
 st_free_session(struct ro_ssh *s)
 {
 	uv_timer_stop(&s->timer);
+	agent_done(s); /* before the session it belongs to */
 	if (s->sess) {
 		/* With the socket shut down nothing can block: libssh2's attempts to
 		 * close channels fail at once instead of waiting for the host. */
@@ -1320,6 +1434,7 @@ step(struct ro_ssh *s)
 		switch (s->state) {
 		case ST_TCP: r = st_tcp(s); break;
 		case ST_HANDSHAKE: r = st_handshake(s); break;
+		case ST_AUTH_AGENT: r = st_auth_agent(s); break;
 		case ST_AUTH_KEY: r = st_auth_key(s); break;
 		case ST_AUTH_PASSWORD: r = st_auth_password(s); break;
 		case ST_OP_FAIL: r = st_op_fail(s); break;
@@ -1362,7 +1477,7 @@ on_deadline(uv_timer_t *t)
 		set_state(s, ST_FREE_SESSION);
 		step(s);
 		return;
-	case ST_TCP: case ST_HANDSHAKE: case ST_AUTH_KEY: case ST_AUTH_PASSWORD:
+	case ST_TCP: case ST_HANDSHAKE: case ST_AUTH_AGENT: case ST_AUTH_KEY: case ST_AUTH_PASSWORD:
 		w = who(s);
 		c = ro_xasprintf("%s did not complete the SSH connection within %llu ms (stuck "
 		    "in %s); check that it is up and reachable from this machine", w,
@@ -1483,12 +1598,15 @@ ro_ssh_connect(uv_loop_t *loop, const struct ro_ssh_config *cfg,
 	s->op_arg = arg;
 	s->host = ro_xstrdup(cfg->host ? cfg->host : cfg->address);
 	s->user = ro_xstrdup(cfg->user);
-	if (cfg->key_path) {
+	if (cfg->key_path && cfg->auth == NULL) {
 		s->key_path = ro_xstrdup(cfg->key_path);
 		s->pub_path = ro_xasprintf("%s.pub", cfg->key_path);
 	}
 	if (cfg->password)
 		s->password = ro_xstrdup(cfg->password);
+	s->auth = cfg->auth;
+	if (s->auth && s->auth->key_path)
+		s->pub_path = ro_xasprintf("%s.pub", s->auth->key_path);
 	s->known = cfg->known;
 	if (cfg->connect_timeout_ms)
 		s->connect_timeout_ms = cfg->connect_timeout_ms;

@@ -92,14 +92,79 @@ int ro_known_hosts_entry(const struct ro_known_hosts *kh, size_t idx, const char
 
 /*
  * ro_keygen writes a new ed25519 key pair: path (OpenSSH private key,
- * mode 0600, unencrypted: the state directory is the engine's own) and
+ * mode 0600, unencrypted: writing an encrypted one needs bcrypt_pbkdf,
+ * which no Debian 12 library offers; ro_keygen_encrypted below has
+ * ssh-keygen do it) and
  * path.pub ("ssh-ed25519 AAAA... comment"). RO_EEXIST if path exists.
  */
 int ro_keygen(const char *path, const char *comment, char **cause);
 
+/*
+ * ro_keygen_encrypted makes the same pair with the private key encrypted
+ * by passphrase (OpenSSH's default: bcrypt-pbkdf, aes256-ctr). It runs
+ * ssh-keygen, giving it the passphrase on a pipe (sshutil.h), so the key
+ * is never on disk unencrypted. RO_EEXIST if path exists; RO_EIO.
+ */
+int ro_keygen_encrypted(const char *path, const char *comment, const char *passphrase,
+    char **cause);
+
 /* ro_pubkey_read reads an OpenSSH public key file: *line (malloc'd, the
  * first line without its newline) and the key's SHA256 fingerprint. */
 int ro_pubkey_read(const char *pub_path, char **line, char fingerprint[64], char **cause);
+
+/*
+ * What the engine offers to log in, in this order: the identities of the
+ * SSH agent at $SSH_AUTH_SOCK (all of them, or only agent_blob), then the
+ * private key held in memory (decrypted by libssh2 with passphrase at each
+ * login), then ro_ssh_config's password. Built by ro_engine_id_open
+ * (below); a session keeps a pointer, so it must outlive every session.
+ */
+struct ro_ssh_auth {
+	int agent;                       /* 1: offer the agent's identities first */
+	const unsigned char *agent_blob; /* only this public key blob; NULL: every identity */
+	size_t agent_blob_len;
+	const char *key;                 /* the private key file's text (locked memory), or NULL */
+	size_t key_len;
+	const char *pub;                 /* its public key line ("ssh-ed25519 AAAA..."), or NULL */
+	size_t pub_len;
+	const char *passphrase;          /* NUL-terminated, locked memory; NULL: not encrypted */
+	const char *key_path;            /* the key's file name, for messages */
+};
+
+/*
+ * The engine's identity for a run (sshkey-load.c): the agent, the key file,
+ * or both. ro_engine_id_open decides once, before anything is recorded:
+ *
+ *  - agent 1 (--agent): the agent at $SSH_AUTH_SOCK must hold the engine's
+ *    key (key_path.pub), or, without a .pub, at least one identity; the
+ *    private key file is not read. agent -1 (the default): the same when
+ *    SSH_AUTH_SOCK is set and the agent holds the engine's key, otherwise
+ *    the key file. agent 0 (--no-agent): the key file only.
+ *  - The key file is refused if it is not a regular file or if its mode
+ *    gives the group or others any access (as OpenSSH refuses it), then
+ *    read into locked memory. If it is encrypted, the passphrase is read
+ *    once from passphrase_fd (or, if that is -1, asked on the terminal
+ *    without echo), checked with `ssh-keygen -y` (the passphrase goes to
+ *    it on a pipe, never in argv or the environment) and kept in locked
+ *    memory for libssh2 to decrypt the key at each login.
+ *
+ * Returns 0; RO_EINVAL (refused: mode, wrong passphrase, agent without the
+ * key: the user must act, nothing was done); RO_ENOENT (no key and no
+ * agent); RO_EIO. *cause never contains the passphrase.
+ */
+struct ro_engine_id;
+struct ro_engine_id_opts {
+	const char *key_path;  /* e.g. .rollout/id_ed25519 */
+	int agent;             /* 1 required, 0 never, -1 when SSH_AUTH_SOCK holds the key */
+	int passphrase_fd;     /* -1: ask on the terminal if the key is encrypted */
+};
+int ro_engine_id_open(const struct ro_engine_id_opts *o, struct ro_engine_id **out,
+    char **cause);
+/* What sessions offer (valid until ro_engine_id_free). */
+const struct ro_ssh_auth *ro_engine_id_auth(const struct ro_engine_id *id);
+/* A phrase for the run's banner: "the SSH agent (SHA256:...)" or "key FILE". */
+const char *ro_engine_id_describe(const struct ro_engine_id *id);
+void ro_engine_id_free(struct ro_engine_id *id); /* zeroes the key; accepts NULL */
 
 /* ---- sessions ------------------------------------------------------------ */
 
@@ -111,6 +176,7 @@ struct ro_ssh_config {
 	int port;
 	const char *user;
 	const char *key_path;     /* private key (public key at key_path.pub); may be NULL */
+	const struct ro_ssh_auth *auth; /* if set, used instead of key_path; not copied */
 	const char *password;     /* may be NULL; tried after the key; never copied */
 	const struct ro_known_hosts *known; /* required for ro_ssh_connect */
 	uint64_t connect_timeout_ms; /* TCP + handshake + auth (0: 30 s) */

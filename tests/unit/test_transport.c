@@ -20,14 +20,18 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
+
+extern char **environ;
 
 #include "diag.h"
 #include "error.h"
@@ -1031,6 +1035,304 @@ test_known_hosts_file(void **state)
 	free(p);
 }
 
+/* ---- the engine's identity: SSH agent, encrypted key, file modes -------------------- */
+
+static pid_t agent_pid = -1;
+static char *agent_sock;
+
+/*
+ * agent_start starts a real ssh-agent in the foreground (-D) on a socket in
+ * the test's directory and waits until it has printed its environment
+ * lines, which it does only once the socket is listening.
+ */
+static void
+agent_start(const char *name)
+{
+	char *argv[] = { "ssh-agent", "-D", "-s", "-a", NULL, NULL };
+	posix_spawn_file_actions_t fa;
+	int out[2];
+	char buf[1024];
+	size_t got = 0;
+
+	agent_sock = ro_xasprintf("%s/%s", dir, name);
+	unlink(agent_sock);
+	argv[4] = agent_sock;
+	assert_int_equal(pipe(out), 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_addclose(&fa, out[0]);
+	assert_int_equal(posix_spawnp(&agent_pid, "ssh-agent", &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(out[1]);
+	while (got < sizeof buf - 1) {
+		ssize_t n = read(out[0], buf + got, sizeof buf - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		buf[got] = '\0';
+		/* In the foreground it prints "echo Agent pid N;" last. */
+		if (strstr(buf, "Agent pid") && strchr(strstr(buf, "Agent pid"), ';'))
+			break;
+	}
+	close(out[0]);
+	buf[got] = '\0';
+	if (strstr(buf, "Agent pid") == NULL)
+		fail_msg("ssh-agent did not start: %s", buf);
+	setenv("SSH_AUTH_SOCK", agent_sock, 1);
+}
+
+/* agent_stop ends the agent this test started and waits for it. */
+static void
+agent_stop(void)
+{
+	int st;
+
+	unsetenv("SSH_AUTH_SOCK");
+	if (agent_pid > 0) {
+		kill(agent_pid, SIGTERM);
+		waitpid(agent_pid, &st, 0);
+	}
+	agent_pid = -1;
+	unlink(agent_sock);
+	free(agent_sock);
+	agent_sock = NULL;
+}
+
+/* ssh_add runs ssh-add (with this test's SSH_AUTH_SOCK) and asserts it worked. */
+static void
+ssh_add(const char *args)
+{
+	char *cmd = ro_xasprintf("ssh-add -q %s </dev/null >/dev/null 2>&1", args);
+
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
+/* passphrase_fd returns the read end of a pipe holding text and a newline. */
+static int
+passphrase_fd(const char *text)
+{
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(write(p[1], "\n", 1), 1);
+	close(p[1]);
+	return p[0];
+}
+
+/* copy_key copies the engine's key pair to DIR/name (mode 0600) and returns its path. */
+static char *
+copy_key(const char *name)
+{
+	char *p = ro_xasprintf("%s/%s", dir, name);
+	char *cmd = ro_xasprintf("rm -f %s %s.pub && cp %s %s && cp %s.pub %s.pub && chmod 600 %s",
+	    p, p, key_path, p, key_path, p, p);
+
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	return p;
+}
+
+/* exec_whoami asserts that a connected session runs a command. */
+static void
+exec_echo(struct sess *x)
+{
+	exec_wait(x, "echo logged-in", NULL, 0, 10000);
+	assert_int_equal(x->r.status, 0);
+	assert_int_equal(x->r.exit_code, 0);
+	assert_non_null(strstr(x->out, "logged-in"));
+}
+
+static void
+test_agent_login(void **state)
+{
+	struct ro_engine_id_opts o = { .key_path = NULL, .agent = -1, .passphrase_fd = -1 };
+	struct ro_engine_id *id = NULL;
+	struct ro_ssh_config c = config(NULL, known);
+	struct ro_ssh_auth a;
+	char *cause = NULL, *moved;
+	struct sess x;
+
+	(void)state;
+	agent_start("agent1.sock");
+
+	/* An empty agent: --agent is refused before any host is contacted. */
+	o.key_path = key_path;
+	o.agent = 1;
+	assert_int_equal(ro_engine_id_open(&o, &id, &cause), RO_EINVAL);
+	assert_non_null(strstr(cause, "does not hold the engine key"));
+	assert_non_null(strstr(cause, "ssh-add"));
+	free(cause);
+	cause = NULL;
+
+	/* With the engine's key in the agent, the private key file is not even
+	 * read: moved away, the login still works, signed by the agent. */
+	ssh_add(key_path);
+	moved = ro_xasprintf("%s.away", key_path);
+	assert_int_equal(rename(key_path, moved), 0);
+	o.agent = -1; /* the default: SSH_AUTH_SOCK is set and holds the key */
+	assert_int_equal(ro_engine_id_open(&o, &id, &cause), 0);
+	assert_int_equal(rename(moved, key_path), 0);
+	free(moved);
+	assert_true(ro_engine_id_auth(id)->agent);
+	assert_null(ro_engine_id_auth(id)->key);
+	assert_non_null(strstr(ro_engine_id_describe(id), "SSH agent"));
+	c.auth = ro_engine_id_auth(id);
+	connect_wait(&x, &c, 15000);
+	if (x.connect_status != 0)
+		fail_msg("agent login: %s", x.connect_cause);
+	exec_echo(&x);
+	close_wait(&x);
+	ro_engine_id_free(id);
+	id = NULL;
+
+	/* An agent that holds only a key the host does not know: refused,
+	 * with a message that says where to look. */
+	ssh_add("-D");
+	ssh_add(bad_key_path);
+	memset(&a, 0, sizeof a);
+	a.agent = 1;
+	a.key_path = key_path;
+	c.auth = &a;
+	connect_expect(&x, &c, RO_EAUTH);
+	assert_non_null(strstr(x.connect_cause, "refused"));
+	assert_non_null(strstr(x.connect_cause, "authorized_keys"));
+
+	/* Only the engine's identity is offered when its blob is named. */
+	{
+		char *pub = ro_xasprintf("%s.pub", key_path), *line = NULL, fp[64], *sp, *end;
+		unsigned char *blob = NULL;
+		size_t blen = 0;
+		char *b64;
+		assert_int_equal(ro_pubkey_read(pub, &line, fp, &cause), 0);
+		sp = strchr(line, ' ');
+		end = strchr(sp + 1, ' ');
+		b64 = strndup(sp + 1, (size_t)(end - sp - 1));
+		assert_non_null(b64);
+		{
+			size_t cap = strlen(b64);
+			blob = ro_xmalloc(cap);
+			assert_int_equal(sodium_base642bin(blob, cap, b64, strlen(b64), NULL, &blen,
+			    NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+		}
+		a.agent_blob = blob;
+		a.agent_blob_len = blen;
+		connect_expect(&x, &c, RO_EAUTH);
+		assert_non_null(strstr(x.connect_cause, "offered no engine key"));
+		assert_non_null(strstr(x.connect_cause, "ssh-add"));
+		free(blob);
+		free(b64);
+		free(line);
+		free(pub);
+	}
+	agent_stop();
+}
+
+static void
+test_encrypted_key(void **state)
+{
+	static const char pass[] = "Canary-Key-Pass 7731";
+	struct ro_engine_id_opts o = { .agent = 0, .passphrase_fd = -1 };
+	struct ro_engine_id *id = NULL;
+	struct ro_ssh_config c = config(NULL, known);
+	struct ro_ssh_auth wrong;
+	char *enc = copy_key("enc_ed25519"), *cmd, *cause = NULL;
+	struct sess x;
+
+	(void)state;
+	/* Encrypted by OpenSSH's own tool, the way docs/TRANSPORT.md says
+	 * (bcrypt-pbkdf, aes256-ctr); the test's passphrase may be in its argv. */
+	cmd = ro_xasprintf("ssh-keygen -q -p -f %s -P '' -N '%s' >/dev/null", enc, pass);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	o.key_path = enc;
+
+	/* The right passphrase, read once from a descriptor. */
+	o.passphrase_fd = passphrase_fd(pass);
+	assert_int_equal(ro_engine_id_open(&o, &id, &cause), 0);
+	close(o.passphrase_fd);
+	assert_non_null(ro_engine_id_auth(id)->key);
+	assert_non_null(ro_engine_id_auth(id)->passphrase);
+	assert_non_null(strstr(ro_engine_id_describe(id), "encrypted"));
+	c.auth = ro_engine_id_auth(id);
+	connect_wait(&x, &c, 15000);
+	if (x.connect_status != 0)
+		fail_msg("encrypted key login: %s", x.connect_cause);
+	exec_echo(&x);
+	close_wait(&x);
+
+	/* libssh2 itself with a wrong passphrase: a clean refusal naming the key. */
+	wrong = *ro_engine_id_auth(id);
+	wrong.passphrase = "Wrong-Pass-Canary";
+	c.auth = &wrong;
+	connect_expect(&x, &c, RO_EAUTH);
+	assert_non_null(strstr(x.connect_cause, enc));
+	assert_null(strstr(x.connect_cause, "Canary"));
+	ro_engine_id_free(id);
+	id = NULL;
+
+	/* A wrong passphrase is caught at start, and never repeated. */
+	o.passphrase_fd = passphrase_fd("Wrong-Pass-Canary");
+	assert_int_equal(ro_engine_id_open(&o, &id, &cause), RO_EINVAL);
+	close(o.passphrase_fd);
+	assert_null(id);
+	assert_non_null(strstr(cause, "does not decrypt"));
+	assert_non_null(strstr(cause, enc));
+	assert_null(strstr(cause, "Canary"));
+	free(cause);
+	cause = NULL;
+
+	/* No descriptor and no terminal: refused, saying how to give it. */
+	o.passphrase_fd = -1;
+	if (access("/dev/tty", R_OK) != 0 || open("/dev/tty", O_RDONLY | O_CLOEXEC) < 0) {
+		assert_int_equal(ro_engine_id_open(&o, &id, &cause), RO_EINVAL);
+		assert_non_null(strstr(cause, "--key-passphrase-fd"));
+		free(cause);
+		cause = NULL;
+	}
+	free(enc);
+}
+
+static void
+test_key_mode_refused(void **state)
+{
+	static const mode_t modes[] = { 0644, 0640, 0604, 0660 };
+	struct ro_engine_id_opts o = { .agent = 0, .passphrase_fd = -1 };
+	struct ro_engine_id *id = NULL;
+	char *k = copy_key("open_ed25519"), *cause = NULL, want[16];
+	size_t i;
+
+	(void)state;
+	o.key_path = k;
+	for (i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+		assert_int_equal(chmod(k, modes[i]), 0);
+		assert_int_equal(ro_engine_id_open(&o, &id, &cause), RO_EINVAL);
+		assert_null(id);
+		snprintf(want, sizeof want, "mode %04o", (unsigned)modes[i]);
+		assert_non_null(strstr(cause, want));
+		assert_non_null(strstr(cause, k));
+		assert_non_null(strstr(cause, "chmod 600"));
+		free(cause);
+		cause = NULL;
+	}
+	/* Even when an agent would sign, an exposed key file is reported. */
+	agent_start("agent2.sock");
+	ssh_add(key_path);
+	o.agent = 1;
+	assert_int_equal(ro_engine_id_open(&o, &id, &cause), RO_EINVAL);
+	assert_non_null(strstr(cause, "chmod 600"));
+	free(cause);
+	cause = NULL;
+	agent_stop();
+	/* 0600 and 0400 are fine. */
+	o.agent = 0;
+	assert_int_equal(chmod(k, 0400), 0);
+	assert_int_equal(ro_engine_id_open(&o, &id, &cause), 0);
+	ro_engine_id_free(id);
+	free(k);
+}
+
 int
 main(void)
 {
@@ -1050,6 +1352,9 @@ main(void)
 		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_concurrent_sessions),
 		cmocka_unit_test(test_keepalive),
+		cmocka_unit_test(test_agent_login),
+		cmocka_unit_test(test_encrypted_key),
+		cmocka_unit_test(test_key_mode_refused),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
