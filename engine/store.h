@@ -63,7 +63,7 @@ int ro_store_journal(struct ro_store *st, const char *campaign, const char *kind
 /* Connection settings                                                     */
 
 /* The schema version this build writes (PRAGMA user_version after open). */
-#define RO_STORE_SCHEMA_VERSION 2
+#define RO_STORE_SCHEMA_VERSION 3
 
 /* "No time" for nullable timestamps (planned wave start/end). */
 #define RO_STORE_NO_TIME INT64_MIN
@@ -356,6 +356,32 @@ struct ro_failure_info {
 int ro_store_failures(struct ro_store *st, const char *campaign, struct ro_failure_info **out,
     size_t *n);
 void ro_failure_list_free(struct ro_failure_info *v, size_t n);
+
+/* ---------------------------------------------------------------------- */
+/* A host's record, for resuming                                           */
+
+/*
+ * ro_store_reboot_mark records the boot time a reboot step (intent_id) read
+ * before it sent the restart; it commits (or joins the caller's
+ * transaction) before it returns, so the restart is sent only once the mark
+ * is durable. A resume compares it with the boot time it reads then.
+ */
+int ro_store_reboot_mark(struct ro_store *st, int64_t intent_id, const char *boot_before,
+    char **cause);
+
+/* One step run of a host: its intent, its outcome (has_outcome 0: none yet)
+ * and, for a reboot step, the boot time marked before the restart (NULL). */
+struct ro_step_record {
+	int64_t intent;
+	int step_idx, attempt, has_outcome, exit_code;
+	enum ro_step_status status;
+	char *step_name, *detail, *boot_before;
+};
+/* Every step run of host in campaign, oldest first (free with
+ * ro_step_record_list_free). */
+int ro_store_host_history(struct ro_store *st, const char *campaign, const char *host,
+    struct ro_step_record **out, size_t *n);
+void ro_step_record_list_free(struct ro_step_record *v, size_t n);
 
 /* ---------------------------------------------------------------------- */
 /* Journal verification                                                    */
