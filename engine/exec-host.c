@@ -169,6 +169,8 @@ outcome(struct hostrun *hr, enum ro_step_status status, int exit_code, const cha
 {
 	if (hr->intent == 0)
 		return;
+	if (hr->ex->crash_at) /* the step has acted; its outcome is not yet queued */
+		ro__crash_point(hr->ex, hr, cur_step(hr)->name, "ran");
 	ro__outcome_queue(hr->ex, hr, hr->intent, status, exit_code, detail);
 	hr->intent = 0;
 	step_event(hr, ro_step_status_name(status), exit_code, detail);
@@ -284,11 +286,15 @@ enter_playbook(struct hostrun *hr)
 	hr->hist_pb = hr->pb;
 	hr->touched = 0;
 	hr->after_effect = 0;
+	hr->last_effect = -1;
 	for (i = 0; i < hr->nhist; i++) {
 		const struct ro_step_record *r = &hr->hist[i];
 		if (record_of_step(hr, r, hr->pb) && changes_host(&p->steps[r->step_idx]) &&
-		    !(r->has_outcome && r->status == RO_STEP_SKIPPED))
+		    !(r->has_outcome && r->status == RO_STEP_SKIPPED)) {
 			hr->touched = 1;
+			if (r->step_idx > hr->last_effect)
+				hr->last_effect = r->step_idx;
+		}
 	}
 	if (hr->touched)
 		hr->any_work = 1; /* this campaign changed the host: it ends done */
@@ -324,7 +330,6 @@ resume_step(struct hostrun *hr)
 				hr->need_reboot = 1;
 			if (s->kind == RO_STEP_REBOOT)
 				hr->need_reboot = 0;
-			hr->after_effect = 1;
 			hr->any_work = 1;
 			resume_note(hr, "done in an earlier run (its outcome is recorded): not repeated");
 			advance(hr);
@@ -345,9 +350,13 @@ resume_step(struct hostrun *hr)
 		advance(hr);
 		return 1;
 	}
-	if (s->kind == RO_STEP_VERIFY && !hr->after_effect && r && r->has_outcome &&
-	    r->status == RO_STEP_OK) {
-		resume_note(hr, "passed in an earlier run, before any change: not repeated");
+	/* A verify that passed before the last change recorded is a
+	 * pre-condition that held (verify-package before install); one after it
+	 * is a post-condition of that change, and runs again. So does any verify
+	 * after a change made in this run. */
+	if (s->kind == RO_STEP_VERIFY && !hr->after_effect && (long)hr->step < hr->last_effect &&
+	    r && r->has_outcome && r->status == RO_STEP_OK) {
+		resume_note(hr, "passed in an earlier run, before a later recorded change: not repeated");
 		advance(hr);
 		return 1;
 	}

@@ -46,7 +46,8 @@ struct hostrun {
 	size_t nhist;
 	size_t hist_pb;          /* the playbook touched/after_effect describe (SIZE_MAX: none) */
 	int touched;             /* an earlier run changed, or may have changed, the host in it */
-	int after_effect;        /* a step of it that changes the host came before this one */
+	long last_effect;        /* index of its last step recorded as changing the host, or -1 */
+	int after_effect;        /* a step of it changed the host in this run before this one */
 	char *resolve_boot;      /* reboot: the boot time an earlier run marked before its restart */
 	double boot_pending_until; /* an earlier run may have restarted the host: until then a
 	                            * failed login means "not back yet" */
@@ -111,8 +112,9 @@ void ro__outcome_queue(struct ro_executor *ex, struct hostrun *hr, int64_t inten
     enum ro_step_status status, int exit_code, const char *detail);
 /* Tests only: kills the engine (SIGKILL) when ROLLOUT_TEST_CRASH_AT is
  * HOST:STEP:WHAT for this host, step and moment (intent, outcome: after the
- * commit that holds it; mark: after the boot time before a restart is
- * recorded; sent: after the restart command was accepted). */
+ * commit that holds it; ran: the step has acted, its outcome not yet queued;
+ * mark: after the boot time before a restart is recorded; sent: after the
+ * restart command was accepted). */
 void ro__crash_point(struct ro_executor *ex, const struct hostrun *hr, const char *step,
     const char *what);
 void ro__host_finished(struct ro_executor *ex, struct hostrun *hr);
