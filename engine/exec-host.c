@@ -29,6 +29,9 @@ static const char restart_posix[] = "shutdown -r now";
 
 /* Virtual seconds between attempts to reach a restarting host. */
 #define BOOT_POLL_S 20.0
+/* Virtual seconds a host may keep its old boot time after a restart command
+ * whose answer was lost before the command is sent again. */
+#define RESEND_AFTER_S 120.0
 /* Virtual seconds before retrying a host that could not be reached. */
 #define CONNECT_RETRY_S 30.0
 #define CONNECT_ATTEMPTS 3
@@ -664,6 +667,7 @@ boot_query(const struct hostrun *hr)
 }
 
 static void boot_poll(uv_timer_t *t);
+static void shutdown_sent(struct ro_ssh *s, const struct ro_exec_result *r, void *arg);
 
 static void
 reboot_fail(struct hostrun *hr, enum ro_step_status status, const char *why)
@@ -693,7 +697,6 @@ boot_checked(struct ro_ssh *s, const struct ro_exec_result *r, void *arg)
 	struct hostrun *hr = arg;
 	char now[200], detail[400];
 
-	(void)s;
 	if (hr->cancelled) {
 		reboot_fail(hr, RO_STEP_FAILED, "stopped by the operator while checking the restart");
 		return;
@@ -704,6 +707,19 @@ boot_checked(struct ro_ssh *s, const struct ro_exec_result *r, void *arg)
 		return;
 	}
 	last_line(r->out, r->out_len, now, sizeof now);
+	if (strcmp(now, hr->boot_before) == 0 && hr->resend_at > 0 && ro__now(hr->ex) >= hr->resend_at) {
+		/* The restart command's answer was lost with the link, and the host
+		 * never went down: the command did not take. Send it once more. */
+		hr->resend_at = 0;
+		ro__emit(hr->ex, RO_EV_NOTE, hr->wave, hr->host, cur_step(hr)->name, "restarting", 0,
+		    RO_STORE_NO_EXIT_CODE, "the restart command's answer was lost and the host did not "
+		    "go down: sending it again");
+		hr->state = HR_SHUTDOWN;
+		if (ro_ssh_exec(s, is_windows(hr) ? restart_windows : restart_posix, NULL, 0,
+		    deadline_ms(hr, 120), shutdown_sent, hr) != RO_OK)
+			reboot_fail(hr, RO_STEP_FAILED, "could not send the restart command again");
+		return;
+	}
 	if (strcmp(now, hr->boot_before) == 0) {
 		drop_session(hr);
 		snprintf(detail, sizeof detail, "it kept answering with the boot time from before the "
@@ -808,6 +824,10 @@ shutdown_sent(struct ro_ssh *s, const struct ro_exec_result *r, void *arg)
 		reboot_fail(hr, transport_status(r->status), r->cause ? r->cause : ro_strerror(r->status));
 		return;
 	}
+	/* Lost with the link: a host going down drops it, but so does a broken
+	 * link before the command took. If the host is still up with the same
+	 * boot time after a while, the command is sent once more (boot_checked). */
+	hr->resend_at = r->status == RO_ECONNLOST ? ro__now(hr->ex) + RESEND_AFTER_S : 0;
 	drop_session(hr);
 	if (hr->ex->crash_at)
 		ro__crash_point(hr->ex, hr, cur_step(hr)->name, "sent");
@@ -906,6 +926,7 @@ reboot_go(struct hostrun *hr)
 
 	hr->any_work = 1;
 	hr->after_effect = 1;
+	hr->resend_at = 0;
 	{
 		/* The same real-time floor as every other deadline (see deadline_ms). */
 		double v = (double)(s->timeout > 0 ? s->timeout : DEFAULT_REBOOT_TIMEOUT_S);

@@ -57,6 +57,7 @@ struct hostrun {
 	char *up_src, *up_sha;   /* upload: local file and expected sha256 */
 	void (*go)(struct hostrun *hr); /* what to do once the intent is durable */
 	double boot_deadline;    /* virtual time the host must be back by */
+	double resend_at;        /* a restart command lost with the link: resend from then (0: no) */
 	uv_timer_t timer;
 	int cancelled;
 	enum ro_host_state final;
