@@ -340,9 +340,22 @@ resume_step(struct hostrun *hr)
 		}
 		free(hr->resolve_boot);
 		hr->resolve_boot = NULL;
-		if (s->kind == RO_STEP_REBOOT && r && r->boot_before &&
-		    !(r->has_outcome && r->status == RO_STEP_SKIPPED))
-			hr->resolve_boot = ro_xstrdup(r->boot_before);
+		if (s->kind == RO_STEP_REBOOT) {
+			/* The latest boot time marked since the step last succeeded: a
+			 * later attempt killed before its own read leaves none of its own. */
+			size_t i;
+			for (i = hr->nhist; i-- > 0;) {
+				const struct ro_step_record *m = &hr->hist[i];
+				if ((size_t)m->step_idx != hr->step || !record_of_step(hr, m, hr->pb))
+					continue;
+				if (m->has_outcome && m->status == RO_STEP_OK)
+					break;
+				if (m->boot_before) {
+					hr->resolve_boot = ro_xstrdup(m->boot_before);
+					break;
+				}
+			}
+		}
 		return 0;
 	}
 	if (s->kind == RO_STEP_CHECK && hr->touched) {
