@@ -465,6 +465,53 @@ test_intents_and_outcomes(void **state)
 	sqlite3_close(db);
 }
 
+/* A host's record for resuming: its step runs in order, with outcomes and
+ * the boot time a reboot marked before its restart. */
+static void
+test_host_history_and_reboot_marks(void **state)
+{
+	struct fx *f = *state;
+	struct ro_step_record *h;
+	int64_t i1, i2, i3;
+	int attempt;
+	size_t n;
+	char *cause = NULL;
+
+	make_campaign(f->st, "c1");
+	start_wave0(f->st, "c1");
+	assert_int_equal(ro_store_host_history(f->st, "c1", "a", &h, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "a", 0, "install", &i1, &attempt,
+	    NULL), 0);
+	assert_int_equal(ro_store_outcome_record(f->st, i1, RO_STEP_OK, 3010, "restart required",
+	    NULL), 0);
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "a", 1, "restart", &i2, &attempt,
+	    NULL), 0);
+	assert_int_equal(ro_store_reboot_mark(f->st, i2, "2026-10-05T09:00:00", NULL), 0);
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "b", 0, "install", &i3, &attempt,
+	    NULL), 0);
+	/* One mark per intent; an unknown intent or an empty boot time is refused. */
+	assert_int_equal(ro_store_reboot_mark(f->st, i2, "2026-10-05T09:00:01", &cause), RO_EEXIST);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(ro_store_reboot_mark(f->st, 999999, "x", NULL), RO_ENOENT);
+	assert_int_equal(ro_store_reboot_mark(f->st, i3, "", NULL), RO_EINVAL);
+
+	assert_int_equal(ro_store_host_history(f->st, "c1", "a", &h, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(h[0].intent, i1);
+	assert_string_equal(h[0].step_name, "install");
+	assert_true(h[0].has_outcome);
+	assert_int_equal(h[0].status, RO_STEP_OK);
+	assert_int_equal(h[0].exit_code, 3010);
+	assert_null(h[0].boot_before);
+	assert_int_equal(h[1].step_idx, 1);
+	assert_false(h[1].has_outcome); /* the restart's outcome was never recorded */
+	assert_string_equal(h[1].boot_before, "2026-10-05T09:00:00");
+	ro_step_record_list_free(h, n);
+	assert_int_equal(journal_count(f, "step.reboot-mark"), 1);
+}
+
 static void
 test_journal_append_only(void **state)
 {
@@ -502,27 +549,30 @@ test_journal_verify_detects_tampering(void **state)
 	assert_int_equal(jc.records, RO_STORE_SCHEMA_VERSION + 5);
 	assert_int_equal(jc.broken_seq, 0);
 
-	/* Rewrite record 3 with triggers dropped, as someone with the file could. */
+	/* Rewrite the first note (after one record per migration) with triggers
+	 * dropped, as someone with the file could. */
+	const int note = RO_STORE_SCHEMA_VERSION + 1;
+	char sql[200], what[32];
 	db = raw(f);
-	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER journal_no_update;"
-	    "DROP TRIGGER journal_no_delete;"
-	    "UPDATE journal SET detail = '{\"i\":1}' WHERE seq = 3", NULL, NULL, NULL),
-	    SQLITE_OK);
+	snprintf(sql, sizeof sql, "DROP TRIGGER journal_no_update; DROP TRIGGER journal_no_delete;"
+	    "UPDATE journal SET detail = '{\"i\":1}' WHERE seq = %d", note);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(ro_store_journal_verify(f->st, &jc, &cause), RO_EINVAL);
-	assert_int_equal(jc.broken_seq, 3);
-	assert_non_null(strstr(cause, "record 3"));
+	assert_int_equal(jc.broken_seq, note);
+	snprintf(what, sizeof what, "record %d", note);
+	assert_non_null(strstr(cause, what));
 	free(cause);
 	cause = NULL;
 
-	/* Put it back: the chain verifies again. Then delete record 4. */
-	assert_int_equal(sqlite3_exec(db, "UPDATE journal SET detail = '{\"i\":0}'"
-	    " WHERE seq = 3", NULL, NULL, NULL), SQLITE_OK);
+	/* Put it back: the chain verifies again. Then delete the next record. */
+	snprintf(sql, sizeof sql, "UPDATE journal SET detail = '{\"i\":0}' WHERE seq = %d", note);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(ro_store_journal_verify(f->st, &jc, NULL), 0);
-	assert_int_equal(sqlite3_exec(db, "DELETE FROM journal WHERE seq = 4",
-	    NULL, NULL, NULL), SQLITE_OK);
+	snprintf(sql, sizeof sql, "DELETE FROM journal WHERE seq = %d", note + 1);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(ro_store_journal_verify(f->st, &jc, &cause), RO_EINVAL);
-	assert_int_equal(jc.broken_seq, 4);
+	assert_int_equal(jc.broken_seq, note + 1);
 	assert_non_null(strstr(cause, "missing"));
 	free(cause);
 }
@@ -631,6 +681,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_approval_of_ungated_wave, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gate_flow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_intents_and_outcomes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_history_and_reboot_marks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_append_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_verify_detects_tampering, setup,
 		    teardown),
