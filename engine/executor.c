@@ -23,7 +23,8 @@
  * acts only after that commit (ro__intent_done), so invariant 2 holds: the
  * intent is durable before the side effect. Outcomes and host states need
  * no wait: a crash before their commit leaves an open intent or a running
- * host, which a resume resolves by the step's check.
+ * host, which a resume settles from the host's record (docs/EXECUTION.md,
+ * "Resuming").
  */
 enum pw_kind { PW_INTENT, PW_OUTCOME, PW_HOST_STATE };
 
