@@ -1048,6 +1048,17 @@ connected(struct ro_ssh *s, int status, const char *cause, void *arg)
 		uv_timer_start(&hr->timer, retry_fire, real_ms(hr, CONNECT_RETRY_S), 0);
 		return;
 	}
+	if (status == RO_EAUTH && cause && strstr(cause, "Waiting for USERAUTH response")) {
+		/* Not a "no": the host stopped answering half-way through the login. */
+		char why[600];
+		snprintf(why, sizeof why, "%s stopped answering during the login %d times (%s): it may "
+		    "be restarting, overloaded or on a failing link; check that it is up, then run "
+		    "the campaign again", host_of(hr)->name, hr->connect_attempts, cause);
+		if (hr->intent)
+			outcome(hr, RO_STEP_UNREACHABLE, RO_STORE_NO_EXIT_CODE, why);
+		failf(hr, "%s", why);
+		return;
+	}
 	if (hr->intent) { /* a step was waiting for a new session */
 		outcome(hr, RO_STEP_UNREACHABLE, RO_STORE_NO_EXIT_CODE, cause);
 	}
