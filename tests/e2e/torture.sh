@@ -7,9 +7,10 @@
 # post-condition after its restart, no changed host reported up to date, the
 # journal's chain intact.
 #
-# The moments: the engine is killed when the store holds its K-th step intent,
-# for K drawn from the seed (polled with a bound, never slept on), so a seed
-# gives the same kill points. ROLLOUT_TORTURE_SEED=N repeats a run;
+# The moments: each run is killed once it has recorded D more step intents
+# than the store held when it started, for D drawn from the seed (the store
+# polled with a bound, never slept on), so a seed gives the same kill points
+# and every run makes progress. ROLLOUT_TORTURE_SEED=N repeats a run;
 # ROLLOUT_TORTURE_KILLS=N sets the number of kills (default 20; the long
 # version is 200: cmake -DROLLOUT_TORTURE_KILLS=200, or the variable).
 . "$(dirname "$0")/lib.sh"
@@ -34,12 +35,13 @@ count() { sqlite3 -cmd ".timeout 5000" "$db" "SELECT count(*) FROM step_intents 
 approver=$!
 trap 'touch "$WORK/approver.stop"; wait $approver 2>/dev/null || true' EXIT
 
-# A clean run of this campaign records about 1,900 intents: the kill points
-# are drawn below that, sorted, distinct.
-points=$(python3 -c "import random; r = random.Random($seed); print(' '.join(map(str, sorted(r.sample(range(10, 1900), $kills)))))")
+# A clean run of this campaign records about 1,900 intents: the steps between
+# kills are drawn so that the kills spread over all of it.
+points=$(python3 -c "import random; r = random.Random($seed); m = max(2, 2 * 1600 // $kills); print(' '.join(str(r.randint(1, m)) for _ in range($kills)))")
 killed=0 n=0
-for k in $points; do
+for d in $points; do
 	n=$((n + 1))
+	k=$(( $(count) + d ))
 	# shellcheck disable=SC2046
 	"$ROLLOUT" run "$file" --state-dir "$STATE" --port "$(port)" --plain $(clock_flags) \
 		>"$WORK/torture-run$n.log" 2>&1 &
@@ -59,7 +61,7 @@ for k in $points; do
 		[ "$rc" = 0 ] && break
 	fi
 done
-echo "killed $killed of $n runs at intents: $points"
+echo "killed $killed of $n runs, each after this many new intents: $points"
 check "the engine was killed at least $((kills / 2)) times ($killed)" [ "$killed" -ge $((kills / 2)) ]
 
 # Resume: the same command, until the campaign is done (a transient failure
