@@ -313,8 +313,8 @@ void ro_host_tally_free(struct ro_host_tally *v, size_t n);
  * it is therefore refused with RO_ESTATE inside ro_store_begin (but joins
  * a group commit, see ro_store_begin_group). Also
  * RO_ESTATE when the campaign or the host's wave is not running, or when an
- * earlier attempt of the step has no outcome (resolve it by the step's check
- * first); RO_ENOENT for an unknown host.
+ * earlier attempt of the step has no outcome (a resume closes it as
+ * interrupted first); RO_ENOENT for an unknown host.
  */
 int ro_store_intent_begin(struct ro_store *st, const char *campaign, const char *host,
     int step_idx, const char *step_name, int64_t *intent_id, int *attempt,
