@@ -29,18 +29,25 @@ static const char restart_posix[] = "shutdown -r now";
 
 /* Virtual seconds between attempts to reach a restarting host. */
 #define BOOT_POLL_S 20.0
+/* Virtual seconds a host may keep its old boot time after a restart command
+ * whose answer was lost before the command is sent again. */
+#define RESEND_AFTER_S 120.0
 /* Virtual seconds before retrying a host that could not be reached. */
 #define CONNECT_RETRY_S 30.0
 #define CONNECT_ATTEMPTS 3
 /* A step without a timeout of its own gets this many virtual seconds. */
 #define DEFAULT_TIMEOUT_S (30 * 60)
 #define DEFAULT_REBOOT_TIMEOUT_S (20 * 60)
+/* A step that only reads the host is safe to run again: it is tried at
+ * least this many more times after a failure, whatever the playbook says. */
+#define READ_RETRIES 2
 
 static void next_step(struct hostrun *hr);
 static void run_step(struct hostrun *hr);
 static void connect_host(struct hostrun *hr);
 static void outcome(struct hostrun *hr, enum ro_step_status status, int exit_code,
     const char *detail);
+static int asks_reboot(const struct ro_step *s, int code);
 
 static const struct ro_host *
 host_of(const struct hostrun *hr)
@@ -139,6 +146,7 @@ static void
 intent(struct hostrun *hr, void (*go)(struct hostrun *hr))
 {
 	hr->go = go;
+	hr->tries++;
 	ro__intent_request(hr->ex, hr, cur_step(hr)->name, (int)hr->step);
 }
 
@@ -164,7 +172,9 @@ outcome(struct hostrun *hr, enum ro_step_status status, int exit_code, const cha
 {
 	if (hr->intent == 0)
 		return;
-	ro__outcome_queue(hr->ex, hr->intent, status, exit_code, detail);
+	if (hr->ex->crash_at) /* the step has acted; its outcome is not yet queued */
+		ro__crash_point(hr->ex, hr, cur_step(hr)->name, "ran");
+	ro__outcome_queue(hr->ex, hr, hr->intent, status, exit_code, detail);
 	hr->intent = 0;
 	step_event(hr, ro_step_status_name(status), exit_code, detail);
 }
@@ -182,6 +192,7 @@ static void
 skip_playbook(struct hostrun *hr)
 {
 	hr->step = hr->ex->c->playbooks[hr->pb]->nsteps;
+	hr->tries = 0;
 	next_step(hr);
 }
 
@@ -219,7 +230,153 @@ static void
 advance(struct hostrun *hr)
 {
 	hr->step++;
+	hr->tries = 0;
+	free(hr->resolve_boot);
+	hr->resolve_boot = NULL;
 	next_step(hr);
+}
+
+/* Does the step change the host? Manual steps are done by people on site. */
+static int
+changes_host(const struct ro_step *s)
+{
+	return !s->read_only && s->kind != RO_STEP_MANUAL;
+}
+
+/* How many times a failed attempt is tried again in this run. */
+static long
+retries_of(const struct ro_step *s)
+{
+	/* A reboot fails here only before its restart is sent (reading the boot
+	 * time, or a refused restart command): trying again is as safe as a read. */
+	if ((s->read_only || s->kind == RO_STEP_REBOOT) && s->retries < READ_RETRIES)
+		return READ_RETRIES;
+	return s->retries;
+}
+
+/* ---- resuming from the store's record (docs/EXECUTION.md, "Resuming") -------- */
+
+static int
+record_of_step(const struct hostrun *hr, const struct ro_step_record *r, size_t pb)
+{
+	const struct ro_playbook *p = hr->ex->c->playbooks[pb];
+
+	return r->step_idx >= 0 && (size_t)r->step_idx < p->nsteps &&
+	    strcmp(r->step_name, p->steps[r->step_idx].name) == 0;
+}
+
+/* The latest record of step (of the current playbook), or NULL. */
+static const struct ro_step_record *
+last_record(const struct hostrun *hr, size_t step)
+{
+	size_t i;
+
+	for (i = hr->nhist; i-- > 0;)
+		if ((size_t)hr->hist[i].step_idx == step && record_of_step(hr, &hr->hist[i], hr->pb))
+			return &hr->hist[i];
+	return NULL;
+}
+
+/* Whether an earlier run changed, or may have changed, the host in the
+ * current playbook: any step that changes the host and was not skipped
+ * (an interrupted or dropped one may have acted). */
+static void
+enter_playbook(struct hostrun *hr)
+{
+	const struct ro_playbook *p = hr->ex->c->playbooks[hr->pb];
+	size_t i;
+
+	hr->hist_pb = hr->pb;
+	hr->touched = 0;
+	hr->after_effect = 0;
+	hr->last_effect = -1;
+	for (i = 0; i < hr->nhist; i++) {
+		const struct ro_step_record *r = &hr->hist[i];
+		if (record_of_step(hr, r, hr->pb) && changes_host(&p->steps[r->step_idx]) &&
+		    !(r->has_outcome && r->status == RO_STEP_SKIPPED)) {
+			hr->touched = 1;
+			if (r->step_idx > hr->last_effect)
+				hr->last_effect = r->step_idx;
+		}
+	}
+	if (hr->touched)
+		hr->any_work = 1; /* this campaign changed the host: it ends done */
+}
+
+static void
+resume_note(struct hostrun *hr, const char *what)
+{
+	ro__emit(hr->ex, RO_EV_NOTE, hr->wave, hr->host, cur_step(hr)->name, "resumed", 0,
+	    RO_STORE_NO_EXIT_CODE, what);
+}
+
+/*
+ * The first time the run reaches a step of a host with a record: decides
+ * from that record whether the step runs. Returns 1 when it moved on
+ * without running it. The rules are the table in docs/EXECUTION.md.
+ */
+static int
+resume_step(struct hostrun *hr)
+{
+	const struct ro_step *s = cur_step(hr);
+	const struct ro_step_record *r;
+
+	if (hr->nhist == 0)
+		return 0;
+	if (hr->hist_pb != hr->pb)
+		enter_playbook(hr);
+	r = last_record(hr, hr->step);
+	if (changes_host(s)) {
+		if (r && r->has_outcome && r->status == RO_STEP_OK) {
+			/* Done, and known to be: never again; what it asked for still holds. */
+			if (s->kind == RO_STEP_EXEC && asks_reboot(s, r->exit_code))
+				hr->need_reboot = 1;
+			if (s->kind == RO_STEP_REBOOT)
+				hr->need_reboot = 0;
+			hr->any_work = 1;
+			resume_note(hr, "done in an earlier run (its outcome is recorded): not repeated");
+			advance(hr);
+			return 1;
+		}
+		free(hr->resolve_boot);
+		hr->resolve_boot = NULL;
+		if (s->kind == RO_STEP_REBOOT) {
+			/* The latest boot time marked since the step last succeeded: a
+			 * later attempt killed before its own read leaves none of its own. */
+			size_t i;
+			for (i = hr->nhist; i-- > 0;) {
+				const struct ro_step_record *m = &hr->hist[i];
+				if ((size_t)m->step_idx != hr->step || !record_of_step(hr, m, hr->pb))
+					continue;
+				if (m->has_outcome && m->status == RO_STEP_OK)
+					break;
+				if (m->boot_before) {
+					hr->resolve_boot = ro_xstrdup(m->boot_before);
+					break;
+				}
+			}
+		}
+		return 0;
+	}
+	if (s->kind == RO_STEP_CHECK && hr->touched) {
+		/* A check may skip the work, never what must follow the work this
+		 * campaign did itself. */
+		resume_note(hr, "this campaign already changed the host, so its check cannot skip "
+		    "the rest: resuming from the recorded steps");
+		advance(hr);
+		return 1;
+	}
+	/* A verify that passed before the last change recorded is a
+	 * pre-condition that held (verify-package before install); one after it
+	 * is a post-condition of that change, and runs again. So does any verify
+	 * after a change made in this run. */
+	if (s->kind == RO_STEP_VERIFY && !hr->after_effect && (long)hr->step < hr->last_effect &&
+	    r && r->has_outcome && r->status == RO_STEP_OK) {
+		resume_note(hr, "passed in an earlier run, before a later recorded change: not repeated");
+		advance(hr);
+		return 1;
+	}
+	return 0;
 }
 
 static void
@@ -240,9 +397,9 @@ attempt_failed(struct hostrun *hr, const char *why)
 {
 	const struct ro_step *s = cur_step(hr);
 
-	if (hr->attempt <= s->retries && hr->ex->stopping == 0 && !hr->cancelled) {
+	if (hr->tries <= retries_of(s) && hr->ex->stopping == 0 && !hr->cancelled) {
 		double delay = (double)(s->retry_delay > 0 ? s->retry_delay : 10) *
-		    pow(2.0, hr->attempt - 1);
+		    pow(2.0, hr->tries - 1);
 		hr->state = HR_RETRY;
 		ro__emit(hr->ex, RO_EV_NOTE, hr->wave, hr->host, s->name, "retry", hr->attempt,
 		    RO_STORE_NO_EXIT_CODE, why);
@@ -256,8 +413,8 @@ attempt_failed(struct hostrun *hr, const char *why)
 		advance(hr);
 		return;
 	}
-	failf(hr, "step %s failed after %d attempt%s: %s", s->name, hr->attempt,
-	    hr->attempt == 1 ? "" : "s", why);
+	failf(hr, "step %s failed after %d attempt%s: %s", s->name, hr->tries,
+	    hr->tries == 1 ? "" : "s", why);
 }
 
 /* ---- exec, check, verify ------------------------------------------------------ */
@@ -352,6 +509,13 @@ exec_done(struct ro_ssh *s, const struct ro_exec_result *r, void *arg)
 	(void)s;
 	if (r->status != RO_OK) {
 		snprintf(detail, sizeof detail, "%s", r->cause ? r->cause : ro_strerror(r->status));
+		if (st->read_only) {
+			/* A read has no "may or may not have completed": it is read again. */
+			char *maybe = strstr(detail, "; the command may or may not");
+			if (maybe)
+				snprintf(maybe, sizeof detail - (size_t)(maybe - detail),
+				    "; this step only reads, so it is safe to run again");
+		}
 		outcome(hr, transport_status(r->status), RO_STORE_NO_EXIT_CODE, detail);
 		if (r->status == RO_ECANCELED) {
 			hr->ssh = NULL;
@@ -408,6 +572,8 @@ exec_go(struct hostrun *hr)
 	int rc;
 
 	hr->state = HR_STEP;
+	if (changes_host(s))
+		hr->after_effect = 1;
 	rc = ro_ssh_exec(hr->ssh, hr->cmd, NULL, 0, step_timeout_ms(hr, s, DEFAULT_TIMEOUT_S),
 	    exec_done, hr);
 	free(hr->cmd);
@@ -473,6 +639,7 @@ upload_go(struct hostrun *hr)
 	int rc;
 
 	hr->state = HR_STEP;
+	hr->after_effect = 1;
 	rc = ro_ssh_upload(hr->ssh, hr->up_src, hr->cmd, hr->up_sha,
 	    is_windows(hr) ? RO_OS_WINDOWS : RO_OS_POSIX, step_timeout_ms(hr, s, DEFAULT_TIMEOUT_S),
 	    upload_done, hr);
@@ -513,6 +680,7 @@ boot_query(const struct hostrun *hr)
 }
 
 static void boot_poll(uv_timer_t *t);
+static void shutdown_sent(struct ro_ssh *s, const struct ro_exec_result *r, void *arg);
 
 static void
 reboot_fail(struct hostrun *hr, enum ro_step_status status, const char *why)
@@ -542,7 +710,6 @@ boot_checked(struct ro_ssh *s, const struct ro_exec_result *r, void *arg)
 	struct hostrun *hr = arg;
 	char now[200], detail[400];
 
-	(void)s;
 	if (hr->cancelled) {
 		reboot_fail(hr, RO_STEP_FAILED, "stopped by the operator while checking the restart");
 		return;
@@ -553,6 +720,19 @@ boot_checked(struct ro_ssh *s, const struct ro_exec_result *r, void *arg)
 		return;
 	}
 	last_line(r->out, r->out_len, now, sizeof now);
+	if (strcmp(now, hr->boot_before) == 0 && hr->resend_at > 0 && ro__now(hr->ex) >= hr->resend_at) {
+		/* The restart command's answer was lost with the link, and the host
+		 * never went down: the command did not take. Send it once more. */
+		hr->resend_at = 0;
+		ro__emit(hr->ex, RO_EV_NOTE, hr->wave, hr->host, cur_step(hr)->name, "restarting", 0,
+		    RO_STORE_NO_EXIT_CODE, "the restart command's answer was lost and the host did not "
+		    "go down: sending it again");
+		hr->state = HR_SHUTDOWN;
+		if (ro_ssh_exec(s, is_windows(hr) ? restart_windows : restart_posix, NULL, 0,
+		    deadline_ms(hr, 120), shutdown_sent, hr) != RO_OK)
+			reboot_fail(hr, RO_STEP_FAILED, "could not send the restart command again");
+		return;
+	}
 	if (strcmp(now, hr->boot_before) == 0) {
 		drop_session(hr);
 		snprintf(detail, sizeof detail, "it kept answering with the boot time from before the "
@@ -642,16 +822,29 @@ shutdown_sent(struct ro_ssh *s, const struct ro_exec_result *r, void *arg)
 	(void)s;
 	/* The host may drop the link before the exit status arrives. */
 	if (r->status == RO_OK && r->exit_code != 0) {
-		snprintf(detail, sizeof detail, "the restart command failed with exit code %d",
-		    r->exit_code);
-		reboot_fail(hr, RO_STEP_FAILED, detail);
+		char line[200];
+		if (r->err_len)
+			first_line(r->err, r->err_len, line, sizeof line);
+		else
+			last_line(r->out, r->out_len, line, sizeof line);
+		snprintf(detail, sizeof detail, "the restart command failed with exit code %d%s%s",
+		    r->exit_code, *line ? ": " : "", line);
+		/* Refused, so not restarting: asking again is safe. */
+		outcome(hr, RO_STEP_FAILED, r->exit_code, detail);
+		attempt_failed(hr, detail);
 		return;
 	}
 	if (r->status != RO_OK && r->status != RO_ECONNLOST) {
 		reboot_fail(hr, transport_status(r->status), r->cause ? r->cause : ro_strerror(r->status));
 		return;
 	}
+	/* Lost with the link: a host going down drops it, but so does a broken
+	 * link before the command took. If the host is still up with the same
+	 * boot time after a while, the command is sent once more (boot_checked). */
+	hr->resend_at = r->status == RO_ECONNLOST ? ro__now(hr->ex) + RESEND_AFTER_S : 0;
 	drop_session(hr);
+	if (hr->ex->crash_at)
+		ro__crash_point(hr->ex, hr, cur_step(hr)->name, "sent");
 	ro__emit(hr->ex, RO_EV_NOTE, hr->wave, hr->host, cur_step(hr)->name, "restarting", 0,
 	    RO_STORE_NO_EXIT_CODE, "restart sent; waiting for the host to come back");
 	boot_again(hr, "it did not come back");
@@ -661,17 +854,72 @@ static void
 boot_read(struct ro_ssh *s, const struct ro_exec_result *r, void *arg)
 {
 	struct hostrun *hr = arg;
-	char line[200];
+	const struct ro_step *st = cur_step(hr);
+	char line[200], detail[600];
+	char *cause = NULL;
+	int rc;
 
 	(void)s;
 	if (r->status != RO_OK || r->exit_code != 0) {
-		reboot_fail(hr, r->status ? transport_status(r->status) : RO_STEP_FAILED,
-		    "could not read the boot time before restarting");
+		if (r->status != RO_OK) {
+			snprintf(detail, sizeof detail, "could not read the boot time before restarting: %s",
+			    r->cause ? r->cause : ro_strerror(r->status));
+			/* Nothing was sent yet: a dropped read is not a maybe-restart. */
+			char *maybe = strstr(detail, "; the command may or may not");
+			if (maybe)
+				*maybe = '\0';
+		} else {
+			if (r->err_len)
+				first_line(r->err, r->err_len, line, sizeof line);
+			else
+				last_line(r->out, r->out_len, line, sizeof line);
+			snprintf(detail, sizeof detail, "could not read the boot time before restarting: "
+			    "the query exited with code %d%s%s", r->exit_code, *line ? ": " : "", line);
+		}
+		if (r->status == RO_ECANCELED || hr->cancelled) {
+			hr->ssh = NULL;
+			reboot_fail(hr, RO_STEP_FAILED, detail);
+			return;
+		}
+		outcome(hr, r->status ? transport_status(r->status) : RO_STEP_FAILED,
+		    r->status ? RO_STORE_NO_EXIT_CODE : r->exit_code, detail);
+		if (r->status != RO_OK)
+			drop_session(hr);
+		attempt_failed(hr, detail);
 		return;
 	}
 	last_line(r->out, r->out_len, line, sizeof line);
+	if (hr->resolve_boot != NULL) {
+		/* An earlier run marked this boot time and may have sent the restart. */
+		if (strcmp(line, hr->resolve_boot) != 0) {
+			snprintf(detail, sizeof detail, "restarted: boot time %s (was %s when an earlier "
+			    "run sent the restart); not restarted again", line, hr->resolve_boot);
+			hr->need_reboot = 0;
+			outcome(hr, RO_STEP_OK, RO_STORE_NO_EXIT_CODE, detail);
+			advance(hr);
+			return;
+		}
+		free(hr->resolve_boot);
+		hr->resolve_boot = NULL;
+		if (st->if_required && !hr->need_reboot) {
+			outcome(hr, RO_STEP_SKIPPED, RO_STORE_NO_EXIT_CODE,
+			    "the earlier run's restart did not happen, and no step asks for one");
+			advance(hr);
+			return;
+		}
+	}
 	free(hr->boot_before);
 	hr->boot_before = ro_xstrdup(line);
+	/* Durable before the restart is sent, so that a resume can tell. */
+	if ((rc = ro_store_reboot_mark(hr->ex->st, hr->intent, line, &cause)) != RO_OK) {
+		snprintf(detail, sizeof detail, "could not record the boot time before restarting: %s",
+		    cause ? cause : ro_strerror(rc));
+		free(cause);
+		reboot_fail(hr, RO_STEP_FAILED, detail);
+		return;
+	}
+	if (hr->ex->crash_at)
+		ro__crash_point(hr->ex, hr, st->name, "mark");
 	hr->state = HR_SHUTDOWN;
 	if (ro_ssh_exec(hr->ssh, is_windows(hr) ? restart_windows : restart_posix, NULL, 0,
 	    deadline_ms(hr, 120), shutdown_sent, hr) != RO_OK)
@@ -691,6 +939,8 @@ reboot_go(struct hostrun *hr)
 	const struct ro_step *s = cur_step(hr);
 
 	hr->any_work = 1;
+	hr->after_effect = 1;
+	hr->resend_at = 0;
 	{
 		/* The same real-time floor as every other deadline (see deadline_ms). */
 		double v = (double)(s->timeout > 0 ? s->timeout : DEFAULT_REBOOT_TIMEOUT_S);
@@ -707,7 +957,9 @@ run_reboot(struct hostrun *hr)
 {
 	const struct ro_step *s = cur_step(hr);
 
-	intent(hr, s->if_required && !hr->need_reboot ? reboot_skip_go : reboot_go);
+	/* A restart an earlier run may have sent is settled by the boot time. */
+	intent(hr, s->if_required && !hr->need_reboot && hr->resolve_boot == NULL ?
+	    reboot_skip_go : reboot_go);
 }
 
 static void
@@ -731,6 +983,8 @@ run_step(struct hostrun *hr)
 		connect_host(hr);
 		return;
 	}
+	if (hr->tries == 0 && resume_step(hr))
+		return;
 	switch (s->kind) {
 	case RO_STEP_EXEC:
 	case RO_STEP_CHECK:
@@ -761,6 +1015,7 @@ connected(struct ro_ssh *s, int status, const char *cause, void *arg)
 
 	if (status == RO_OK) {
 		hr->ssh = s;
+		hr->boot_pending_until = 0;
 		if (hr->cancelled) {
 			if (hr->intent)
 				outcome(hr, RO_STEP_FAILED, RO_STORE_NO_EXIT_CODE, "stopped by the operator");
@@ -771,12 +1026,38 @@ connected(struct ro_ssh *s, int status, const char *cause, void *arg)
 		return;
 	}
 	hr->ssh = NULL;
-	/* A wrong host key or refused credentials will not mend by waiting. */
-	if (status != RO_EHOSTKEY && status != RO_EAUTH && hr->connect_attempts < CONNECT_ATTEMPTS &&
-	    hr->ex->stopping == 0) {
+	/* A host an earlier run restarted may still be on its way back: whatever
+	 * it answers until the restart's timeout (a login cut short as it goes
+	 * down, a refused connection) means "not yet". */
+	if (status != RO_EHOSTKEY && hr->boot_pending_until > 0 &&
+	    ro__now(hr->ex) < hr->boot_pending_until && hr->ex->stopping == 0 && !hr->cancelled) {
+		ro__emit(hr->ex, RO_EV_NOTE, hr->wave, hr->host, NULL, "restarting", 0,
+		    RO_STORE_NO_EXIT_CODE, "not back yet from the restart an earlier run sent");
+		hr->state = HR_RETRY;
+		hr->reconnecting = 1;
+		hr->connect_attempts = 0;
+		uv_timer_start(&hr->timer, retry_fire, real_ms(hr, BOOT_POLL_S), 0);
+		return;
+	}
+	/* A wrong host key or refused credentials will not mend by waiting; a
+	 * login the host stopped answering half-way is not a refusal. */
+	if (status != RO_EHOSTKEY && (status != RO_EAUTH ||
+	    (cause && strstr(cause, "Waiting for USERAUTH response"))) &&
+	    hr->connect_attempts < CONNECT_ATTEMPTS && hr->ex->stopping == 0) {
 		hr->state = HR_RETRY;
 		hr->reconnecting = 1;
 		uv_timer_start(&hr->timer, retry_fire, real_ms(hr, CONNECT_RETRY_S), 0);
+		return;
+	}
+	if (status == RO_EAUTH && cause && strstr(cause, "Waiting for USERAUTH response")) {
+		/* Not a "no": the host stopped answering half-way through the login. */
+		char why[600];
+		snprintf(why, sizeof why, "%s stopped answering during the login %d times (%s): it may "
+		    "be restarting, overloaded or on a failing link; check that it is up, then run "
+		    "the campaign again", host_of(hr)->name, hr->connect_attempts, cause);
+		if (hr->intent)
+			outcome(hr, RO_STEP_UNREACHABLE, RO_STORE_NO_EXIT_CODE, why);
+		failf(hr, "%s", why);
 		return;
 	}
 	if (hr->intent) { /* a step was waiting for a new session */
@@ -807,11 +1088,68 @@ ro__host_init(struct ro_executor *ex, struct hostrun *hr)
 	hr->timer.data = hr;
 }
 
+/* The store could not give the host's record: fail it from the loop, not
+ * from inside the dispatch that started it. */
+static void
+history_failed(uv_timer_t *t)
+{
+	struct hostrun *hr = t->data;
+	char *why = hr->cmd;
+
+	hr->cmd = NULL;
+	failf(hr, "%s", why);
+	free(why);
+}
+
+/* Reads what the store holds of this host's earlier runs. */
+static int
+load_history(struct hostrun *hr)
+{
+	struct ro_executor *ex = hr->ex;
+	size_t i, j;
+
+	ro_step_record_list_free(hr->hist, hr->nhist);
+	hr->hist = NULL;
+	hr->nhist = 0;
+	if (ro_store_host_history(ex->st, ex->c->id, host_of(hr)->name, &hr->hist,
+	    &hr->nhist) != RO_OK) {
+		free(hr->cmd);
+		hr->cmd = ro_xasprintf("cannot read the host's earlier steps from the store: %s",
+		    ro_store_errmsg(ex->st));
+		return -1;
+	}
+	/* A restart marked and not known to be over: the host may be down now. */
+	for (i = 0; i < hr->nhist; i++) {
+		const struct ro_step_record *r = &hr->hist[i];
+		int settled = 0;
+		if (r->boot_before == NULL)
+			continue;
+		for (j = i; j < hr->nhist && !settled; j++)
+			settled = hr->hist[j].step_idx == r->step_idx &&
+			    strcmp(hr->hist[j].step_name, r->step_name) == 0 &&
+			    hr->hist[j].has_outcome && hr->hist[j].status == RO_STEP_OK;
+		if (!settled) {
+			double floor_v = MIN_DEADLINE_MS / 1000.0 * ex->cfg.clock->warp;
+			hr->boot_pending_until = ro__now(ex) +
+			    (DEFAULT_REBOOT_TIMEOUT_S > floor_v ? DEFAULT_REBOOT_TIMEOUT_S : floor_v);
+		} else
+			hr->boot_pending_until = 0;
+	}
+	return 0;
+}
+
 void
 ro__host_start(struct hostrun *hr)
 {
 	hr->pb = 0;
 	hr->step = 0;
+	hr->tries = 0;
+	hr->hist_pb = SIZE_MAX;
+	hr->touched = 0;
+	hr->after_effect = 0;
+	hr->boot_pending_until = 0;
+	free(hr->resolve_boot);
+	hr->resolve_boot = NULL;
 	hr->attempt = 0;
 	hr->connect_attempts = 0;
 	hr->need_reboot = 0;
@@ -819,6 +1157,11 @@ ro__host_start(struct hostrun *hr)
 	hr->any_work = 0;
 	hr->cancelled = 0;
 	hr->reason[0] = '\0';
+	if (load_history(hr) != 0) {
+		hr->state = HR_RETRY;
+		uv_timer_start(&hr->timer, history_failed, 0, 0);
+		return;
+	}
 	connect_host(hr);
 }
 
@@ -860,6 +1203,10 @@ ro__host_release(struct hostrun *hr, uv_close_cb cb)
 	free(hr->cmd);
 	free(hr->up_src);
 	free(hr->up_sha);
-	hr->boot_before = hr->cmd = hr->up_src = hr->up_sha = NULL;
+	free(hr->resolve_boot);
+	ro_step_record_list_free(hr->hist, hr->nhist);
+	hr->hist = NULL;
+	hr->nhist = 0;
+	hr->boot_before = hr->cmd = hr->up_src = hr->up_sha = hr->resolve_boot = NULL;
 	uv_close((uv_handle_t *)&hr->timer, cb);
 }

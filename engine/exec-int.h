@@ -6,6 +6,7 @@
 #define RO_EXEC_INT_H
 
 #include "calendar.h"
+#include "store.h"
 #include "executor.h"
 #include "transport.h"
 
@@ -38,13 +39,25 @@ struct hostrun {
 	int need_reboot;         /* an exec returned one of its reboot_required codes */
 	int findings;            /* verify/manual failures that let the host go on */
 	int any_work;            /* a step other than a satisfied check ran */
+	int tries;               /* attempts of the current step in this run */
 	int64_t intent;          /* open intent id, 0 when none */
+	/* Resuming (docs/EXECUTION.md): what the store holds of earlier runs. */
+	struct ro_step_record *hist; /* this host's earlier step runs, read at its start */
+	size_t nhist;
+	size_t hist_pb;          /* the playbook touched/after_effect describe (SIZE_MAX: none) */
+	int touched;             /* an earlier run changed, or may have changed, the host in it */
+	long last_effect;        /* index of its last step recorded as changing the host, or -1 */
+	int after_effect;        /* a step of it changed the host in this run before this one */
+	char *resolve_boot;      /* reboot: the boot time an earlier run marked before its restart */
+	double boot_pending_until; /* an earlier run may have restarted the host: until then a
+	                            * failed login means "not back yet" */
 	struct ro_ssh *ssh;
 	char *boot_before;       /* boot time read before the restart */
 	char *cmd;               /* the step's rendered command (upload: destination) */
 	char *up_src, *up_sha;   /* upload: local file and expected sha256 */
 	void (*go)(struct hostrun *hr); /* what to do once the intent is durable */
 	double boot_deadline;    /* virtual time the host must be back by */
+	double resend_at;        /* a restart command lost with the link: resend from then (0: no) */
 	uv_timer_t timer;
 	int cancelled;
 	enum ro_host_state final;
@@ -79,6 +92,7 @@ struct ro_executor {
 	uv_idle_t flusher;       /* runs the write queue while it is not empty */
 	struct pending_write *writes;
 	size_t nwrites, capwrites;
+	char *crash_at;          /* tests: ROLLOUT_TEST_CRASH_AT (see ro__crash_point) */
 	struct ro_exec_summary sum;
 	int rc;
 	char *cause;
@@ -96,8 +110,15 @@ void ro__host_release(struct hostrun *hr, uv_close_cb cb);
  * per loop iteration; ro__intent_done runs after the commit. */
 void ro__intent_request(struct ro_executor *ex, struct hostrun *hr, const char *step_name,
     int step_idx);
-void ro__outcome_queue(struct ro_executor *ex, int64_t intent, enum ro_step_status status,
-    int exit_code, const char *detail);
+void ro__outcome_queue(struct ro_executor *ex, struct hostrun *hr, int64_t intent,
+    enum ro_step_status status, int exit_code, const char *detail);
+/* Tests only: kills the engine (SIGKILL) when ROLLOUT_TEST_CRASH_AT is
+ * HOST:STEP:WHAT for this host, step and moment (intent, outcome: after the
+ * commit that holds it; ran: the step has acted, its outcome not yet queued;
+ * mark: after the boot time before a restart is recorded; sent: after the
+ * restart command was accepted). */
+void ro__crash_point(struct ro_executor *ex, const struct hostrun *hr, const char *step,
+    const char *what);
 void ro__host_finished(struct ro_executor *ex, struct hostrun *hr);
 void ro__emit(struct ro_executor *ex, enum ro_event_kind kind, int wave, int64_t host,
     const char *step, const char *state, int attempt, int exit_code, const char *detail);

@@ -5,6 +5,7 @@
  * exec-host.c's job.
  */
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@
  * acts only after that commit (ro__intent_done), so invariant 2 holds: the
  * intent is durable before the side effect. Outcomes and host states need
  * no wait: a crash before their commit leaves an open intent or a running
- * host, which a resume resolves by the step's check.
+ * host, which a resume settles from the host's record (docs/EXECUTION.md,
+ * "Resuming").
  */
 enum pw_kind { PW_INTENT, PW_OUTCOME, PW_HOST_STATE };
 
@@ -31,7 +33,7 @@ struct pending_write {
 	struct hostrun *hr;          /* PW_INTENT, PW_HOST_STATE */
 	const char *step_name;       /* PW_INTENT */
 	int step_idx;
-	int64_t intent;              /* PW_OUTCOME */
+	int64_t intent;              /* PW_OUTCOME (hr may be set: the crash point) */
 	enum ro_step_status status;
 	int exit_code;
 	char *detail;
@@ -44,6 +46,24 @@ double
 ro__now(const struct ro_executor *ex)
 {
 	return ro_clock_now(ex->cfg.clock);
+}
+
+void
+ro__crash_point(struct ro_executor *ex, const struct hostrun *hr, const char *step,
+    const char *what)
+{
+	const char *host = ex->c->inv->hosts[hr->host].name;
+	size_t hl = strlen(host), sl = step ? strlen(step) : 0;
+	const char *p = ex->crash_at;
+
+	/* A real crash at a precise moment, so that the tests of every resume rule
+	 * (tests/e2e/resume-rules.sh) do not depend on timing. */
+	if (p == NULL || step == NULL || strncmp(p, host, hl) != 0 || p[hl] != ':' ||
+	    strncmp(p + hl + 1, step, sl) != 0 || p[hl + 1 + sl] != ':' ||
+	    strcmp(p + hl + sl + 2, what) != 0)
+		return;
+	fprintf(stderr, "rollout: ROLLOUT_TEST_CRASH_AT=%s reached: killing the engine\n", p);
+	raise(SIGKILL);
 }
 
 void
@@ -130,11 +150,13 @@ ro__intent_request(struct ro_executor *ex, struct hostrun *hr, const char *step_
 }
 
 void
-ro__outcome_queue(struct ro_executor *ex, int64_t intent, enum ro_step_status status,
-    int exit_code, const char *detail)
+ro__outcome_queue(struct ro_executor *ex, struct hostrun *hr, int64_t intent,
+    enum ro_step_status status, int exit_code, const char *detail)
 {
 	struct pending_write *w = queue_write(ex, PW_OUTCOME);
 
+	w->hr = hr;
+	w->step_name = hr ? ex->c->playbooks[hr->pb]->steps[hr->step].name : NULL;
 	w->intent = intent;
 	w->status = status;
 	w->exit_code = exit_code;
@@ -216,6 +238,11 @@ flush_writes(struct ro_executor *ex)
 		}
 	} else
 		cause = ro_xasprintf("starting a group commit: %s", ro_store_errmsg(ex->st));
+	if (rc == RO_OK && ex->crash_at)
+		for (i = 0; i < n; i++)
+			if (batch[i].kind != PW_HOST_STATE && batch[i].hr && batch[i].rc == RO_OK)
+				ro__crash_point(ex, batch[i].hr, batch[i].step_name,
+				    batch[i].kind == PW_INTENT ? "intent" : "outcome");
 	for (i = 0; i < n; i++) {
 		struct pending_write *w = &batch[i];
 		if (w->kind == PW_INTENT)
@@ -683,10 +710,10 @@ resolve_leftovers(struct ro_executor *ex, char **cause)
 	for (i = 0; i < n && rc == RO_OK; i++) {
 		rc = ro_store_outcome_record(ex->st, open[i].id, RO_STEP_FAILED, RO_STORE_NO_EXIT_CODE,
 		    "interrupted: the engine stopped before this step's outcome was recorded; "
-		    "the host starts again from its checks", cause);
+		    "the host resumes from its recorded steps", cause);
 		if (rc == RO_OK)
 			ro__emit(ex, RO_EV_NOTE, -1, -1, open[i].step_name, "interrupted", open[i].attempt,
-			    RO_STORE_NO_EXIT_CODE, "an interrupted step was closed; its host is re-checked");
+			    RO_STORE_NO_EXIT_CODE, "an interrupted step was closed; its host resumes from its recorded steps");
 	}
 	ro_intent_list_free(open, n);
 	for (i = 0; i < ex->nruns && rc == RO_OK; i++) {
@@ -804,6 +831,10 @@ ro_executor_new(uv_loop_t *loop, struct ro_store *st, const struct ro_plan *plan
 	ex->cfg = *cfg;
 	if (ex->cfg.poll_ms == 0)
 		ex->cfg.poll_ms = DEFAULT_POLL_MS;
+	{
+		const char *crash = getenv("ROLLOUT_TEST_CRASH_AT");
+		ex->crash_at = crash && *crash ? ro_xstrdup(crash) : NULL;
+	}
 	ex->cal = ro_cal_new_closed(ex->c->inv->closed_days, ex->c->inv->nclosed_days);
 	ex->site_running = ro_xcalloc(ex->c->inv->nsites ? ex->c->inv->nsites : 1,
 	    sizeof *ex->site_running);
@@ -914,5 +945,6 @@ ro_executor_free(struct ro_executor *ex)
 	free(ex->writes);
 	free(ex->cause);
 	free(ex->held);
+	free(ex->crash_at);
 	free(ex);
 }

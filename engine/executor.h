@@ -16,8 +16,9 @@
  *
  * A halted or interrupted campaign is resumed by running it again: intents
  * left without an outcome are closed as interrupted, hosts already done
- * are not touched again, failed and interrupted hosts start over from their
- * steps' checks (the idempotency probes), and waves already done stay done.
+ * are not touched again, failed and interrupted hosts go on from their
+ * record in the store (docs/EXECUTION.md, "Resuming"), and waves already
+ * done stay done.
  *
  * The executor prints nothing: it reports through the event callback, and
  * progress.h turns events into a view.
@@ -101,7 +102,7 @@ int ro_executor_run(struct ro_executor *ex, struct ro_exec_summary *sum, char **
  * ro_executor_stop asks a running executor to stop (safe from a signal
  * handle's callback on the same loop): no new host starts and the gate
  * wait ends; with hard, the hosts under way are cancelled too (their open
- * intents are closed as interrupted and resolved by the check on resume).
+ * intents are closed as interrupted and settled from the record on resume).
  */
 void ro_executor_stop(struct ro_executor *ex, int hard);
 

@@ -27,7 +27,7 @@ static const char *const policy_keys[] = { "canary", "wave_size", "concurrency",
 	"gates", "deadline_days", NULL };
 static const char *const step_keys[] = { "name", "exec", "upload", "reboot", "check", "verify",
 	"manual", "password", "expect", "reboot_required", "timeout", "retries", "retry_delay",
-	"estimate", "roles", "skip_if", "continue_on_failure", NULL };
+	"estimate", "roles", "skip_if", "continue_on_failure", "read_only", NULL };
 static const char *const upload_keys[] = { "src", "dest", "sha256", NULL };
 static const char *const reboot_keys[] = { "timeout", "if_required", NULL };
 static const char *const manual_keys[] = { "instruction", "instruction_ja", NULL };
@@ -507,6 +507,22 @@ load_step(struct loader *l, const struct ro_ynode *n, struct ro_step *s)
 		rc = RO_EINVAL;
 	if ((v = ro_ymap_get(n, "skip_if")) && read_cmd(l, v, &s->skip_if))
 		rc = RO_EINVAL;
+	/* Checks and verifies only read; an exec says so with read_only: true.
+	 * Read-only steps are retried after any failure and are never taken for
+	 * work this campaign did on the host (docs/EXECUTION.md). */
+	s->read_only = s->kind == RO_STEP_CHECK || s->kind == RO_STEP_VERIFY;
+	if ((v = ro_ymap_get(n, "read_only")) != NULL) {
+		int ro = 0;
+		if (ro_ybool(&l->c, v, &ro))
+			rc = RO_EINVAL;
+		else if (s->kind != RO_STEP_EXEC) {
+			ro_yerr(&l->c, v, "remove it: check and verify steps are read-only already, and "
+			    "uploads, reboots and password changes change the host",
+			    "'read_only' applies to exec steps only");
+			rc = RO_EINVAL;
+		} else
+			s->read_only = ro;
+	}
 	if ((v = ro_ymap_get(n, "continue_on_failure")) != NULL) {
 		if (ro_ybool(&l->c, v, &s->continue_on_failure))
 			rc = RO_EINVAL;

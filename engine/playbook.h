@@ -41,6 +41,7 @@ struct ro_step {
 	unsigned roles;           /* RO_ROLE_BIT mask; 0 = every role */
 	const char *skip_if;      /* command: exit 0 = already done */
 	int continue_on_failure;  /* verify/manual: a failure is a finding, the host goes on */
+	int read_only;            /* check, verify, or exec with read_only: true: never a side effect */
 	const char *src, *dest, *sha256;    /* upload */
 	int if_required;          /* reboot: only when an earlier exec asked */
 	const char *instruction, *instruction_ja; /* manual */

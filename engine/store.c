@@ -195,6 +195,16 @@ static const char *const migrations[] = {
 	") STRICT;"
 	"ALTER TABLE campaign_hosts ADD COLUMN state_at INTEGER;"
 	"ALTER TABLE campaigns ADD COLUMN reason TEXT;",
+	/* 4 -> 5: the boot time a reboot step read before it sent the restart,
+	 * so that a resume can tell whether the restart happened (docs/EXECUTION.md). */
+	"CREATE TABLE reboot_marks ("
+	"  intent INTEGER PRIMARY KEY REFERENCES step_intents(id),"
+	"  boot_before TEXT NOT NULL"
+	") STRICT;"
+	"CREATE TRIGGER reboot_marks_no_update BEFORE UPDATE ON reboot_marks"
+	"  BEGIN SELECT RAISE(ABORT, 'reboot marks are append-only'); END;"
+	"CREATE TRIGGER reboot_marks_no_delete BEFORE DELETE ON reboot_marks"
+	"  BEGIN SELECT RAISE(ABORT, 'reboot marks are append-only'); END;",
 };
 
 _Static_assert(RO_NELEM(migrations) == RO_STORE_SCHEMA_VERSION,
@@ -3136,4 +3146,132 @@ out:
 	sqlite3_finalize(s);
 	ro_buf_free(&d);
 	return wtx_end(st, owned, rc, cause);
+}
+
+/* ---------------------------------------------------------------------- */
+/* A host's record, for resuming (docs/EXECUTION.md, "Resuming")          */
+
+/*
+ * These two use statements prepared per call rather than the cached table
+ * above: they run once per host start and once per restart, and keeping
+ * them here keeps this part of the store in one place.
+ */
+int
+ro_store_reboot_mark(struct ro_store *st, int64_t intent_id, const char *boot_before,
+    char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	char *campaign = NULL, *host = NULL;
+	struct ro_buf d;
+	int owned, rc, src;
+
+	if (boot_before == NULL || *boot_before == '\0')
+		return fail(st, cause, RO_EINVAL, "a reboot mark needs the boot time read before "
+		    "the restart");
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((rc = prep(st, Q_INTENT_GET, &s, cause, "reading an intent")) != 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, intent_id);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		campaign = col_dup(s, 0);
+		host = col_dup(s, 1);
+	}
+	sqlite3_reset(s);
+	s = NULL;
+	if (src != SQLITE_ROW) {
+		rc = src == SQLITE_DONE ? fail(st, cause, RO_ENOENT, "%s: there is no intent %"
+		    PRId64, st->path, intent_id) : sqlfail(st, cause, src, "reading an intent");
+		goto out;
+	}
+	src = sqlite3_prepare_v2(st->db, "INSERT INTO reboot_marks (intent, boot_before)"
+	    " VALUES (?, ?)", -1, &s, NULL);
+	if (src == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, intent_id);
+		bind_text(s, 2, boot_before);
+		src = done(s);
+	}
+	sqlite3_finalize(s);
+	if (src != SQLITE_OK) {
+		rc = sqlfail(st, cause, src, "recording the boot time before a restart");
+		goto out;
+	}
+	ro_buf_printf(&d, "{\"intent\":%" PRId64 ",\"host\":", intent_id);
+	ro_buf_json_str(&d, host);
+	ro_buf_adds(&d, ",\"boot_before\":");
+	ro_buf_json_str(&d, boot_before);
+	ro_buf_addc(&d, '}');
+	rc = journal_append(st, campaign, "step.reboot-mark", NULL, d.p, cause);
+out:
+	free(campaign);
+	free(host);
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, cause);
+}
+
+/* step_record_row maps a row of the history query (a row_kind map). */
+static void
+step_record_row(sqlite3_stmt *s, void *elem, void *ctx)
+{
+	struct ro_step_record *r = elem;
+
+	(void)ctx;
+	r->intent = sqlite3_column_int64(s, 0);
+	r->step_idx = sqlite3_column_int(s, 1);
+	r->step_name = col_dup(s, 2);
+	r->attempt = sqlite3_column_int(s, 3);
+	r->has_outcome = sqlite3_column_type(s, 4) != SQLITE_NULL;
+	if (r->has_outcome)
+		ro_step_status_parse((const char *)sqlite3_column_text(s, 4), &r->status);
+	r->exit_code = sqlite3_column_type(s, 5) == SQLITE_NULL ? RO_STORE_NO_EXIT_CODE :
+	    sqlite3_column_int(s, 5);
+	r->detail = col_dup(s, 6);
+	r->boot_before = col_dup(s, 7);
+}
+
+static void
+step_record_clear(void *elem)
+{
+	struct ro_step_record *r = elem;
+
+	free(r->step_name);
+	free(r->detail);
+	free(r->boot_before);
+}
+
+static const struct row_kind step_record_rows = {
+	sizeof(struct ro_step_record), 16, step_record_row, NULL, step_record_clear
+};
+
+int
+ro_store_host_history(struct ro_store *st, const char *campaign, const char *host,
+    struct ro_step_record **out, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	void *v = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT i.id, i.step_idx, i.step_name, i.attempt,"
+	    " o.status, o.exit_code, o.detail, r.boot_before FROM step_intents i"
+	    " LEFT JOIN step_outcomes o ON o.intent = i.id"
+	    " LEFT JOIN reboot_marks r ON r.intent = i.id"
+	    " WHERE i.campaign = ? AND i.host = ? ORDER BY i.id", -1, &s, NULL) == SQLITE_OK) {
+		bind_text(s, 1, campaign);
+		bind_text(s, 2, host);
+	} else {
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+	rc = collect_rows(st, s, &step_record_rows, NULL, &v, n, "reading a host's steps");
+	sqlite3_finalize(s);
+	*out = v;
+	return rc;
+}
+
+void
+ro_step_record_list_free(struct ro_step_record *v, size_t n)
+{
+	free_rows(v, n, &step_record_rows);
 }

@@ -68,7 +68,7 @@ int ro_store_journal(struct ro_store *st, const char *campaign, const char *kind
 /* Connection settings                                                     */
 
 /* The schema version this build writes (PRAGMA user_version after open). */
-#define RO_STORE_SCHEMA_VERSION 4
+#define RO_STORE_SCHEMA_VERSION 5
 
 /* "No time" for nullable timestamps (planned wave start/end). */
 #define RO_STORE_NO_TIME INT64_MIN
@@ -319,8 +319,8 @@ void ro_host_tally_free(struct ro_host_tally *v, size_t n);
  * it is therefore refused with RO_ESTATE inside ro_store_begin (but joins
  * a group commit, see ro_store_begin_group). Also
  * RO_ESTATE when the campaign or the host's wave is not running, or when an
- * earlier attempt of the step has no outcome (resolve it by the step's check
- * first); RO_ENOENT for an unknown host.
+ * earlier attempt of the step has no outcome (a resume closes it as
+ * interrupted first); RO_ENOENT for an unknown host.
  */
 int ro_store_intent_begin(struct ro_store *st, const char *campaign, const char *host,
     int step_idx, const char *step_name, int64_t *intent_id, int *attempt,
@@ -364,6 +364,32 @@ struct ro_failure_info {
 int ro_store_failures(struct ro_store *st, const char *campaign, struct ro_failure_info **out,
     size_t *n);
 void ro_failure_list_free(struct ro_failure_info *v, size_t n);
+
+/* ---------------------------------------------------------------------- */
+/* A host's record, for resuming                                           */
+
+/*
+ * ro_store_reboot_mark records the boot time a reboot step (intent_id) read
+ * before it sent the restart; it commits (or joins the caller's
+ * transaction) before it returns, so the restart is sent only once the mark
+ * is durable. A resume compares it with the boot time it reads then.
+ */
+int ro_store_reboot_mark(struct ro_store *st, int64_t intent_id, const char *boot_before,
+    char **cause);
+
+/* One step run of a host: its intent, its outcome (has_outcome 0: none yet)
+ * and, for a reboot step, the boot time marked before the restart (NULL). */
+struct ro_step_record {
+	int64_t intent;
+	int step_idx, attempt, has_outcome, exit_code;
+	enum ro_step_status status;
+	char *step_name, *detail, *boot_before;
+};
+/* Every step run of host in campaign, oldest first (free with
+ * ro_step_record_list_free). */
+int ro_store_host_history(struct ro_store *st, const char *campaign, const char *host,
+    struct ro_step_record **out, size_t *n);
+void ro_step_record_list_free(struct ro_step_record *v, size_t n);
 
 /* ---------------------------------------------------------------------- */
 /* Journal verification                                                    */

@@ -147,9 +147,12 @@ logf_(const struct server *srv, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
+	/* One whole line per event: tests read this log as the fleet's command log. */
+	flockfile(stderr);
 	fputs("rollout-sim: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 	va_end(ap);
 }
 

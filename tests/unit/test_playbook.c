@@ -70,6 +70,10 @@ test_steps(void **state)
 	    "    password: {credential: windows-admin, account: Administrator, apply: 'net user Administrator *', verify: login}\n");
 	assert_int_equal(pb->nsteps, 5);
 	assert_int_equal(pb->steps[0].kind, RO_STEP_CHECK);
+	/* Checks and verifies only read the host; everything else may change it. */
+	assert_true(pb->steps[0].read_only);
+	assert_false(pb->steps[1].read_only);
+	assert_false(pb->steps[2].read_only);
 	assert_int_equal(pb->steps[1].kind, RO_STEP_EXEC);
 	assert_int_equal(pb->steps[1].nexpect, 3);
 	assert_int_equal(pb->steps[1].expect[2], 2359302);
@@ -120,6 +124,23 @@ test_policy(void **state)
 	    "expected a whole number");
 }
 
+/* An exec that only reads says so; it is then retried like a verify. */
+static void
+test_read_only_exec(void **state)
+{
+	struct ro_playbook *pb;
+
+	(void)state;
+	pb = load_ok(HEAD "steps:\n"
+	    "  - {name: collect, exec: 'wevtutil epl System C:\\t\\s.evtx', read_only: true}\n"
+	    "  - {name: tidy, exec: 'del x', read_only: false}\n"
+	    "  - {name: ok, verify: 'exit 0'}\n");
+	assert_true(pb->steps[0].read_only);
+	assert_false(pb->steps[1].read_only);
+	assert_true(pb->steps[2].read_only);
+	ro_playbook_free(pb);
+}
+
 static void
 test_step_errors(void **state)
 {
@@ -132,6 +153,9 @@ test_step_errors(void **state)
 	load_bad(HEAD "steps: [{name: a, manual: x, expect: [0]}]\n", 6, 38, "does not apply");
 	load_bad(HEAD "steps: []\n", 6, 8, "empty");
 	load_bad(HEAD "steps: [{name: a, exec: x, continue_on_failure: true}]\n", 6, 49, "does not apply");
+	load_bad(HEAD "steps: [{name: a, upload: {src: a, dest: b, sha256: x}, read_only: true}]\n", 6, 68,
+	    "applies to exec steps only");
+	load_bad(HEAD "steps: [{name: a, exec: x, read_only: maybe}]\n", 6, 39, "");
 	load_bad("playbook: p\ntitle: P\ntargets: {roles: [terminal]}\n"
 	    "steps: [{name: a, exec: x, roles: [cs-active]}]\n", 4, 35, "can never run");
 	load_bad("playbook: p\ntitle: P\nparams: {v: {type: version, required: true, default: '1.0'}}\n"
@@ -215,6 +239,7 @@ main(void)
 		cmocka_unit_test(test_steps),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_step_errors),
+		cmocka_unit_test(test_read_only_exec),
 		cmocka_unit_test(test_phases),
 		cmocka_unit_test(test_shipped_playbooks),
 	};

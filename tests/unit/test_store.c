@@ -465,6 +465,53 @@ test_intents_and_outcomes(void **state)
 	sqlite3_close(db);
 }
 
+/* A host's record for resuming: its step runs in order, with outcomes and
+ * the boot time a reboot marked before its restart. */
+static void
+test_host_history_and_reboot_marks(void **state)
+{
+	struct fx *f = *state;
+	struct ro_step_record *h;
+	int64_t i1, i2, i3;
+	int attempt;
+	size_t n;
+	char *cause = NULL;
+
+	make_campaign(f->st, "c1");
+	start_wave0(f->st, "c1");
+	assert_int_equal(ro_store_host_history(f->st, "c1", "a", &h, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "a", 0, "install", &i1, &attempt,
+	    NULL), 0);
+	assert_int_equal(ro_store_outcome_record(f->st, i1, RO_STEP_OK, 3010, "restart required",
+	    NULL), 0);
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "a", 1, "restart", &i2, &attempt,
+	    NULL), 0);
+	assert_int_equal(ro_store_reboot_mark(f->st, i2, "2026-10-05T09:00:00", NULL), 0);
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "b", 0, "install", &i3, &attempt,
+	    NULL), 0);
+	/* One mark per intent; an unknown intent or an empty boot time is refused. */
+	assert_int_equal(ro_store_reboot_mark(f->st, i2, "2026-10-05T09:00:01", &cause), RO_EEXIST);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(ro_store_reboot_mark(f->st, 999999, "x", NULL), RO_ENOENT);
+	assert_int_equal(ro_store_reboot_mark(f->st, i3, "", NULL), RO_EINVAL);
+
+	assert_int_equal(ro_store_host_history(f->st, "c1", "a", &h, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(h[0].intent, i1);
+	assert_string_equal(h[0].step_name, "install");
+	assert_true(h[0].has_outcome);
+	assert_int_equal(h[0].status, RO_STEP_OK);
+	assert_int_equal(h[0].exit_code, 3010);
+	assert_null(h[0].boot_before);
+	assert_int_equal(h[1].step_idx, 1);
+	assert_false(h[1].has_outcome); /* the restart's outcome was never recorded */
+	assert_string_equal(h[1].boot_before, "2026-10-05T09:00:00");
+	ro_step_record_list_free(h, n);
+	assert_int_equal(journal_count(f, "step.reboot-mark"), 1);
+}
+
 static void
 test_journal_append_only(void **state)
 {
@@ -749,6 +796,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_approval_of_ungated_wave, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gate_flow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_intents_and_outcomes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_history_and_reboot_marks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_append_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_verify_detects_tampering, setup,
 		    teardown),
