@@ -49,6 +49,31 @@ ro_campaign_param(const struct ro_campaign *c, const char *name)
 	return NULL;
 }
 
+/* A value as shown in a message: control characters escaped (\n, \x1b), so
+ * that a hostile value can neither split the message nor drive the terminal. */
+static char *
+shown(const char *v)
+{
+	struct ro_buf b;
+	const unsigned char *u;
+
+	ro_buf_init(&b);
+	ro_buf_adds(&b, "");
+	for (u = (const unsigned char *)v; *u; u++) {
+		if (*u == '\n')
+			ro_buf_adds(&b, "\\n");
+		else if (*u == '\r')
+			ro_buf_adds(&b, "\\r");
+		else if (*u == '\t')
+			ro_buf_adds(&b, "\\t");
+		else if (*u < 0x20 || *u == 0x7f)
+			ro_buf_printf(&b, "\\x%02x", *u);
+		else
+			ro_buf_addc(&b, (char)*u);
+	}
+	return b.p;
+}
+
 static int
 cmp_param(const void *a, const void *b)
 {
@@ -145,8 +170,10 @@ bind_params(struct loader *l, const struct ro_ynode *pnode, const struct ro_para
 					continue;
 				}
 				if (ro_param_check(decl[k]->type, val->str, &hint) != RO_OK) {
+					char *v = shown(val->str);
 					ro_yerr(&l->c, val, hint, "'%s' is not a valid %s for parameter '%s'",
-					    val->str, ro_param_type_names[decl[k]->type], key->str);
+					    v, ro_param_type_names[decl[k]->type], key->str);
+					free(v);
 					rc = RO_EINVAL;
 					continue;
 				}
@@ -171,8 +198,10 @@ bind_params(struct loader *l, const struct ro_ynode *pnode, const struct ro_para
 			continue;
 		}
 		if (ro_param_check(decl[k]->type, args[i].value, &hint) != RO_OK) {
+			char *v = shown(args[i].value);
 			ro_diag_add(l->c.d, "--param", 0, 0, hint, "'%s' is not a valid %s for parameter '%s'",
-			    args[i].value, ro_param_type_names[decl[k]->type], args[i].name);
+			    v, ro_param_type_names[decl[k]->type], args[i].name);
+			free(v);
 			rc = RO_EINVAL;
 			continue;
 		}

@@ -2043,7 +2043,10 @@ sim_exec(const struct sim_hostctx *h, const char *cmdline, const char *stdin_dat
 		const char *v;
 		if (*p == '%' && (e = strchr(p + 1, '%')) != NULL && e > p + 1 &&
 		    (v = cmd_env(h, p + 1, (size_t)(e - p - 1))) != NULL) {
-			ro_buf_adds(&line, v);
+			/* Windows spells the computer name in capitals. */
+			int caps = strncasecmp(p + 1, "COMPUTERNAME%", 13) == 0;
+			for (; *v; v++)
+				ro_buf_addc(&line, caps ? (char)toupper((unsigned char)*v) : *v);
 			p = e;
 		} else
 			ro_buf_addc(&line, *p);
