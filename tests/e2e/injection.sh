@@ -132,7 +132,11 @@ check "the refusal points at the value, line 7" grep -q "^$CW/evil.yml:7:[0-9]*:
 # Run it as an operator would, approving every gate: on code without the
 # check, this is where the wrapper gets deleted as Administrator.
 run_campaign "$CW/evil.yml"
-approve_all inj-evil
+while kill -0 "$RUN_PID" 2>/dev/null; do # approve while it runs (bounded waits, no sleep)
+	if gate=$("$ROLLOUT" status inj-evil --state-dir "$STATE" --wait-gate --timeout 2 2>/dev/null); then
+		"$ROLLOUT" approve inj-evil --wave "$gate" --state-dir "$STATE" --as "e2e approver" >/dev/null || true
+	fi
+done
 wait_run
 check "run refuses it too (exit 2), before connecting" [ "$RUN_RC" = 2 ]
 check "kita-t05 ran nothing" [ -z "$(ran kita-t05)" ]
