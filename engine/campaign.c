@@ -93,6 +93,7 @@ bind_params(struct loader *l, const struct ro_ynode *pnode, const struct ro_para
 	const struct ro_param **decl = NULL;
 	const char **decl_file = NULL;
 	size_t ndecl = 0, cap = 0, i, j, k;
+	char *given;              /* per declaration: a value was given (valid or not) */
 	int rc = RO_OK;
 
 	for (i = 0; i < cp->nplaybooks; i++) {
@@ -135,6 +136,7 @@ bind_params(struct loader *l, const struct ro_ynode *pnode, const struct ro_para
 		cp->params[k].col = decl[k]->col;
 	}
 	cp->nparams = ndecl;
+	given = ro_xcalloc(ndecl ? ndecl : 1, 1);
 
 	/* Values from the campaign file. */
 	if (pnode != NULL) {
@@ -174,6 +176,7 @@ bind_params(struct loader *l, const struct ro_ynode *pnode, const struct ro_para
 					ro_yerr(&l->c, val, hint, "'%s' is not a valid %s for parameter '%s'",
 					    v, ro_param_type_names[decl[k]->type], key->str);
 					free(v);
+					given[k] = 1;
 					rc = RO_EINVAL;
 					continue;
 				}
@@ -202,6 +205,7 @@ bind_params(struct loader *l, const struct ro_ynode *pnode, const struct ro_para
 			ro_diag_add(l->c.d, "--param", 0, 0, hint, "'%s' is not a valid %s for parameter '%s'",
 			    v, ro_param_type_names[decl[k]->type], args[i].name);
 			free(v);
+			given[k] = 1;
 			rc = RO_EINVAL;
 			continue;
 		}
@@ -211,7 +215,8 @@ bind_params(struct loader *l, const struct ro_ynode *pnode, const struct ro_para
 		cp->params[k].line = cp->params[k].col = 0;
 	}
 	for (k = 0; k < ndecl; k++) {
-		if (cp->params[k].value == NULL) {
+		/* A value given but refused was reported already: not "missing" too. */
+		if (cp->params[k].value == NULL && !given[k]) {
 			const struct ro_param *p = decl[k];
 			char *hint = ro_xasprintf("give it under 'params:', or with --param %s=VALUE (declared at %s:%d:%d%s%s)",
 			    p->name, decl_file[k], p->line, p->col,
@@ -224,6 +229,7 @@ bind_params(struct loader *l, const struct ro_ynode *pnode, const struct ro_para
 	}
 	free(decl);
 	free(decl_file);
+	free(given);
 	qsort(cp->params, cp->nparams, sizeof *cp->params, cmp_param);
 	return rc;
 }
