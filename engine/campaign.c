@@ -32,12 +32,6 @@ relative_to(const char *file, const char *path)
 	return r;
 }
 
-char *
-ro_campaign_path(const struct ro_campaign *c, const char *value)
-{
-	return relative_to(c->path, value);
-}
-
 const char *
 ro_campaign_param(const struct ro_campaign *c, const char *name)
 {

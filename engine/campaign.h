@@ -65,11 +65,6 @@ void ro_campaign_free(struct ro_campaign *c);
 /* ro_campaign_param returns the value of a parameter, or NULL. */
 const char *ro_campaign_param(const struct ro_campaign *c, const char *name);
 
-/* ro_campaign_path resolves a path parameter's value the way the campaign's
- * own paths are: against the campaign file's directory (absolute paths are
- * returned as they are). The caller frees the result. */
-char *ro_campaign_path(const struct ro_campaign *c, const char *value);
-
 /* ro_campaign_upload_src returns the engine-side file an upload step
  * sends: resolved when the campaign was loaded, inside the playbook's
  * directory tree (docs/PLAYBOOKS.md). */

@@ -112,6 +112,31 @@ echo "validate matrix: $refused refused at the value's line, $accepted accepted"
 check "every corpus value is refused at its file:line, or accepted only where safe" [ "$matrix_bad" = 0 ]
 check "the matrix covered the shipped playbooks" [ "$((refused + accepted))" -ge 200 ]
 
+# --- 1b. uploads read only files of the playbook's tree -------------------------
+mk_os() { # mk_os FILE ARTIFACT
+	cat >"$1" <<EOF
+campaign: inj-upload
+inventory: $(python3 -c 'import os,sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$INVENTORY" "$CW")
+playbooks: [$(python3 -c 'import os,sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$SRC/playbooks/os-security-update.yml" "$CW")]
+start: 2026-10-05
+params:
+  artifact: $2
+  kb: KB5066835
+  sha256: 2f88176b5edf8c0319ffa59c2e94c834fe2f1af6b40aab7b697380c4dca89474
+  cs_kb: KB5066782
+  cs_artifact: $(python3 -c 'import os,sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$SRC/playbooks/artifacts/windows10.0-kb5066782-x64.msu" "$CW")
+  cs_sha256: c793867dd3f633d71b9483eac4fb5444e7ca7610a599f6eafe80e40b506a2170
+EOF
+}
+for what in "$STATE/id_ed25519" \
+	"$(python3 -c 'import os,sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$STATE/id_ed25519" "$CW")" \
+	../../../../../../../../etc/passwd; do
+	mk_os "$CW/upload.yml" "$what"
+	rc=0; "$ROLLOUT" validate "$CW/upload.yml" 2>"$WORK/upload.err" || rc=$?
+	check "upload src $what is refused at the value (line 6)" \
+		bash -c "[ $rc = 2 ] && grep -q '^$CW/upload.yml:6:[0-9]*: error: parameter .artifact. refused' '$WORK/upload.err'"
+done
+
 # --- 2. the issue's scenario through log-collection ---------------------------
 mk_log() { # mk_log FILE ID HOST INCIDENT
 	cat >"$1" <<EOF
