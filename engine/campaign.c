@@ -268,6 +268,16 @@ reported(struct vcheck *v, const char *key)
 	return 0;
 }
 
+/* ":line:col" of reference r in its playbook (re-reads the file: errors only). */
+static void
+ref_where(const struct vcheck *v, const struct ro_tref *r, char *where, size_t n)
+{
+	int line, col;
+
+	ro_playbook_tpos(v->pb->path, v->text->node, r->index, &line, &col);
+	snprintf(where, n, ":%d:%d", line, col);
+}
+
 static int
 check_value_ref(const struct ro_tref *r, void *arg)
 {
@@ -275,16 +285,14 @@ check_value_ref(const struct ro_tref *r, void *arg)
 	struct ro_campaign *cp = v->l->cp;
 	const char *why;
 	char bad[32], where[64];
-	int line, col;
 	size_t i;
 
-	ro_playbook_tpos(v->pb->path, v->text->node, r->index, &line, &col);
-	snprintf(where, sizeof where, ":%d:%d", line, col);
 	if (strncmp(r->name, "host.", 5) != 0 && strncmp(r->name, "site.", 5) != 0) {
 		const struct ro_param_value *p = param_value(cp, r->name);
 		if (p == NULL || p->value == NULL ||
 		    ro_template_value_ok(r, p->value, &why, bad, sizeof bad) == RO_OK || reported(v, r->name))
 			return 0;
+		ref_where(v, r, where, sizeof where);
 		{
 			char *hint = ro_xasprintf("it fills '{{%s}}' at %s%s (%s step '%s'), which stands %s; "
 			    "change the value, or have the playbook quote the reference (docs/PLAYBOOKS.md)",
@@ -310,6 +318,7 @@ check_value_ref(const struct ro_tref *r, void *arg)
 			continue;
 		key = ro_xasprintf("%s@%s", r->name, site ? cp->inv->sites[host->site].id : host->name);
 		if (!reported(v, key)) {
+			ref_where(v, r, where, sizeof where);
 			hint = ro_xasprintf("it fills '{{%s}}' at %s%s (%s step '%s'), which stands %s; "
 			    "change the inventory, or have the playbook quote the reference (docs/PLAYBOOKS.md)",
 			    r->name, v->pb->path, where, v->text->what, v->step->name, ro_tctx_name(r->ctx));

@@ -382,8 +382,10 @@ check_ref(const struct ro_tref *r, void *arg)
 	int line, col, type;
 	size_t i;
 
-	ro_playbook_tpos(l->c.file, t->n, r->index, &line, &col);
+	/* Errors point at the reference itself; finding it re-reads the file,
+	 * so only when there is one to report. */
 	if (r->name[0] == '\0') {
+		ro_playbook_tpos(l->c.file, t->n, r->index, &line, &col);
 		ro_diag_add(l->c.d, l->c.file, line, col, NULL, "empty or over-long reference");
 		t->rc = RO_EINVAL;
 		return 0;
@@ -404,6 +406,7 @@ check_ref(const struct ro_tref *r, void *arg)
 		sugg = ro_suggest(r->name, cands);
 		hint = sugg ? ro_xasprintf("did you mean '{{%s}}'?", sugg) :
 		    ro_xasprintf("declare '%s' under 'params:'", r->name);
+		ro_playbook_tpos(l->c.file, t->n, r->index, &line, &col);
 		ro_diag_add(l->c.d, l->c.file, line, col, hint, "unknown parameter '{{%s}}'", r->name);
 		free(hint);
 		free(cands);
@@ -411,6 +414,7 @@ check_ref(const struct ro_tref *r, void *arg)
 		return 0;
 	}
 	if (type == RO_PT_STRING && r->ctx == RO_TCTX_BARE) {
+		ro_playbook_tpos(l->c.file, t->n, r->index, &line, &col);
 		ro_diag_add(l->c.d, l->c.file, line, col,
 		    "put it inside single quotes in the PowerShell code (or double quotes for cmd.exe), "
 		    "or declare the parameter with a strict type: id, path, kb, version, int, ipv4, ...",
