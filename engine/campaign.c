@@ -1,6 +1,7 @@
 /* campaign.c - loading a campaign: inventory + playbooks + parameters, bound. */
 #include "campaign.h"
 #include "error.h"
+#include "template.h"
 #include "util.h"
 
 #include <libgen.h>
@@ -31,12 +32,6 @@ relative_to(const char *file, const char *path)
 	return r;
 }
 
-char *
-ro_campaign_path(const struct ro_campaign *c, const char *value)
-{
-	return relative_to(c->path, value);
-}
-
 const char *
 ro_campaign_param(const struct ro_campaign *c, const char *name)
 {
@@ -46,6 +41,31 @@ ro_campaign_param(const struct ro_campaign *c, const char *name)
 		if (strcmp(c->params[i].name, name) == 0)
 			return c->params[i].value;
 	return NULL;
+}
+
+/* A value as shown in a message: control characters escaped (\n, \x1b), so
+ * that a hostile value can neither split the message nor drive the terminal. */
+static char *
+shown(const char *v)
+{
+	struct ro_buf b;
+	const unsigned char *u;
+
+	ro_buf_init(&b);
+	ro_buf_adds(&b, "");
+	for (u = (const unsigned char *)v; *u; u++) {
+		if (*u == '\n')
+			ro_buf_adds(&b, "\\n");
+		else if (*u == '\r')
+			ro_buf_adds(&b, "\\r");
+		else if (*u == '\t')
+			ro_buf_adds(&b, "\\t");
+		else if (*u < 0x20 || *u == 0x7f)
+			ro_buf_printf(&b, "\\x%02x", *u);
+		else
+			ro_buf_addc(&b, (char)*u);
+	}
+	return b.p;
 }
 
 static int
@@ -67,6 +87,7 @@ bind_params(struct loader *l, const struct ro_ynode *pnode, const struct ro_para
 	const struct ro_param **decl = NULL;
 	const char **decl_file = NULL;
 	size_t ndecl = 0, cap = 0, i, j, k;
+	char *given;              /* per declaration: a value was given (valid or not) */
 	int rc = RO_OK;
 
 	for (i = 0; i < cp->nplaybooks; i++) {
@@ -104,8 +125,12 @@ bind_params(struct loader *l, const struct ro_ynode *pnode, const struct ro_para
 		cp->params[k].type = decl[k]->type;
 		cp->params[k].value = decl[k]->def;
 		cp->params[k].from_default = decl[k]->def != NULL;
+		cp->params[k].file = decl_file[k];
+		cp->params[k].line = decl[k]->line;
+		cp->params[k].col = decl[k]->col;
 	}
 	cp->nparams = ndecl;
+	given = ro_xcalloc(ndecl ? ndecl : 1, 1);
 
 	/* Values from the campaign file. */
 	if (pnode != NULL) {
@@ -141,13 +166,19 @@ bind_params(struct loader *l, const struct ro_ynode *pnode, const struct ro_para
 					continue;
 				}
 				if (ro_param_check(decl[k]->type, val->str, &hint) != RO_OK) {
+					char *v = shown(val->str);
 					ro_yerr(&l->c, val, hint, "'%s' is not a valid %s for parameter '%s'",
-					    val->str, ro_param_type_names[decl[k]->type], key->str);
+					    v, ro_param_type_names[decl[k]->type], key->str);
+					free(v);
+					given[k] = 1;
 					rc = RO_EINVAL;
 					continue;
 				}
 				cp->params[k].value = ro_arena_strdup(&cp->arena, val->str);
 				cp->params[k].from_default = 0;
+				cp->params[k].file = cp->path;
+				cp->params[k].line = val->line;
+				cp->params[k].col = val->col;
 			}
 		}
 	}
@@ -164,16 +195,22 @@ bind_params(struct loader *l, const struct ro_ynode *pnode, const struct ro_para
 			continue;
 		}
 		if (ro_param_check(decl[k]->type, args[i].value, &hint) != RO_OK) {
+			char *v = shown(args[i].value);
 			ro_diag_add(l->c.d, "--param", 0, 0, hint, "'%s' is not a valid %s for parameter '%s'",
-			    args[i].value, ro_param_type_names[decl[k]->type], args[i].name);
+			    v, ro_param_type_names[decl[k]->type], args[i].name);
+			free(v);
+			given[k] = 1;
 			rc = RO_EINVAL;
 			continue;
 		}
 		cp->params[k].value = ro_arena_strdup(&cp->arena, args[i].value);
 		cp->params[k].from_default = 0;
+		cp->params[k].file = "--param";
+		cp->params[k].line = cp->params[k].col = 0;
 	}
 	for (k = 0; k < ndecl; k++) {
-		if (cp->params[k].value == NULL) {
+		/* A value given but refused was reported already: not "missing" too. */
+		if (cp->params[k].value == NULL && !given[k]) {
 			const struct ro_param *p = decl[k];
 			char *hint = ro_xasprintf("give it under 'params:', or with --param %s=VALUE (declared at %s:%d:%d%s%s)",
 			    p->name, decl_file[k], p->line, p->col,
@@ -186,8 +223,234 @@ bind_params(struct loader *l, const struct ro_ynode *pnode, const struct ro_para
 	}
 	free(decl);
 	free(decl_file);
+	free(given);
 	qsort(cp->params, cp->nparams, sizeof *cp->params, cmp_param);
 	return rc;
+}
+
+static const struct ro_param_value *
+param_value(const struct ro_campaign *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nparams; i++)
+		if (strcmp(c->params[i].name, name) == 0)
+			return &c->params[i];
+	return NULL;
+}
+
+/* Checking every value against every reference it fills. */
+struct vcheck {
+	struct loader *l;
+	const struct ro_playbook *pb;
+	size_t pbi;
+	const struct ro_step *step;
+	const struct ro_step_text *text;
+	const char **reported;    /* "name" or "name@host" already reported */
+	size_t nreported, cap;
+	int rc;
+};
+
+/* Whether key was reported already; records it if not. */
+static int
+reported(struct vcheck *v, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < v->nreported; i++)
+		if (strcmp(v->reported[i], key) == 0)
+			return 1;
+	if (v->nreported == v->cap) {
+		v->cap = v->cap ? 2 * v->cap : 16;
+		v->reported = ro_xrealloc(v->reported, v->cap * sizeof *v->reported);
+	}
+	v->reported[v->nreported++] = ro_arena_strdup(&v->l->cp->arena, key);
+	return 0;
+}
+
+/* ":line:col" of reference r in its playbook (re-reads the file: errors only). */
+static void
+ref_where(const struct vcheck *v, const struct ro_tref *r, char *where, size_t n)
+{
+	int line, col;
+
+	ro_playbook_tpos(v->pb->path, v->text->node, r->index, &line, &col);
+	snprintf(where, n, ":%d:%d", line, col);
+}
+
+static int
+check_value_ref(const struct ro_tref *r, void *arg)
+{
+	struct vcheck *v = arg;
+	struct ro_campaign *cp = v->l->cp;
+	const char *why;
+	char bad[32], where[64];
+	size_t i;
+
+	if (strncmp(r->name, "host.", 5) != 0 && strncmp(r->name, "site.", 5) != 0) {
+		const struct ro_param_value *p = param_value(cp, r->name);
+		if (p == NULL || p->value == NULL ||
+		    ro_template_value_ok(r, p->value, &why, bad, sizeof bad) == RO_OK || reported(v, r->name))
+			return 0;
+		ref_where(v, r, where, sizeof where);
+		{
+			char *hint = ro_xasprintf("it fills '{{%s}}' at %s%s (%s step '%s'), which stands %s; "
+			    "change the value, or have the playbook quote the reference (docs/PLAYBOOKS.md)",
+			    r->name, v->pb->path, where, v->text->what, v->step->name, ro_tctx_name(r->ctx));
+			ro_diag_add(v->l->c.d, p->file, p->line, p->col, hint,
+			    "parameter '%s' refused: %s (%s)", r->name, why, bad);
+			free(hint);
+		}
+		v->rc = RO_EINVAL;
+		return 0;
+	}
+	for (i = 0; i < cp->nhosts; i++) {
+		uint32_t h = cp->hosts[i];
+		const struct ro_host *host = &cp->inv->hosts[h];
+		const char *val;
+		char *key, *hint;
+		int site = strncmp(r->name, "site.", 5) == 0;
+		if (!(cp->host_playbooks[i] & (1u << v->pbi)) ||
+		    (v->step->roles && !(v->step->roles & RO_ROLE_BIT(host->role))))
+			continue;
+		val = ro_template_host_value(cp, h, r->name);
+		if (val == NULL || ro_template_value_ok(r, val, &why, bad, sizeof bad) == RO_OK)
+			continue;
+		key = ro_xasprintf("%s@%s", r->name, site ? cp->inv->sites[host->site].id : host->name);
+		if (!reported(v, key)) {
+			ref_where(v, r, where, sizeof where);
+			hint = ro_xasprintf("it fills '{{%s}}' at %s%s (%s step '%s'), which stands %s; "
+			    "change the inventory, or have the playbook quote the reference (docs/PLAYBOOKS.md)",
+			    r->name, v->pb->path, where, v->text->what, v->step->name, ro_tctx_name(r->ctx));
+			ro_diag_add(v->l->c.d, cp->inv->path,
+			    site ? cp->inv->sites[host->site].line : host->line,
+			    site ? cp->inv->sites[host->site].col : host->col, hint,
+			    "%s of %s refused: %s (%s)", r->name,
+			    site ? cp->inv->sites[host->site].id : host->name, why, bad);
+			free(hint);
+			v->rc = RO_EINVAL;
+		}
+		free(key);
+	}
+	return 0;
+}
+
+/*
+ * Every value that reaches a host must fit the position it fills: a
+ * parameter (from the campaign, --param or a default) and the inventory text
+ * of every host in scope. Refused values are reported at the value, with the
+ * reference's position in the hint.
+ */
+static int
+check_values(struct loader *l)
+{
+	struct ro_campaign *cp = l->cp;
+	struct vcheck v;
+	size_t i, j, k, n;
+
+	memset(&v, 0, sizeof v);
+	v.l = l;
+	for (i = 0; i < cp->nplaybooks; i++) {
+		v.pb = cp->playbooks[i];
+		v.pbi = i;
+		for (j = 0; j < v.pb->nsteps; j++) {
+			struct ro_step_text texts[RO_STEP_TEXTS_MAX];
+			v.step = &v.pb->steps[j];
+			n = ro_step_texts(v.step, texts);
+			for (k = 0; k < n; k++) {
+				v.text = &texts[k];
+				(void)ro_template_scan(texts[k].text, check_value_ref, &v);
+			}
+		}
+	}
+	free(v.reported);
+	return v.rc;
+}
+
+/* The directory of file, malloc'd ("." for a bare name). */
+static char *
+dir_of(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+
+	if (slash == NULL)
+		return ro_xstrdup(".");
+	if (slash == file)
+		return ro_xstrdup("/");
+	return ro_xasprintf("%.*s", (int)(slash - file), file);
+}
+
+/*
+ * Resolves each upload whose src is a {{path}} parameter: against the
+ * directory of the file that gave the value (the campaign file, the
+ * playbook for a default, the current directory for --param), and confined
+ * to the playbook's directory tree like a literal src.
+ */
+static int
+resolve_uploads(struct loader *l)
+{
+	struct ro_campaign *cp = l->cp;
+	size_t i, j, total = 0;
+	int rc = RO_OK;
+
+	for (i = 0; i < cp->nplaybooks; i++)
+		total += cp->playbooks[i]->nsteps;
+	cp->uploads = ro_arena_alloc(&cp->arena, (total ? total : 1) * sizeof *cp->uploads);
+	for (i = 0; i < cp->nplaybooks; i++) {
+		const struct ro_playbook *pb = cp->playbooks[i];
+		char *root = dir_of(pb->path);
+		for (j = 0; j < pb->nsteps; j++) {
+			const struct ro_step *s = &pb->steps[j];
+			const struct ro_param_value *p;
+			char name[128], *base, *real, *why;
+			size_t len;
+			const char *a;
+			if (s->kind != RO_STEP_UPLOAD || s->src_file != NULL || s->src == NULL)
+				continue;
+			for (a = s->src + 2; *a == ' '; a++)
+				;
+			len = strcspn(a, " }");
+			if (len >= sizeof name)
+				continue;
+			memcpy(name, a, len);
+			name[len] = '\0';
+			if ((p = param_value(cp, name)) == NULL || p->value == NULL)
+				continue;
+			base = strcmp(p->file, "--param") == 0 ? ro_xstrdup(".") : dir_of(p->file);
+			if (ro_upload_resolve(root, base, p->value, &real, &why) != RO_OK) {
+				int line, col;
+				char *hint;
+				ro_playbook_tpos(pb->path, s->src_node, 0, &line, &col);
+				hint = ro_xasprintf("it is step '%s''s upload src (%s:%d:%d); name a file inside "
+				    "the playbook's directory tree by a relative name", s->name, pb->path, line, col);
+				ro_diag_add(l->c.d, p->file, p->line, p->col, hint,
+				    "parameter '%s' refused: %s", name, why);
+				free(hint);
+				free(why);
+				rc = RO_EINVAL;
+			} else {
+				cp->uploads[cp->nuploads].step = s;
+				cp->uploads[cp->nuploads++].path = ro_arena_strdup(&cp->arena, real);
+				free(real);
+			}
+			free(base);
+		}
+		free(root);
+	}
+	return rc;
+}
+
+const char *
+ro_campaign_upload_src(const struct ro_campaign *c, const struct ro_step *s)
+{
+	size_t i;
+
+	if (s->src_file != NULL)
+		return s->src_file;
+	for (i = 0; i < c->nuploads; i++)
+		if (c->uploads[i].step == s)
+			return c->uploads[i].path;
+	return NULL;
 }
 
 static int
@@ -346,7 +609,13 @@ load(struct loader *l, const struct ro_param_arg *args, size_t nargs)
 			cp->nphases++;
 		}
 	}
-	return select_hosts(l);
+	if ((rc = select_hosts(l)) != RO_OK)
+		return rc;
+	if (resolve_uploads(l) != RO_OK)
+		rc = RO_EINVAL;
+	if (check_values(l) != RO_OK)
+		rc = RO_EINVAL;
+	return rc;
 }
 
 int
@@ -403,8 +672,14 @@ ro_file_kind_of(const char *path, enum ro_file_kind *kind, struct ro_diags *d)
 
 	*kind = RO_FILE_UNKNOWN;
 	if (f != NULL) {
+		int first = 1;
 		while (fgets(line, sizeof line, f)) {
 			char *p = line;
+			/* A UTF-8 byte order mark (as some Windows editors save) is
+			 * not part of the text; libyaml skips it too. */
+			if (first && strncmp(line, "\xef\xbb\xbf", 3) == 0)
+				memmove(line, line + 3, strlen(line + 3) + 1);
+			first = 0;
 			while (*p == ' ')
 				p++;
 			if (*p == '#' || *p == '\n' || *p == '\r' || strncmp(p, "---", 3) == 0 ||

@@ -14,6 +14,16 @@ struct ro_param_value {
 	const char *value;
 	enum ro_param_type type;
 	int from_default;
+	/* Where the value was given: the campaign file, "--param" (line 0), or
+	 * the declaring playbook for a default. */
+	const char *file;
+	int line, col;
+};
+
+/* An upload's src resolved (and confined) for this campaign. */
+struct ro_upload_file {
+	const struct ro_step *step;
+	const char *path;
 };
 
 struct ro_campaign {
@@ -35,6 +45,8 @@ struct ro_campaign {
 	uint32_t *hosts;               /* in scope, in inventory order */
 	size_t nhosts;
 	uint32_t *host_playbooks;      /* per in-scope host: bit i = playbook i applies */
+	struct ro_upload_file *uploads; /* one per upload step whose src is a {{path}} */
+	size_t nuploads;
 	uint8_t sha256[32];            /* of the campaign file */
 	struct ro_ydoc *doc;
 	struct ro_arena arena;
@@ -53,10 +65,10 @@ void ro_campaign_free(struct ro_campaign *c);
 /* ro_campaign_param returns the value of a parameter, or NULL. */
 const char *ro_campaign_param(const struct ro_campaign *c, const char *name);
 
-/* ro_campaign_path resolves a path parameter's value the way the campaign's
- * own paths are: against the campaign file's directory (absolute paths are
- * returned as they are). The caller frees the result. */
-char *ro_campaign_path(const struct ro_campaign *c, const char *value);
+/* ro_campaign_upload_src returns the engine-side file an upload step
+ * sends: resolved when the campaign was loaded, inside the playbook's
+ * directory tree (docs/PLAYBOOKS.md). */
+const char *ro_campaign_upload_src(const struct ro_campaign *c, const struct ro_step *s);
 
 /* The kinds of file `rollout validate` recognises by their first key. */
 enum ro_file_kind { RO_FILE_UNKNOWN, RO_FILE_INVENTORY, RO_FILE_PLAYBOOK, RO_FILE_CAMPAIGN };

@@ -654,17 +654,17 @@ run_upload(struct hostrun *hr)
 {
 	const struct ro_step *s = cur_step(hr);
 	const struct ro_campaign *c = hr->ex->c;
-	int m1 = 0, m2 = 0, m3 = 0;
-	char *src = ro_template_render(s->src, c, hr->host, &m1);
+	int m2 = 0, m3 = 0;
+	/* Resolved and confined to the playbook's tree when the campaign was loaded. */
+	const char *src = ro_campaign_upload_src(c, s);
 
 	free(hr->cmd);
 	free(hr->up_src);
 	free(hr->up_sha);
 	hr->cmd = ro_template_render(s->dest, c, hr->host, &m2);
 	hr->up_sha = s->sha256 ? ro_template_render(s->sha256, c, hr->host, &m3) : NULL;
-	hr->up_src = ro_campaign_path(c, src);
-	free(src);
-	if (m1 || m2 || m3 || hr->up_sha == NULL) {
+	hr->up_src = src ? ro_xstrdup(src) : NULL;
+	if (src == NULL || m2 || m3 || hr->up_sha == NULL) {
 		failf(hr, "step %s: the package, destination or sha256 has no value", s->name);
 		return;
 	}

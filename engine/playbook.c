@@ -1,14 +1,20 @@
 /* playbook.c - loading and checking a playbook file. */
 #include "playbook.h"
 #include "error.h"
+#include "store.h"
+#include "template.h"
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char *const ro_param_type_names[] = { "string", "int", "bool", "path", "sha256", "kb",
-	"version", "ipv4", "duration", NULL };
+	"version", "ipv4", "duration", "id", "ipv4-list", NULL };
 const char *const ro_step_kind_names[] = { "exec", "upload", "reboot", "check", "verify",
 	"manual", "password", NULL };
 const char *const ro_window_names[] = { "business", "closed-office", "any", NULL };
@@ -77,10 +83,52 @@ ro_param_check(enum ro_param_type type, const char *v, const char **hint)
 
 	switch (type) {
 	case RO_PT_STRING:
-	case RO_PT_PATH:
 		if (*v == '\0') {
 			*hint = "give a non-empty value";
 			return RO_EINVAL;
+		}
+		return RO_OK;
+	case RO_PT_PATH:
+		/* A path never needs quotes or shell metacharacters; refusing them
+		 * keeps it safe wherever a playbook puts it (docs/PLAYBOOKS.md). */
+		if (*v == '\0' || *v == '-') {
+			*hint = "give a path that does not start with '-'";
+			return RO_EINVAL;
+		}
+		for (p = v; *p; p++) {
+			const unsigned char *u = (const unsigned char *)p;
+			if (*u < 0x20 || *u == 0x7f || strchr("\"'`%^&|<>;$(){}[]@#!*?=,", *u) ||
+			    (u[0] == 0xe2 && u[1] == 0x80 && u[2] >= 0x98 && u[2] <= 0x9e)) {
+				*hint = "give a path of letters, digits, spaces and . _ - \\ / : + ~ only "
+				    "(no quotes, control characters or shell metacharacters)";
+				return RO_EINVAL;
+			}
+		}
+		return RO_OK;
+	case RO_PT_ID:
+		if (*v == '\0' || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789._-") != strlen(v)) {
+			*hint = "give an identifier of letters, digits and . _ - only, e.g. 2026-11-04-kita-t05";
+			return RO_EINVAL;
+		}
+		return RO_OK;
+	case RO_PT_IPV4_LIST:
+		for (p = v;;) {
+			char one[16];
+			size_t len = strcspn(p, ",");
+			if (len == 0 || len >= sizeof one) {
+				*hint = "give IPv4 addresses separated by commas, e.g. 10.1.1.1,10.1.1.2";
+				return RO_EINVAL;
+			}
+			memcpy(one, p, len);
+			one[len] = '\0';
+			if (ro_parse_ipv4(one, &ip) != RO_OK) {
+				*hint = "give IPv4 addresses separated by commas, e.g. 10.1.1.1,10.1.1.2";
+				return RO_EINVAL;
+			}
+			if (p[len] == '\0')
+				break;
+			p += len + 1;
 		}
 		return RO_OK;
 	case RO_PT_INT:
@@ -273,63 +321,287 @@ read_roles(struct loader *l, const struct ro_ynode *n, unsigned *mask)
 	return rc;
 }
 
-/* Checks every {{name}} in s against the parameters and host variables. */
+void
+ro_playbook_tpos(const char *file, const struct ro_ynode *n, size_t k, int *line, int *col)
+{
+	FILE *f = fopen(file, "rb");
+	int c, prev = 0, l = 1, cl = 1, started = 0;
+	size_t seen = 0;
+
+	*line = n->line;
+	*col = n->col;
+	if (f == NULL)
+		return;
+	/* Columns count characters, as libyaml's marks do: UTF-8 continuation
+	 * bytes do not move the column. */
+	while ((c = getc(f)) != EOF) {
+		if (!started && (l > n->line || (l == n->line && cl >= n->col)))
+			started = 1;
+		if (started && prev == '{' && c == '{') {
+			if (seen++ == k) {
+				*line = l;
+				*col = cl - 1;
+				break;
+			}
+			c = 0; /* "{{{" holds one reference start */
+		}
+		if (c == '\n') {
+			l++;
+			cl = 1;
+		} else if ((c & 0xc0) != 0x80)
+			cl++;
+		prev = c;
+	}
+	fclose(f);
+}
+
+/* The type of a parameter declared so far, or -1. */
+static int
+param_type(const struct ro_playbook *pb, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < pb->nparams; i++)
+		if (strcmp(pb->params[i].name, name) == 0)
+			return (int)pb->params[i].type;
+	return -1;
+}
+
+struct tcheck {
+	struct loader *l;
+	const struct ro_ynode *n;
+	int rc;
+};
+
+/* Checks one reference: a known name, and free text only where it is quoted. */
+static int
+check_ref(const struct ro_tref *r, void *arg)
+{
+	struct tcheck *t = arg;
+	struct loader *l = t->l;
+	int line, col, type;
+	size_t i;
+
+	/* Errors point at the reference itself; finding it re-reads the file,
+	 * so only when there is one to report. */
+	if (r->name[0] == '\0') {
+		ro_playbook_tpos(l->c.file, t->n, r->index, &line, &col);
+		ro_diag_add(l->c.d, l->c.file, line, col, NULL, "empty or over-long reference");
+		t->rc = RO_EINVAL;
+		return 0;
+	}
+	type = param_type(l->pb, r->name);
+	for (i = 0; type < 0 && host_vars[i]; i++)
+		if (strcmp(host_vars[i], r->name) == 0)
+			type = ro_template_is_free_text(r->name) ? RO_PT_STRING : RO_PT_ID;
+	if (type < 0) {
+		const char **cands = ro_xcalloc(l->pb->nparams + RO_NELEM(host_vars), sizeof *cands);
+		const char *sugg;
+		char *hint;
+		size_t k = 0;
+		for (i = 0; i < l->pb->nparams; i++)
+			cands[k++] = l->pb->params[i].name;
+		for (i = 0; host_vars[i]; i++)
+			cands[k++] = host_vars[i];
+		sugg = ro_suggest(r->name, cands);
+		hint = sugg ? ro_xasprintf("did you mean '{{%s}}'?", sugg) :
+		    ro_xasprintf("declare '%s' under 'params:'", r->name);
+		ro_playbook_tpos(l->c.file, t->n, r->index, &line, &col);
+		ro_diag_add(l->c.d, l->c.file, line, col, hint, "unknown parameter '{{%s}}'", r->name);
+		free(hint);
+		free(cands);
+		t->rc = RO_EINVAL;
+		return 0;
+	}
+	if (type == RO_PT_STRING && r->ctx == RO_TCTX_BARE) {
+		ro_playbook_tpos(l->c.file, t->n, r->index, &line, &col);
+		ro_diag_add(l->c.d, l->c.file, line, col,
+		    "put it inside single quotes in the PowerShell code (or double quotes for cmd.exe), "
+		    "or declare the parameter with a strict type: id, path, kb, version, int, ipv4, ...",
+		    "'{{%s}}' is free text but stands %s here: a value could add commands",
+		    r->name, ro_tctx_name(r->ctx));
+		t->rc = RO_EINVAL;
+	}
+	return 0;
+}
+
+/* Checks every {{name}} in s against the parameters and host variables, and
+ * that free text stands only where the command quotes it. */
 static int
 check_template(struct loader *l, const struct ro_ynode *n, const char *s)
 {
-	const char *p = s, *open, *close;
-	int rc = RO_OK;
+	struct tcheck t = { l, n, RO_OK };
 
-	while ((open = strstr(p, "{{")) != NULL) {
-		char name[128];
-		size_t len, i;
-		const char *a, *b;
-		int known = 0;
+	if (ro_template_scan(s, check_ref, &t) != RO_OK) {
+		ro_yerr(&l->c, n, "close the reference with }}", "unclosed '{{' in '%s'", s);
+		return RO_EINVAL;
+	}
+	return t.rc;
+}
 
-		close = strstr(open + 2, "}}");
-		if (close == NULL) {
-			ro_yerr(&l->c, n, "close the reference with }}", "unclosed '{{' in '%s'", s);
-			return RO_EINVAL;
+size_t
+ro_step_texts(const struct ro_step *s, struct ro_step_text out[RO_STEP_TEXTS_MAX])
+{
+	size_t n = 0;
+
+#define ADD(w, t, nd) do { if (t) { out[n].what = (w); out[n].text = (t); out[n].node = (nd); n++; } } while (0)
+	ADD(s->kind == RO_STEP_PASSWORD ? "password apply" : ro_step_kind_names[s->kind],
+	    s->command, s->command_node);
+	ADD("skip_if", s->skip_if, s->skip_if_node);
+	ADD("upload dest", s->dest, s->dest_node);
+	ADD("upload sha256", s->sha256, s->sha256_node);
+	ADD("password account", s->account, s->account_node);
+	ADD("password verify", s->verify, s->verify_node);
+#undef ADD
+	return n;
+}
+
+/* Whether directory dir holds a rollout state: the store or the engine key. */
+static int
+is_state_dir(const char *dir)
+{
+	static const char *const marks[] = { RO_STORE_FILE, "id_ed25519", "known_hosts", NULL };
+	struct stat st;
+	size_t i;
+
+	for (i = 0; marks[i]; i++) {
+		char *p = ro_xasprintf("%s/%s", dir, marks[i]);
+		int there = lstat(p, &st) == 0;
+		free(p);
+		if (there)
+			return 1;
+	}
+	return 0;
+}
+
+int
+ro_upload_resolve(const char *root_dir, const char *base_dir, const char *rel, char **out,
+    char **why)
+{
+	char root[PATH_MAX], real[PATH_MAX];
+	char *joined = NULL, *dir = NULL, *slash;
+	size_t rootlen;
+	int rc = RO_EINVAL;
+
+	*out = NULL;
+	*why = NULL;
+	if (rel[0] == '\0' || rel[0] == '/') {
+		*why = ro_xstrdup("an upload's src must be a relative name (an absolute one could "
+		    "send any file of the engine machine)");
+		return RO_EINVAL;
+	}
+	if (realpath(root_dir, root) == NULL) {
+		*why = ro_xasprintf("cannot resolve the playbook's directory %s: %s", root_dir,
+		    strerror(errno));
+		return RO_EINVAL;
+	}
+	joined = ro_xasprintf("%s/%s", base_dir, rel);
+	if (realpath(joined, real) == NULL) {
+		/* Not there (yet): resolve its directory, which must exist. */
+		char parent[PATH_MAX];
+		dir = ro_xstrdup(joined);
+		slash = strrchr(dir, '/');
+		*slash = '\0';
+		if (errno != ENOENT || strcmp(slash + 1, "..") == 0 || strcmp(slash + 1, ".") == 0 ||
+		    realpath(dir, parent) == NULL ||
+		    (size_t)snprintf(real, sizeof real, "%s/%s", parent, slash + 1) >= sizeof real) {
+			*why = ro_xasprintf("cannot resolve %s", joined);
+			goto out;
 		}
-		for (a = open + 2; a < close && *a == ' '; a++)
-			;
-		for (b = close; b > a && b[-1] == ' '; b--)
-			;
-		len = (size_t)(b - a);
-		if (len == 0 || len >= sizeof name) {
-			ro_yerr(&l->c, n, NULL, "empty or over-long reference in '%s'", s);
-			rc = RO_EINVAL;
-			p = close + 2;
-			continue;
+	}
+	rootlen = strlen(root);
+	if (strncmp(real, root, rootlen) != 0 || real[rootlen] != '/') {
+		*why = ro_xasprintf("%s resolves to %s, outside the playbook's directory %s "
+		    "(after symbolic links)", rel, real, root);
+		goto out;
+	}
+	free(dir);
+	dir = ro_xstrdup(real);
+	while ((slash = strrchr(dir, '/')) != NULL && (size_t)(slash - dir) >= rootlen) {
+		*slash = '\0';
+		if (is_state_dir(dir)) {
+			*why = ro_xasprintf("%s is inside %s, a rollout state directory (the engine's "
+			    "store and keys are never uploaded)", rel, dir);
+			goto out;
+		}
+	}
+	*out = ro_xstrdup(real);
+	rc = RO_OK;
+out:
+	free(joined);
+	free(dir);
+	return rc;
+}
+
+/* The directory of file, malloc'd ("." for a bare name). */
+static char *
+dir_of(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+
+	if (slash == NULL)
+		return ro_xstrdup(".");
+	if (slash == file)
+		return ro_xstrdup("/");
+	return ro_xasprintf("%.*s", (int)(slash - file), file);
+}
+
+/* Reads an upload's src: a relative file name under the playbook's
+ * directory, or exactly one {{reference}} to a path parameter (the
+ * campaign resolves and confines that one). */
+static int
+read_src(struct loader *l, const struct ro_ynode *body, struct ro_step *s)
+{
+	const struct ro_ynode *n = ro_yrequire(&l->c, body, "src", "upload");
+	const char *str;
+	char *dir, *why, *real;
+	int rc;
+
+	if (n == NULL || ro_ystr(&l->c, n, &str) != RO_OK)
+		return RO_EINVAL;
+	s->src_node = n;
+	if (strstr(str, "{{") != NULL) {
+		char name[128];
+		size_t len;
+		const char *a = str + 2, *b;
+		int type;
+		while (*a == ' ')
+			a++;
+		b = strstr(a, "}}");
+		len = b ? (size_t)(b - a) : 0;
+		while (len > 0 && a[len - 1] == ' ')
+			len--;
+		if (strncmp(str, "{{", 2) != 0 || b == NULL || b[2] != '\0' || len == 0 ||
+		    len >= sizeof name) {
+			ro_yerr(&l->c, n, "write a relative file name, or one reference such as \"{{artifact}}\"",
+			    "an upload's src is a file name or exactly one {{path}} parameter");
+			return RO_EINVAL;
 		}
 		memcpy(name, a, len);
 		name[len] = '\0';
-		for (i = 0; i < l->pb->nparams; i++)
-			if (strcmp(l->pb->params[i].name, name) == 0)
-				known = 1;
-		for (i = 0; host_vars[i]; i++)
-			if (strcmp(host_vars[i], name) == 0)
-				known = 1;
-		if (!known) {
-			const char **cands = ro_xcalloc(l->pb->nparams + RO_NELEM(host_vars), sizeof *cands);
-			const char *sugg;
-			char *hint;
-			size_t k = 0;
-			for (i = 0; i < l->pb->nparams; i++)
-				cands[k++] = l->pb->params[i].name;
-			for (i = 0; host_vars[i]; i++)
-				cands[k++] = host_vars[i];
-			sugg = ro_suggest(name, cands);
-			hint = sugg ? ro_xasprintf("did you mean '{{%s}}'?", sugg) :
-			    ro_xasprintf("declare '%s' under 'params:'", name);
-			ro_yerr(&l->c, n, hint, "unknown parameter '{{%s}}'", name);
-			free(hint);
-			free(cands);
-			rc = RO_EINVAL;
+		type = param_type(l->pb, name);
+		if (type != RO_PT_PATH) {
+			ro_yerr(&l->c, n, "declare it under 'params:' with type: path",
+			    type < 0 ? "'{{%s}}' in an upload's src is not a parameter of this playbook" :
+			    "'{{%s}}' in an upload's src must be a path parameter", name);
+			return RO_EINVAL;
 		}
-		p = close + 2;
+		s->src = dup(l, str);
+		return RO_OK;
 	}
-	return rc;
+	dir = dir_of(l->c.file);
+	rc = ro_upload_resolve(dir, dir, str, &real, &why);
+	free(dir);
+	if (rc != RO_OK) {
+		ro_yerr(&l->c, n, "name a file inside the playbook's directory, e.g. scripts/Set-StaticIPv4.ps1",
+		    "upload src '%s' refused: %s", str, why);
+		free(why);
+		return RO_EINVAL;
+	}
+	s->src = dup(l, str);
+	s->src_file = dup(l, real);
+	free(real);
+	return RO_OK;
 }
 
 /* Reads a command string, checking its templates. */
@@ -410,12 +682,15 @@ load_step(struct loader *l, const struct ro_ynode *n, struct ro_step *s)
 	case RO_STEP_VERIFY:
 		if (read_cmd(l, body, &s->command))
 			rc = RO_EINVAL;
+		s->command_node = body;
 		break;
 	case RO_STEP_UPLOAD:
 		if (ro_yexpect(&l->c, body, RO_YMAP, "upload") ||
 		    ro_ycheck_keys(&l->c, body, upload_keys, "upload"))
 			return RO_EINVAL;
-		if (read_sub_str(l, body, "src", 1, "upload", 1, &s->src) ||
+		s->dest_node = ro_ymap_get(body, "dest");
+		s->sha256_node = ro_ymap_get(body, "sha256");
+		if (read_src(l, body, s) ||
 		    read_sub_str(l, body, "dest", 1, "upload", 1, &s->dest) ||
 		    read_sub_str(l, body, "sha256", 1, "upload", 1, &s->sha256))
 			rc = RO_EINVAL;
@@ -462,12 +737,15 @@ load_step(struct loader *l, const struct ro_ynode *n, struct ro_step *s)
 			rc = RO_EINVAL;
 		else
 			s->credential = dup(l, str);
+		s->account_node = ro_ymap_get(body, "account");
+		s->command_node = ro_ymap_get(body, "apply");
 		if (read_sub_str(l, body, "account", 0, "password", 1, &s->account) ||
 		    read_sub_str(l, body, "apply", 1, "password", 1, &s->command))
 			rc = RO_EINVAL;
 		if ((v = ro_ymap_get(body, "verify")) != NULL && !(v->kind == RO_YSCALAR &&
 		    strcmp(v->str, "login") == 0) && read_cmd(l, v, &s->verify))
 			rc = RO_EINVAL;
+		s->verify_node = v;
 		break;
 	case RO_STEP_N:
 		break;
@@ -507,6 +785,7 @@ load_step(struct loader *l, const struct ro_ynode *n, struct ro_step *s)
 		rc = RO_EINVAL;
 	if ((v = ro_ymap_get(n, "skip_if")) && read_cmd(l, v, &s->skip_if))
 		rc = RO_EINVAL;
+	s->skip_if_node = v;
 	/* Checks and verifies only read; an exec says so with read_only: true.
 	 * Read-only steps are retried after any failure and are never taken for
 	 * work this campaign did on the host (docs/EXECUTION.md). */

@@ -10,7 +10,7 @@
 #include "ydoc.h"
 
 enum ro_param_type { RO_PT_STRING, RO_PT_INT, RO_PT_BOOL, RO_PT_PATH, RO_PT_SHA256,
-	RO_PT_KB, RO_PT_VERSION, RO_PT_IPV4, RO_PT_DURATION, RO_PT_N };
+	RO_PT_KB, RO_PT_VERSION, RO_PT_IPV4, RO_PT_DURATION, RO_PT_ID, RO_PT_IPV4_LIST, RO_PT_N };
 extern const char *const ro_param_type_names[];
 
 struct ro_param {
@@ -46,8 +46,24 @@ struct ro_step {
 	int if_required;          /* reboot: only when an earlier exec asked */
 	const char *instruction, *instruction_ja; /* manual */
 	const char *credential, *account, *verify; /* password; verify NULL = login */
+	/* Where the templated texts were written, for file:line:col of a reference. */
+	const struct ro_ynode *command_node, *skip_if_node, *src_node, *dest_node, *sha256_node,
+	    *account_node, *verify_node;
+	const char *src_file;     /* upload: src resolved under the playbook's directory
+	                           * (a literal src; NULL when src is a {{path}} reference) */
 	int line, col;
 };
+
+/* One templated text of a step and the YAML node it was written in. */
+struct ro_step_text {
+	const char *what;         /* "exec", "skip_if", "upload dest", ... */
+	const char *text;
+	const struct ro_ynode *node;
+};
+#define RO_STEP_TEXTS_MAX 6
+/* ro_step_texts lists a step's texts whose {{references}} reach the host
+ * (not upload src, which names a file on the engine machine). */
+size_t ro_step_texts(const struct ro_step *s, struct ro_step_text out[RO_STEP_TEXTS_MAX]);
 
 enum ro_window_kind { RO_WINDOW_BUSINESS, RO_WINDOW_CLOSED_OFFICE, RO_WINDOW_ANY };
 extern const char *const ro_window_names[];
@@ -112,6 +128,24 @@ void ro_playbook_free(struct ro_playbook *pb);
 void ro_policy_default(struct ro_policy *p);
 /* ro_policy_read overlays the keys present in a policy mapping onto *p. */
 int ro_policy_read(const struct ro_yctx *c, const struct ro_ynode *n, struct ro_policy *p);
+/*
+ * ro_playbook_tpos finds the line:col, in file, of the k-th "{{" of the
+ * scalar that starts at node n (a reference inside a command), so that an
+ * error can point at the reference itself. Falls back to the node's own
+ * position when the file cannot be read again.
+ */
+void ro_playbook_tpos(const char *file, const struct ro_ynode *n, size_t k, int *line, int *col);
+
+/*
+ * ro_upload_resolve resolves rel (a relative file name) against base_dir and
+ * checks that it stays inside root_dir's tree after symbolic links, and not
+ * in a rollout state directory (one holding the store or the engine key).
+ * On success *out is the malloc'd real path (the file itself need not exist
+ * yet); otherwise RO_EINVAL with *why set (a malloc'd sentence).
+ */
+int ro_upload_resolve(const char *root_dir, const char *base_dir, const char *rel, char **out,
+    char **why);
+
 /* ro_param_check reports whether value is valid for type; on error sets a hint. */
 int ro_param_check(enum ro_param_type type, const char *value, const char **hint);
 

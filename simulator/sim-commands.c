@@ -32,8 +32,10 @@ sim_result_init(struct sim_result *r)
 	memset(r, 0, sizeof(*r));
 	ro_buf_init(&r->out);
 	ro_buf_init(&r->err);
+	ro_buf_init(&r->calls);
 	ro_buf_adds(&r->out, "");
 	ro_buf_adds(&r->err, "");
+	ro_buf_adds(&r->calls, "");
 }
 
 void
@@ -41,6 +43,7 @@ sim_result_free(struct sim_result *r)
 {
 	ro_buf_free(&r->out);
 	ro_buf_free(&r->err);
+	ro_buf_free(&r->calls);
 }
 
 /* One command's context: the host, the arena, the result. */
@@ -1831,6 +1834,8 @@ static int
 native(struct run *R, char **argv, size_t argc, int *code)
 {
 	const char *prog = sim_cmd_program(R->a, argv[0]);
+	ro_buf_adds(&R->r->calls, R->r->calls.len ? " " : "");
+	ro_buf_adds(&R->r->calls, prog);
 	if (injected(R, prog, code)) {
 		errf(R, "The operation failed (fault injected by rollout-sim, exit code %d).\r\n", *code);
 		return 0;
@@ -1989,6 +1994,7 @@ run_powershell(struct run *R, char **argv, size_t argc)
 	sim_ps_set_var(&ps, "env:windir", sim_v_str(&ps, "C:\\Windows"));
 	sim_ps_set_var(&ps, "env:USERNAME", sim_v_str(&ps, R->h->user));
 	R->ps = &ps;
+	ps.calls = &R->r->calls;
 	int code = sim_ps_run(&ps, s.p ? s.p : "");
 	R->ps = NULL;
 	R->r->vseconds += 1 + ps.vseconds; /* PowerShell's start-up, then the cmdlets */
@@ -1996,8 +2002,105 @@ run_powershell(struct run *R, char **argv, size_t argc)
 	return code;
 }
 
+static void exec_one(const struct sim_hostctx *h, const char *cmdline, const char *stdin_data,
+    size_t stdin_len, struct sim_result *r);
+
+/* cmd.exe's %NAME% expansion, for the variables a Windows host always has;
+ * an undefined name stays as written (as with cmd /c). */
+static const char *
+cmd_env(const struct sim_hostctx *h, const char *name, size_t n)
+{
+	static const char *const fixed[][2] = { { "TEMP", "C:\\Windows\\Temp" },
+		{ "TMP", "C:\\Windows\\Temp" }, { "windir", "C:\\Windows" },
+		{ "SystemRoot", "C:\\Windows" }, { "ProgramData", "C:\\ProgramData" } };
+	if (n == strlen("USERNAME") && strncasecmp(name, "USERNAME", n) == 0)
+		return h->user;
+	if (n == strlen("COMPUTERNAME") && strncasecmp(name, "COMPUTERNAME", n) == 0)
+		return h->name;
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		if (n == strlen(fixed[i][0]) && strncasecmp(name, fixed[i][0], n) == 0)
+			return fixed[i][1];
+	return NULL;
+}
+
+/*
+ * sim_exec is cmd.exe /c: %NAME% is expanded everywhere (inside double
+ * quotes too), then outside double quotes ^ escapes the next character and
+ * &, &&, || and | separate commands, which run in turn (a pipe's output is
+ * not fed to the next command here). Each command is then split and run.
+ */
 void
 sim_exec(const struct sim_hostctx *h, const char *cmdline, const char *stdin_data, size_t stdin_len,
+    struct sim_result *r)
+{
+	struct ro_buf line, part;
+	int inq = 0, first = 1;
+	char op = 0; /* how the current command was joined to the previous: & A(nd) O(r) | */
+	ro_buf_init(&line);
+	ro_buf_adds(&line, "");
+	for (const char *p = cmdline; *p; p++) {
+		const char *e;
+		const char *v;
+		if (*p == '%' && (e = strchr(p + 1, '%')) != NULL && e > p + 1 &&
+		    (v = cmd_env(h, p + 1, (size_t)(e - p - 1))) != NULL) {
+			/* Windows spells the computer name in capitals. */
+			int caps = strncasecmp(p + 1, "COMPUTERNAME%", 13) == 0;
+			for (; *v; v++)
+				ro_buf_addc(&line, caps ? (char)toupper((unsigned char)*v) : *v);
+			p = e;
+		} else
+			ro_buf_addc(&line, *p);
+	}
+	ro_buf_init(&part);
+	ro_buf_adds(&part, "");
+	for (const char *p = line.p;; p++) {
+		char next = 0;
+		if (*p == '"')
+			inq = !inq;
+		if (!inq && *p == '^' && p[1]) {
+			ro_buf_addc(&part, *++p);
+			continue;
+		}
+		if (*p != '\0' && (inq || (*p != '&' && *p != '|'))) {
+			ro_buf_addc(&part, *p);
+			continue;
+		}
+		if (*p == '&')
+			next = p[1] == '&' ? (p++, 'A') : '&';
+		else if (*p == '|')
+			next = p[1] == '|' ? (p++, 'O') : '|';
+		int run = first || op == '&' || op == '|' || (op == 'A' && r->exit_code == 0) ||
+		    (op == 'O' && r->exit_code != 0);
+		if (run) {
+			struct sim_result one;
+			sim_result_init(&one);
+			exec_one(h, part.p, stdin_data, stdin_len, &one);
+			ro_buf_adds(&r->out, one.out.p);
+			ro_buf_adds(&r->err, one.err.p);
+			if (one.calls.len)
+				ro_buf_printf(&r->calls, "%s%s", r->calls.len ? " " : "", one.calls.p);
+			r->exit_code = one.exit_code;
+			r->vseconds += one.vseconds;
+			r->drop |= one.drop;
+			if (one.restart) {
+				r->restart = one.restart;
+				r->restart_delay = one.restart_delay;
+			}
+			sim_result_free(&one);
+		}
+		first = 0;
+		op = next;
+		part.len = 0;
+		part.p[0] = '\0';
+		if (*p == '\0')
+			break;
+	}
+	ro_buf_free(&part);
+	ro_buf_free(&line);
+}
+
+static void
+exec_one(const struct sim_hostctx *h, const char *cmdline, const char *stdin_data, size_t stdin_len,
     struct sim_result *r)
 {
 	struct ro_arena a;
@@ -2013,7 +2116,7 @@ sim_exec(const struct sim_hostctx *h, const char *cmdline, const char *stdin_dat
 	const char *prog = sim_cmd_program(&a, argv[0]);
 	if (strcmp(prog, "cmd") == 0 && argc >= 3 && (strcasecmp(argv[1], "/c") == 0 || strcasecmp(argv[1], "/k") == 0)) {
 		const char *rest = strstr(cmdline, argv[1]) + 2;
-		sim_exec(h, rest, stdin_data, stdin_len, r);
+		exec_one(h, rest, stdin_data, stdin_len, r);
 		goto out;
 	}
 	int code = 0;

@@ -39,6 +39,7 @@ struct sim_result {
 	int restart;             /* 1: restart, 2: power off, after restart_delay virtual seconds */
 	double restart_delay;
 	int drop;                /* injected: drop the connection half-way through */
+	struct ro_buf calls;     /* every program and cmdlet run, space-separated (the command log) */
 };
 
 void sim_result_init(struct sim_result *r);

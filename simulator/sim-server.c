@@ -533,6 +533,8 @@ start_exec(struct chan *c)
 		sodium_memzero(c->in.p, c->in.len); /* it may have been a password */
 	c->in.len = 0;
 	logf_(S->srv, "%s: exit %d after %.0f s: %.80s", S->h->ctx.name, c->r.exit_code, c->r.vseconds, c->cmd);
+	/* The command log: every program and cmdlet the line ran, in order. */
+	logf_(S->srv, "%s: ran: %s", S->h->ctx.name, c->r.calls.p ? c->r.calls.p : "");
 	uint64_t ms = ro_clock_real_ms(&S->srv->cfg->clock, c->r.vseconds);
 	if (slow && slow->latency_ms)
 		ms += (uint64_t)slow->latency_ms;

@@ -2636,6 +2636,10 @@ run_command(struct sim_ps *ps, struct node *n, struct sim_val *input, struct sim
 		ps->error_action_stop = saved_ea;
 		return;
 	}
+	if (ps->calls) {
+		ro_buf_adds(ps->calls, ps->calls->len ? " " : "");
+		ro_buf_adds(ps->calls, n->s);
+	}
 	int rc = generic_cmdlet(ps, &c, out);
 	if (rc == SIM_NOTFOUND && ps->ops && ps->ops->command)
 		rc = ps->ops->command(ps, &c, out);
@@ -2822,9 +2826,34 @@ sim_ps_init(struct sim_ps *ps, struct ro_arena *a, struct ro_buf *out, struct ro
 	ps->now = (int64_t)time(NULL);
 }
 
+/*
+ * PowerShell's tokenizer reads U+2018..U+201B as single quotes and
+ * U+201C..U+201E as double quotes, wherever ASCII quotes would be read
+ * (rollout's templating relies on this being emulated). The script is
+ * parsed with them turned into their ASCII forms: the same structure, and
+ * only a quote character inside a string literal differs.
+ */
+static const char *
+ascii_quotes(struct sim_ps *ps, const char *script)
+{
+	if (strstr(script, "\xe2\x80") == NULL)
+		return script;
+	char *t = ro_arena_strdup(ps->a, script), *w = t;
+	for (const unsigned char *u = (const unsigned char *)script; *u;) {
+		if (u[0] == 0xe2 && u[1] == 0x80 && u[2] >= 0x98 && u[2] <= 0x9e) {
+			*w++ = u[2] <= 0x9b ? '\'' : '"';
+			u += 3;
+		} else
+			*w++ = (char)*u++;
+	}
+	*w = '\0';
+	return t;
+}
+
 int
 sim_ps_run(struct sim_ps *ps, const char *script)
 {
+	script = ascii_quotes(ps, script);
 	struct parser P = { .ps = ps, .src = script, .p = 0 };
 	ps->script = script;
 	struct node *root = parse_statements(&P, '\0');

@@ -104,6 +104,7 @@ struct sim_ps {
 	int flow;               /* internal: break/continue/return/throw */
 	struct sim_val *thrown;
 	const char *script;
+	struct ro_buf *calls;   /* unless NULL: every command name run, space-separated */
 };
 
 void sim_ps_init(struct sim_ps *ps, struct ro_arena *a, struct ro_buf *out, struct ro_buf *err,

@@ -23,15 +23,18 @@
 #define INV SRC "/inventory/sapporo.yml"
 
 static const char *os_params =
-    "params: {kb: KB5066835, artifact: " SRC "/playbooks/artifacts/windows11.0-kb5066835-x64.msu,\n"
+    "params: {kb: KB5066835, artifact: ../.." SRC "/playbooks/artifacts/windows11.0-kb5066835-x64.msu,\n"
     "  sha256: 2f88176b5edf8c0319ffa59c2e94c834fe2f1af6b40aab7b697380c4dca89474, cs_kb: KB5066782,\n"
-    "  cs_artifact: " SRC "/playbooks/artifacts/windows10.0-kb5066782-x64.msu,\n"
+    "  cs_artifact: ../.." SRC "/playbooks/artifacts/windows10.0-kb5066782-x64.msu,\n"
     "  cs_sha256: c793867dd3f633d71b9483eac4fb5444e7ca7610a599f6eafe80e40b506a2170}\n";
 
+/* Upload sources are relative names (docs/PLAYBOOKS.md): the campaign is written in
+ * /tmp/rollout-test-XXXXXX, so ../.. is the root and the shipped artifacts are reached
+ * inside the playbooks directory. */
 static const char *jlis_params =
-    "params: {version: 2.40.0, cs_artifact: " SRC "/playbooks/artifacts/jlis-cs-app.msi,\n"
+    "params: {version: 2.40.0, cs_artifact: ../.." SRC "/playbooks/artifacts/jlis-cs-app.msi,\n"
     "  cs_sha256: 182aa71dced4eb980a6c0680d35ff8c255f43742689884b720fefb64d81f4f46, cs_product: CS,\n"
-    "  terminal_artifact: " SRC "/playbooks/artifacts/jlis-terminal-app.msi,\n"
+    "  terminal_artifact: ../.." SRC "/playbooks/artifacts/jlis-terminal-app.msi,\n"
     "  terminal_sha256: e47b7efb60c57d055bd822f70f5b64ac586690c9d58205f30692279009146e94,\n"
     "  terminal_product: T}\n";
 

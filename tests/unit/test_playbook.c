@@ -145,7 +145,7 @@ static void
 test_step_errors(void **state)
 {
 	(void)state;
-	load_bad(HEAD "steps: [{name: a, exec: 'echo {{kbb}}'}]\n", 6, 25, "did you mean '{{kb}}'?");
+	load_bad(HEAD "steps: [{name: a, exec: 'echo {{kbb}}'}]\n", 6, 31, "did you mean '{{kb}}'?");
 	load_bad(HEAD "steps: [{name: a, exec: x, verify: y}]\n", 6, 36, "has two kinds");
 	load_bad(HEAD "steps: [{name: a, timeout: 5m}]\n", 6, 9, "says nothing to do");
 	load_bad(HEAD "steps: [{name: a, exec: x}, {name: a, exec: y}]\n", 6, 36, "duplicate step name");

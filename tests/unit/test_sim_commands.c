@@ -83,6 +83,45 @@ ex(const struct sim_hostctx *h, const char *cmd, const char *in, char *out, size
 
 #define PS "powershell -NoProfile -NonInteractive -Command "
 
+/* Runs cmd on h; returns the exit code; copies the command log (programs and cmdlets run). */
+static int
+ran(const struct sim_hostctx *h, const char *cmd, char *calls, size_t n)
+{
+	struct sim_result r;
+	sim_result_init(&r);
+	sim_exec(h, cmd, NULL, 0, &r);
+	snprintf(calls, n, "%s", r.calls.p);
+	int code = r.exit_code;
+	sim_result_free(&r);
+	return code;
+}
+
+/* cmd.exe: & && || | separate commands outside double quotes, ^ escapes, %NAME% expands. */
+static void
+test_cmd_operators(void **state)
+{
+	struct fx *f = *state;
+	char calls[512], out[4096];
+	assert_int_equal(ran(&f->term, "hostname & whoami", calls, sizeof(calls)), 0);
+	assert_string_equal(calls, "hostname whoami");
+	assert_int_equal(ran(&f->term, "hostname | whoami", calls, sizeof(calls)), 0);
+	assert_string_equal(calls, "hostname whoami");
+	(void)ran(&f->term, "nosuch.exe && hostname || whoami", calls, sizeof(calls));
+	assert_string_equal(calls, "nosuch whoami");
+	(void)ran(&f->term, "whoami ^& hostname", calls, sizeof(calls));
+	assert_string_equal(calls, "whoami");
+	assert_int_equal(ran(&f->term, "reg.exe add \"HKLM\\SOFTWARE\\R\" /v a /t REG_SZ /d \"1 & hostname | whoami\" /f",
+	    calls, sizeof(calls)), 0);
+	assert_string_equal(calls, "reg");
+	assert_int_equal(ex(&f->term, PS "\"(Get-ItemProperty -LiteralPath 'Registry::HKLM\\SOFTWARE\\R' -Name a).a\"",
+	    NULL, out, sizeof(out), NULL, 0), 0);
+	assert_string_equal(out, "1 & hostname | whoami\r\n");
+	assert_int_equal(ran(&f->term, PS "\"'a; b' | Out-Null; Get-PSDrive -Name C | Out-Null; exit 0\"", calls, sizeof(calls)), 0);
+	assert_string_equal(calls, "powershell Out-Null Get-PSDrive Out-Null");
+	assert_int_equal(ex(&f->term, PS "\"'%COMPUTERNAME%'\"", NULL, out, sizeof(out), NULL, 0), 0);
+	assert_string_equal(out, "CHUO-T01\r\n");
+}
+
 static void
 test_os_update_flow(void **state)
 {
@@ -224,6 +263,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cluster_and_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_password_and_registry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_fail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_operators, setup, teardown),
 		cmocka_unit_test(test_scp_sink),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

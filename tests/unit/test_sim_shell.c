@@ -52,6 +52,22 @@ run(const char *script, char *out, size_t outsz, char *err, size_t errsz)
 	return rc;
 }
 
+/* PowerShell reads U+2018..U+201B as single quotes and U+201C..U+201E as double quotes. */
+static void
+test_ps_typographic_quotes(void **state)
+{
+	char out[4096];
+	(void)state;
+	assert_int_equal(run("$x = \xe2\x80\x98" "a b\xe2\x80\x99; if ($x -eq 'a b') { exit 0 } else { exit 1 }",
+	    out, sizeof(out), NULL, 0), 0);
+	assert_int_equal(run("$x = \xe2\x80\x9c" "a b\xe2\x80\x9d; if ($x -eq 'a b') { exit 0 } else { exit 1 }",
+	    out, sizeof(out), NULL, 0), 0);
+	/* A typographic quote ends an ASCII-quoted string: what follows is code. */
+	assert_int_equal(run("$x = 'a\xe2\x80\x99; exit 7; \xe2\x80\x98" "b'", out, sizeof(out), NULL, 0), 7);
+	/* A doubled one stays inside the string. */
+	assert_int_equal(run("$x = 'a\xe2\x80\x99\xe2\x80\x99; exit 7'; exit 0", out, sizeof(out), NULL, 0), 0);
+}
+
 static void
 test_ps_control(void **state)
 {
@@ -102,6 +118,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cmd_split),
+		cmocka_unit_test(test_ps_typographic_quotes),
 		cmocka_unit_test(test_ps_control),
 		cmocka_unit_test(test_ps_errors),
 	};
