@@ -94,9 +94,16 @@ approve_exec(int argc, char **argv)
 		exit_code = RO_EXIT_FAIL;
 		goto out;
 	}
-	printf("Approved wave %ld (%s, %zu host%s) of campaign %s, plan %.12s…%s%s\n", wave, wi.name,
-	    nhosts, nhosts == 1 ? "" : "s", ci.id, ci.plan_hash, comment ? ": " : "",
-	    comment ? comment : "");
+	{
+		/* Names and the comment are a person's text: escaped for the terminal. */
+		char *name = ro_safe(wi.name), *id = ro_safe(ci.id), *said = ro_safe(comment);
+		printf("Approved wave %ld (%s, %zu host%s) of campaign %s, plan %.12s…%s%s\n", wave,
+		    name, nhosts, nhosts == 1 ? "" : "s", id, ci.plan_hash, said ? ": " : "",
+		    said ? said : "");
+		free(name);
+		free(id);
+		free(said);
+	}
 out:
 	ro_host_list_free(hosts, nhosts);
 	ro_campaign_info_clear(&ci);

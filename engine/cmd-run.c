@@ -175,8 +175,18 @@ run_exec(int argc, char **argv)
 	}
 	if ((exit_code = check_identity(keybuf, known, state_dir)) != RO_EXIT_OK)
 		goto out;
-	if ((rc = ro_store_open_dir(state_dir, &st, &cause)) != RO_OK ||
-	    (rc = ro_plan_record(st, plan, &existed, &cause)) != RO_OK) {
+	if ((rc = ro_store_open_dir(state_dir, &st, &cause)) != RO_OK) {
+		fprintf(stderr, "rollout run: %s\n", cause ? cause : ro_strerror(rc));
+		exit_code = RO_EXIT_FAIL;
+		goto out;
+	}
+	{
+		/* Nothing is recorded on top of a journal that does not verify. */
+		struct ro_journal_check jc;
+		if ((exit_code = ro_cmd_journal_gate(&ro_cmd_run, st, state_dir, &jc)) != RO_EXIT_OK)
+			goto out;
+	}
+	if ((rc = ro_plan_record(st, plan, &existed, &cause)) != RO_OK) {
 		fprintf(stderr, "rollout run: %s\n", cause ? cause : ro_strerror(rc));
 		exit_code = RO_EXIT_FAIL;
 		goto out;

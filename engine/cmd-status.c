@@ -91,7 +91,7 @@ tally_json(struct ro_buf *b, const struct ro_host_tally *t)
 }
 
 static void
-print_json(const struct snapshot *s)
+print_json(const struct snapshot *s, const struct ro_journal_check *jc)
 {
 	struct ro_buf b;
 	size_t i;
@@ -160,9 +160,44 @@ print_json(const struct snapshot *s)
 		}
 		ro_buf_addc(&b, '}');
 	}
-	ro_buf_adds(&b, "]}\n");
+	ro_buf_adds(&b, "],\"journal\":");
+	if (jc->head_seq == 0)
+		ro_buf_adds(&b, "null");
+	else
+		ro_buf_printf(&b, "{\"seq\":%lld,\"hash\":\"%s\"}", (long long)jc->head_seq,
+		    jc->head);
+	ro_buf_adds(&b, "}\n");
 	fputs(b.p, stdout);
 	ro_buf_free(&b);
+}
+
+/*
+ * snapshot_escape replaces every text that came from a person or a file
+ * (titles, names, approvers, comments, reasons, details) by its escaped
+ * form for a terminal (ro_safe), so that `approve --as` or `--comment`
+ * cannot smuggle escape sequences onto the screen of whoever runs status.
+ */
+static void
+snapshot_escape(struct snapshot *s)
+{
+	size_t i;
+
+	ro_safe_replace(&s->c.id);
+	ro_safe_replace(&s->c.title);
+	for (i = 0; i < s->nwaves; i++)
+		ro_safe_replace(&s->waves[i].name);
+	for (i = 0; i < s->nby_site; i++)
+		ro_safe_replace(&s->by_site[i].site);
+	for (i = 0; i < s->napprovals; i++) {
+		ro_safe_replace(&s->approvals[i].approver);
+		ro_safe_replace(&s->approvals[i].comment);
+	}
+	for (i = 0; i < s->nfailures; i++) {
+		ro_safe_replace(&s->failures[i].host);
+		ro_safe_replace(&s->failures[i].reason);
+		ro_safe_replace(&s->failures[i].step_name);
+		ro_safe_replace(&s->failures[i].detail);
+	}
 }
 
 static void
@@ -244,9 +279,13 @@ list_campaigns(struct ro_store *st, int json)
 			    ro_campaign_state_name(v[i].state), v[i].plan_hash);
 			ro_buf_json_str(&b, v[i].title);
 			ro_buf_addc(&b, '}');
-		} else
-			ro_buf_printf(&b, "%-28s %-10s %.12s  %s\n", v[i].id,
-			    ro_campaign_state_name(v[i].state), v[i].plan_hash, v[i].title);
+		} else {
+			char *id = ro_safe(v[i].id), *title = ro_safe(v[i].title);
+			ro_buf_printf(&b, "%-28s %-10s %.12s  %s\n", id,
+			    ro_campaign_state_name(v[i].state), v[i].plan_hash, title);
+			free(id);
+			free(title);
+		}
 	}
 	if (json)
 		ro_buf_adds(&b, "]\n");
@@ -327,6 +366,7 @@ status_exec(int argc, char **argv)
 	};
 	const char *state_dir = RO_STATE_DIR_DEFAULT;
 	struct ro_store *st = NULL;
+	struct ro_journal_check jc;
 	struct snapshot s;
 	char *cause = NULL, *end;
 	double timeout = 600;
@@ -360,17 +400,24 @@ status_exec(int argc, char **argv)
 		free(cause);
 		return RO_EXIT_FAIL;
 	}
-	if (gate)
+	if ((exit_code = ro_cmd_journal_gate(&ro_cmd_status, st, state_dir, &jc)) != RO_EXIT_OK)
+		; /* a journal that does not verify: nothing it says is shown */
+	else if (gate)
 		exit_code = wait_gate(st, argv[optind], timeout);
-	else if (optind == argc)
+	else if (optind == argc) {
 		exit_code = list_campaigns(st, json);
-	else if ((rc = snapshot_read(st, argv[optind], &s, &cause)) != RO_OK) {
+		if (exit_code == RO_EXIT_OK && !json)
+			ro_cmd_journal_footer(stdout, &jc);
+	} else if ((rc = snapshot_read(st, argv[optind], &s, &cause)) != RO_OK) {
 		fprintf(stderr, "rollout status: %s\n", cause ? cause : ro_strerror(rc));
 		exit_code = rc == RO_ENOENT ? RO_EXIT_USAGE : RO_EXIT_FAIL;
 	} else if (json)
-		print_json(&s);
-	else
+		print_json(&s, &jc);
+	else {
+		snapshot_escape(&s);
 		print_text(&s);
+		ro_cmd_journal_footer(stdout, &jc);
+	}
 	snapshot_free(&s);
 	ro_store_close(st);
 	free(cause);

@@ -17,6 +17,7 @@ extern const struct ro_cmd ro_cmd_approve;
 extern const struct ro_cmd ro_cmd_status;
 extern const struct ro_cmd ro_cmd_keygen;
 extern const struct ro_cmd ro_cmd_hosts;
+extern const struct ro_cmd ro_cmd_audit;
 
 /* The order here is the order `rollout help` lists them in. */
 const struct ro_cmd *const ro_cmd_table[] = {
@@ -30,6 +31,7 @@ const struct ro_cmd *const ro_cmd_table[] = {
 	&ro_cmd_hosts,
 	&ro_cmd_vault,
 	&ro_cmd_calendar,
+	&ro_cmd_audit,
 	&ro_cmd_help,
 	&ro_cmd_version,
 	NULL,

@@ -34,4 +34,16 @@ int ro_cmd_wants_help(int argc, char **argv);
 /* ro_cmd_print_help prints cmd's full help to f. */
 void ro_cmd_print_help(FILE *f, const struct ro_cmd *cmd);
 
+struct ro_store;
+struct ro_journal_check;
+
+/* ro_cmd_journal_gate verifies st's journal (chain and MACs) into *jc and
+ * returns RO_EXIT_OK, or prints why not, naming the first bad record and
+ * `rollout audit verify`, and returns RO_EXIT_FAIL: `status` and `run` do
+ * not work from a journal that does not verify (cmd-audit.c). */
+int ro_cmd_journal_gate(const struct ro_cmd *cmd, struct ro_store *st, const char *state_dir,
+    struct ro_journal_check *jc);
+/* ro_cmd_journal_footer prints "journal head: #SEQ HASH" for a report. */
+void ro_cmd_journal_footer(FILE *f, const struct ro_journal_check *jc);
+
 #endif

@@ -502,27 +502,31 @@ test_journal_verify_detects_tampering(void **state)
 	assert_int_equal(jc.records, RO_STORE_SCHEMA_VERSION + 5);
 	assert_int_equal(jc.broken_seq, 0);
 
-	/* Rewrite record 3 with triggers dropped, as someone with the file could. */
+	/* Rewrite the first note with triggers dropped, as someone with the
+	 * file could (the records before it are the migrations). */
+	int64_t note = RO_STORE_SCHEMA_VERSION + 1;
+	char sql[160], want[32];
 	db = raw(f);
-	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER journal_no_update;"
-	    "DROP TRIGGER journal_no_delete;"
-	    "UPDATE journal SET detail = '{\"i\":1}' WHERE seq = 3", NULL, NULL, NULL),
-	    SQLITE_OK);
+	snprintf(sql, sizeof sql, "DROP TRIGGER journal_no_update; DROP TRIGGER journal_no_delete;"
+	    "UPDATE journal SET detail = '{\"i\":1}' WHERE seq = %lld", (long long)note);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(ro_store_journal_verify(f->st, &jc, &cause), RO_EINVAL);
-	assert_int_equal(jc.broken_seq, 3);
-	assert_non_null(strstr(cause, "record 3"));
+	assert_int_equal(jc.broken_seq, note);
+	snprintf(want, sizeof want, "record %lld ", (long long)note);
+	assert_non_null(strstr(cause, want));
 	free(cause);
 	cause = NULL;
 
-	/* Put it back: the chain verifies again. Then delete record 4. */
-	assert_int_equal(sqlite3_exec(db, "UPDATE journal SET detail = '{\"i\":0}'"
-	    " WHERE seq = 3", NULL, NULL, NULL), SQLITE_OK);
+	/* Put it back: the chain verifies again. Then delete the next record. */
+	snprintf(sql, sizeof sql, "UPDATE journal SET detail = '{\"i\":0}' WHERE seq = %lld",
+	    (long long)note);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(ro_store_journal_verify(f->st, &jc, NULL), 0);
-	assert_int_equal(sqlite3_exec(db, "DELETE FROM journal WHERE seq = 4",
-	    NULL, NULL, NULL), SQLITE_OK);
+	snprintf(sql, sizeof sql, "DELETE FROM journal WHERE seq = %lld", (long long)note + 1);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(ro_store_journal_verify(f->st, &jc, &cause), RO_EINVAL);
-	assert_int_equal(jc.broken_seq, 4);
+	assert_int_equal(jc.broken_seq, note + 1);
 	assert_non_null(strstr(cause, "missing"));
 	free(cause);
 }
