@@ -1247,12 +1247,15 @@ ro_store_journal_verify(struct ro_store *st, struct ro_journal_check *res, char 
  * content (or, for state columns, whose value is not the one the latest
  * record set), a description of the row and what is wrong. Journal details
  * are read with json_extract into materialized tables, so each check is one
- * pass over the journal and an indexed join, not a scan per row.
+ * pass over the journal and an indexed join, not a scan per row. Times are
+ * compared only for records written under the journal key (?1 is the last
+ * record before it): older rollouts read the clock twice, for the row and
+ * for its record.
  */
 static const char *const audit_sql[] = {
 	/* campaigns: created as campaign.create says; state as the last
 	 * campaign.state record left it (planned if none). */
-	"WITH c0 AS MATERIALIZED (SELECT campaign, at, actor,"
+	"WITH c0 AS MATERIALIZED (SELECT seq, campaign, at, actor,"
 	"   json_extract(detail, '$.title') AS title,"
 	"   json_extract(detail, '$.playbooks') AS playbooks,"
 	"   json_extract(detail, '$.plan_hash') AS plan_hash,"
@@ -1264,14 +1267,14 @@ static const char *const audit_sql[] = {
 	"  CASE WHEN NOT EXISTS (SELECT 1 FROM c0 WHERE c0.campaign = c.id AND c0.title IS c.title"
 	"    AND c0.playbooks IS c.playbooks AND c0.plan_hash IS c.plan_hash"
 	"    AND c0.inventory_hash IS c.inventory_hash AND c0.actor IS c.created_by"
-	"    AND c0.at IS c.created_at)"
+	"    AND (c0.seq <= ?1 OR c0.at IS c.created_at))"
 	"  THEN 'has no campaign.create journal record with the same content'"
 	"  ELSE 'is ' || c.state || ' but the journal leaves it ' || coalesce(s0.st, 'planned') END"
 	" FROM campaigns c LEFT JOIN s0 ON s0.campaign = c.id"
 	" WHERE NOT EXISTS (SELECT 1 FROM c0 WHERE c0.campaign = c.id AND c0.title IS c.title"
 	"    AND c0.playbooks IS c.playbooks AND c0.plan_hash IS c.plan_hash"
 	"    AND c0.inventory_hash IS c.inventory_hash AND c0.actor IS c.created_by"
-	"    AND c0.at IS c.created_at)"
+	"    AND (c0.seq <= ?1 OR c0.at IS c.created_at))"
 	"  OR c.state IS NOT coalesce(s0.st, 'planned')"
 	" ORDER BY c.id",
 	/* waves: added as wave.add says; state as the last wave.state left it. */
@@ -1314,7 +1317,7 @@ static const char *const audit_sql[] = {
 	"   OR h.reason IS NOT s0.reason"
 	" ORDER BY h.campaign, h.host",
 	/* approvals: each one is a wave.state record that names it. */
-	"WITH j AS MATERIALIZED (SELECT campaign, at, json_extract(detail, '$.approval') AS id,"
+	"WITH j AS MATERIALIZED (SELECT seq, campaign, at, json_extract(detail, '$.approval') AS id,"
 	"   json_extract(detail, '$.wave') AS wave, json_extract(detail, '$.approver') AS approver,"
 	"   json_extract(detail, '$.comment') AS comment,"
 	"   json_extract(detail, '$.plan_hash') AS plan_hash"
@@ -1323,12 +1326,14 @@ static const char *const audit_sql[] = {
 	"  || (a.wave + 1) || ')', 'has no journal record with the same content'"
 	" FROM approvals a WHERE NOT EXISTS (SELECT 1 FROM j WHERE j.id = a.id"
 	"   AND j.campaign IS a.campaign AND j.wave = a.wave AND j.approver IS a.approver"
-	"   AND j.comment IS a.comment AND j.plan_hash IS a.plan_hash AND j.at = a.approved_at)"
+	"   AND j.comment IS a.comment AND j.plan_hash IS a.plan_hash"
+	"   AND (j.seq <= ?1 OR j.at = a.approved_at))"
 	" UNION ALL SELECT 'approvals', 'approval ' || j.id || ' (campaign ' || j.campaign"
 	"  || ' wave ' || (j.wave + 1) || ')', 'is in the journal but not in the table (deleted)'"
 	" FROM j WHERE NOT EXISTS (SELECT 1 FROM approvals a WHERE a.id = j.id)",
 	/* step_intents: each one is a step.intent record. */
-	"WITH j AS MATERIALIZED (SELECT campaign, at, actor, json_extract(detail, '$.intent') AS id,"
+	"WITH j AS MATERIALIZED (SELECT seq, campaign, at, actor,"
+	"   json_extract(detail, '$.intent') AS id,"
 	"   json_extract(detail, '$.host') AS host, json_extract(detail, '$.step') AS step,"
 	"   json_extract(detail, '$.name') AS name, json_extract(detail, '$.attempt') AS attempt"
 	"   FROM journal WHERE kind = 'step.intent')"
@@ -1337,13 +1342,14 @@ static const char *const audit_sql[] = {
 	"  'has no journal record with the same content'"
 	" FROM step_intents i WHERE NOT EXISTS (SELECT 1 FROM j WHERE j.id = i.id"
 	"   AND j.campaign IS i.campaign AND j.host IS i.host AND j.step = i.step_idx"
-	"   AND j.name IS i.step_name AND j.attempt = i.attempt AND j.at = i.started_at"
+	"   AND j.name IS i.step_name AND j.attempt = i.attempt"
+	"   AND (j.seq <= ?1 OR j.at = i.started_at)"
 	"   AND j.actor IS i.actor)"
 	" UNION ALL SELECT 'step_intents', 'intent ' || j.id || ' (campaign ' || j.campaign"
 	"  || ' host ' || j.host || ')', 'is in the journal but not in the table (deleted)'"
 	" FROM j WHERE NOT EXISTS (SELECT 1 FROM step_intents i WHERE i.id = j.id)",
 	/* step_outcomes: each one is a step.outcome record. */
-	"WITH j AS MATERIALIZED (SELECT at, json_extract(detail, '$.intent') AS id,"
+	"WITH j AS MATERIALIZED (SELECT seq, at, json_extract(detail, '$.intent') AS id,"
 	"   json_extract(detail, '$.status') AS status,"
 	"   json_extract(detail, '$.exit_code') AS exit_code,"
 	"   json_extract(detail, '$.detail') AS detail"
@@ -1352,19 +1358,19 @@ static const char *const audit_sql[] = {
 	"  'has no journal record with the same content'"
 	" FROM step_outcomes o WHERE NOT EXISTS (SELECT 1 FROM j WHERE j.id = o.intent"
 	"   AND j.status IS o.status AND j.exit_code IS o.exit_code AND j.detail IS o.detail"
-	"   AND j.at = o.finished_at)"
+	"   AND (j.seq <= ?1 OR j.at = o.finished_at))"
 	" UNION ALL SELECT 'step_outcomes', 'outcome of intent ' || j.id,"
 	"  'is in the journal but not in the table (deleted)'"
 	" FROM j WHERE NOT EXISTS (SELECT 1 FROM step_outcomes o WHERE o.intent = j.id)",
 	/* vault_counters: each as the last vault.counter record of its vault
 	 * left it (a lowered or removed counter would let an old vault back). */
 	"WITH j AS MATERIALIZED (SELECT at, json_extract(detail, '$.vault_id') AS vault_id,"
-	"   json_extract(detail, '$.to') AS counter, max(seq)"
+	"   json_extract(detail, '$.to') AS counter, max(seq) AS seq"
 	"   FROM journal WHERE kind = 'vault.counter' GROUP BY vault_id)"
 	" SELECT 'vault_counters', 'vault ' || v.vault_id || ' (counter ' || v.counter || ')',"
 	"  'does not match the last vault.counter journal record of that vault'"
 	" FROM vault_counters v WHERE NOT EXISTS (SELECT 1 FROM j WHERE j.vault_id = v.vault_id"
-	"   AND j.counter = v.counter AND j.at = v.updated_at)"
+	"   AND j.counter = v.counter AND (j.seq <= ?1 OR j.at = v.updated_at))"
 	" UNION ALL SELECT 'vault_counters', 'vault ' || j.vault_id || ' (counter ' || j.counter"
 	"  || ')', 'is in the journal but not in the table (deleted)'"
 	" FROM j WHERE NOT EXISTS (SELECT 1 FROM vault_counters v WHERE v.vault_id = j.vault_id)",
@@ -1392,6 +1398,8 @@ ro_store_audit_rows(struct ro_store *st, struct ro_audit_problem **out, size_t *
 			rc = sqlfail(st, cause, src, "checking the tables against the journal");
 			break;
 		}
+		if (sqlite3_bind_parameter_count(s) >= 1)
+			sqlite3_bind_int64(s, 1, st->keyed ? st->unkeyed_through : INT64_MAX);
 		while ((src = sqlite3_step(s)) == SQLITE_ROW) {
 			if (len == cap) {
 				cap = cap ? 2 * cap : 8;
