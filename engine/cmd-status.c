@@ -409,6 +409,7 @@ status_exec(int argc, char **argv)
 		if (exit_code == RO_EXIT_OK && !json)
 			ro_cmd_journal_footer(stdout, &jc);
 	} else if ((rc = snapshot_read(st, argv[optind], &s, &cause)) != RO_OK) {
+		ro_safe_replace(&cause); /* it may quote the campaign named on the command line */
 		fprintf(stderr, "rollout status: %s\n", cause ? cause : ro_strerror(rc));
 		exit_code = rc == RO_ENOENT ? RO_EXIT_USAGE : RO_EXIT_FAIL;
 	} else if (json)

@@ -177,6 +177,10 @@ grep -qF 'eve\x1b]0;owned\x07' "$tmp/status.out" && ok || { bad "status shows th
 grep -qF 'ok\x1b[2J\x1b[31m\x9b' "$tmp/approve.out" && ok || { bad "approve shows the comment escaped"; cat "$tmp/approve.out"; }
 expect 0 '"approver":"eve\\u001b\]0;owned\\u0007"' "JSON keeps the exact value" -- \
 	"$rollout" status $id --json --state-dir "$tmp/esc"
+"$rollout" status $'no\e[2Jsuch' --state-dir "$tmp/esc" >"$tmp/unknown.out" 2>&1
+if grep -q "$esc" "$tmp/unknown.out"; then bad "status echoed an unknown campaign's ESC raw"; else ok; fi
+"$rollout" approve $'no\e[2Jsuch' --wave 1 --state-dir "$tmp/esc" >"$tmp/unknown.out" 2>&1
+if grep -q "$esc" "$tmp/unknown.out"; then bad "approve echoed an unknown campaign's ESC raw"; else ok; fi
 expect 0 "the chain verifies" "escaped text journals and verifies" -- "$rollout" audit verify --state-dir "$tmp/esc"
 
 echo "$pass passed, $fail failed"
