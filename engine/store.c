@@ -1201,8 +1201,8 @@ ro_store_journal_verify_head(struct ro_store *st, const char *head,
 			    "record", st->path, res->broken_seq, why);
 			break;
 		}
-		if (anchor_seq == 0 ? strcmp(h, anchor) == 0 && head != NULL :
-		    seq == anchor_seq && strcmp(h, anchor) == 0)
+		if (head != NULL && (anchor_seq == 0 || seq == anchor_seq) &&
+		    strcmp(h, anchor) == 0)
 			res->head_found = seq;
 		memcpy(prev, h, sizeof prev);
 		memcpy(res->head, h, sizeof res->head);
