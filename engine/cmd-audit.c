@@ -47,7 +47,8 @@ ro_cmd_journal_footer(FILE *f, const struct ro_journal_check *jc)
 
 /* open_existing opens DIR's store, refusing to create one: auditing a
  * directory that has none is a mistake (a wrong --state-dir), not an empty
- * journal. */
+ * journal. A missing journal key is not made: an auditor's copy of
+ * state.db may come without it (ro_store_open_audit). */
 static int
 open_existing(const char *state_dir, struct ro_store **st)
 {
@@ -62,7 +63,7 @@ open_existing(const char *state_dir, struct ro_store **st)
 		return RO_EXIT_USAGE;
 	}
 	free(path);
-	if ((rc = ro_store_open_dir(state_dir, st, &cause)) != RO_OK) {
+	if ((rc = ro_store_open_audit(state_dir, st, &cause)) != RO_OK) {
 		fprintf(stderr, "rollout audit: %s\n", cause ? cause : ro_strerror(rc));
 		free(cause);
 		return RO_EXIT_FAIL;
@@ -120,14 +121,19 @@ audit_verify(struct ro_store *st, const char *state_dir, const char *head, int j
 	ro_store_rollback(st);
 	if (rc != RO_OK || rrc != RO_OK || np > 0)
 		exit_code = RO_EXIT_FAIL;
+	/* Records sealed with a key that is not here: the chain alone proves
+	 * nothing against whoever removed it; only an exported head does. */
+	if (rc == RO_OK && jc.macs_unchecked > 0 && jc.head_found == 0)
+		exit_code = RO_EXIT_FAIL;
 
 	ro_buf_init(&b);
 	if (json) {
 		ro_buf_printf(&b, "{\"ok\":%s,\"records\":%" PRId64 ",\"head\":",
 		    exit_code == RO_EXIT_OK ? "true" : "false", jc.records);
 		head_json(&b, &jc);
-		ro_buf_printf(&b, ",\"keyed\":%s,\"unkeyed_through\":%" PRId64 ",\"broken_seq\":",
-		    jc.keyed ? "true" : "false", jc.unkeyed_through);
+		ro_buf_printf(&b, ",\"keyed\":%s,\"unkeyed_through\":%" PRId64 ",\"macs_unchecked\":%"
+		    PRId64 ",\"broken_seq\":", jc.keyed ? "true" : "false", jc.unkeyed_through,
+		    jc.macs_unchecked);
 		if (jc.broken_seq)
 			ro_buf_printf(&b, "%" PRId64, jc.broken_seq);
 		else
@@ -168,6 +174,10 @@ audit_verify(struct ro_store *st, const char *state_dir, const char *head, int j
 				    jc.unkeyed_through);
 			else if (jc.keyed)
 				printf(", with the journal key's MAC on every record\n");
+			else if (jc.macs_unchecked > 0)
+				printf(", but %" PRId64 " records carry a MAC that cannot be checked: "
+				    "there is no %s/%s\n", jc.macs_unchecked, state_dir,
+				    RO_JOURNAL_KEY_FILE);
 			else
 				printf(" (no journal key: MACs not checked)\n");
 			head_text(&jc);
@@ -184,6 +194,11 @@ audit_verify(struct ro_store *st, const char *state_dir, const char *head, int j
 			ro_buf_add_safe(&b, chain_err ? chain_err : ro_strerror(rc));
 			ro_buf_addc(&b, '\n');
 		}
+		if (rc == RO_OK && jc.macs_unchecked > 0 && jc.head_found == 0)
+			ro_buf_printf(&b, "rollout audit: without the journal key only an exported "
+			    "head proves this journal: give --head SEQ:HASH (from `audit head`, a "
+			    "report or a status footer kept elsewhere), or restore %s/%s\n",
+			    state_dir, RO_JOURNAL_KEY_FILE);
 		if (rrc != RO_OK)
 			ro_buf_printf(&b, "rollout audit: %s\n", rows_err ? rows_err : ro_strerror(rrc));
 		for (i = 0; i < np; i++) {
@@ -217,6 +232,12 @@ audit_head(struct ro_store *st, int json)
 
 	/* A head is exported to be compared later; one taken from a journal
 	 * that does not verify would vouch for the tampering. */
+	if (rc == RO_OK && jc.macs_unchecked > 0) {
+		fprintf(stderr, "rollout audit: the journal's records carry MACs but there is no "
+		    "journal key to check them; no head is printed. Restore the key, or check "
+		    "this copy against a head kept elsewhere: rollout audit verify --head\n");
+		return RO_EXIT_FAIL;
+	}
 	if (rc != RO_OK) {
 		fprintf(stderr, "rollout audit: %s\n  no head is printed for a journal that "
 		    "does not verify; run `rollout audit verify`\n",

@@ -1095,15 +1095,16 @@ out:
 	return rc;
 }
 
-/* journal_key_load reads the journal key, making it on first use. */
+/* journal_key_load reads the journal key, making it on first use when
+ * make_key is set (otherwise the store stays unkeyed: MACs are not checked). */
 static int
-journal_key_load(struct ro_store *st, char **cause)
+journal_key_load(struct ro_store *st, int make_key, char **cause)
 {
 	char *path = key_path(st);
 	int rc = key_read(st, path, cause);
 
 	if (rc == RO_ENOENT)
-		rc = key_create(st, path, cause);
+		rc = make_key ? key_create(st, path, cause) : 0;
 	free(path);
 	return rc;
 }
@@ -1187,6 +1188,8 @@ ro_store_journal_verify_head(struct ro_store *st, const char *head,
 			why = "it does not link to the record before it";
 		else if (h == NULL || strcmp(h, want) != 0)
 			why = "its contents do not match its hash";
+		else if (!st->keyed && m != NULL)
+			res->macs_unchecked++;
 		else if (st->keyed && seq > st->unkeyed_through) {
 			journal_mac(st, h, mac);
 			if (m == NULL || strlen(m) != HASH_HEX ||
@@ -1564,8 +1567,10 @@ login_name(void)
 	return ro_xstrdup(pw != NULL && pw->pw_name != NULL ? pw->pw_name : "unknown");
 }
 
-int
-ro_store_open(const char *path, struct ro_store **out, char **cause)
+/* open_store opens path; make_key 0 leaves a missing journal key missing
+ * (ro_store_open_audit), 1 makes it (everything else). */
+static int
+open_store(const char *path, int make_key, struct ro_store **out, char **cause)
 {
 	struct ro_store *st;
 	int rc = 0, src, fd;
@@ -1627,7 +1632,7 @@ ro_store_open(const char *path, struct ro_store **out, char **cause)
 	}
 	if ((rc = migrate(st, cause)) != 0)
 		goto out;
-	if ((rc = journal_key_load(st, cause)) != 0)
+	if ((rc = journal_key_load(st, make_key, cause)) != 0)
 		goto out;
 out:
 	if (rc != 0) {
@@ -1636,6 +1641,22 @@ out:
 	}
 	*out = st;
 	return 0;
+}
+
+int
+ro_store_open(const char *path, struct ro_store **out, char **cause)
+{
+	return open_store(path, 1, out, cause);
+}
+
+int
+ro_store_open_audit(const char *state_dir, struct ro_store **out, char **cause)
+{
+	char *path = ro_xasprintf("%s/%s", state_dir, RO_STORE_FILE);
+	int rc = open_store(path, 0, out, cause);
+
+	free(path);
+	return rc;
 }
 
 int

@@ -43,6 +43,15 @@ struct ro_store;
  */
 int ro_store_open(const char *path, struct ro_store **out, char **cause);
 
+/*
+ * ro_store_open_audit opens state_dir/state.db for `rollout audit`: like
+ * ro_store_open_dir, except that a missing journal key is neither made nor
+ * an error (an auditor may hold a copy of state.db without it). The store
+ * is then unkeyed: verification checks the chain and an exported head but
+ * not the MACs, and says so (ro_journal_check.keyed, macs_unchecked).
+ */
+int ro_store_open_audit(const char *state_dir, struct ro_store **out, char **cause);
+
 /* ro_store_open_dir opens state_dir/state.db, creating state_dir (0700). */
 int ro_store_open_dir(const char *state_dir, struct ro_store **out, char **cause);
 
@@ -370,6 +379,8 @@ struct ro_journal_check {
 	int64_t head_at;    /* its time, Unix seconds */
 	int64_t head_found; /* seq of the exported head given, 0 if not found */
 	int keyed;          /* 1: MACs were checked under the journal key */
+	int64_t macs_unchecked; /* records with a MAC that could not be checked:
+	                         * no key (ro_store_open_audit of a copy) */
 	int64_t unkeyed_through; /* records up to this seq predate the key */
 };
 

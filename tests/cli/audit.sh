@@ -162,7 +162,22 @@ rm "$tmp/st/journal.key"
 expect 1 "journal key is missing, but [0-9]+ journal records were sealed" \
 	"a removed key is not silently replaced" -- "$rollout" status --state-dir "$tmp/st"
 
-# 7. Terminal escapes in --as and --comment are shown escaped.
+# 7. An auditor's copy of state.db without the key: the head still proves it.
+mkdir "$tmp/copy"
+cp "$base/state.db" "$tmp/copy/"
+expect 0 "found at record ${head0%%:*}" "a copy without the key verifies against the head" -- \
+	"$rollout" audit verify --head "$head0" --state-dir "$tmp/copy"
+[ ! -e "$tmp/copy/journal.key" ] && ok || bad "audit made a journal key in an auditor's copy"
+expect 1 "only an exported head proves this journal" "without the key and a head, it says what is missing" -- \
+	"$rollout" audit verify --state-dir "$tmp/copy"
+fresh
+sqlite3 "$tmp/st/state.db" "$forge" || bad "sqlite3 edit"
+python3 "$tmp/rechain.py" "$tmp/st/state.db" || bad "rechain"
+cp "$tmp/st/state.db" "$tmp/copy/state.db"
+expect 1 "is not in the journal" "a re-chained copy without the key is caught by the head" -- \
+	"$rollout" audit verify --head "$head0" --state-dir "$tmp/copy"
+
+# 8. Terminal escapes in --as and --comment are shown escaped.
 fresh
 "$rollout" approve $id --wave 2 --state-dir "$tmp/st" >/dev/null 2>&1 # not gated: refused, fine
 esc=$'\e'
