@@ -897,7 +897,8 @@ journal_append_at(struct ro_store *st, int64_t at, const char *campaign, const c
 		/* A migration older than the mac column: the cached statement
 		 * names a column that does not exist yet. */
 		src = sqlite3_prepare_v2(st->db, "INSERT INTO journal (seq, at, campaign, kind,"
-		    " actor, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &s, NULL);
+		    " actor, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &s,
+		    NULL);
 		if (src != SQLITE_OK)
 			return sqlfail(st, cause, src, "appending to the journal");
 	}
@@ -1281,11 +1282,13 @@ static const char *const audit_sql[] = {
 	"  OR c.state IS NOT coalesce(s0.st, 'planned')"
 	" ORDER BY c.id",
 	/* waves: added as wave.add says; state as the last wave.state left it. */
-	"WITH a0 AS MATERIALIZED (SELECT campaign, json_extract(detail, '$.wave') AS idx,"
+	"WITH a0 AS MATERIALIZED (SELECT campaign,"
+	"   CAST(json_extract(detail, '$.wave') AS INTEGER) AS idx,"
 	"   json_extract(detail, '$.name') AS name, json_extract(detail, '$.gated') AS gated,"
 	"   json_extract(detail, '$.failure_budget') AS budget"
 	"   FROM journal WHERE kind = 'wave.add'),"
-	" s0 AS MATERIALIZED (SELECT campaign, json_extract(detail, '$.wave') AS idx,"
+	" s0 AS MATERIALIZED (SELECT campaign,"
+	"   CAST(json_extract(detail, '$.wave') AS INTEGER) AS idx,"
 	"   json_extract(detail, '$.to') AS st, max(seq)"
 	"   FROM journal WHERE kind = 'wave.state' GROUP BY campaign, idx)"
 	" SELECT 'waves', 'campaign ' || w.campaign || ' wave ' || (w.idx + 1),"
@@ -1300,11 +1303,15 @@ static const char *const audit_sql[] = {
 	" ORDER BY w.campaign, w.idx",
 	/* campaign_hosts: added as host.add says; state and reason as the last
 	 * host.state left them. */
-	"WITH a0 AS MATERIALIZED (SELECT campaign, json_extract(detail, '$.host') AS host,"
+	"WITH a0 AS MATERIALIZED (SELECT campaign,"
+	"   CAST(json_extract(detail, '$.host') AS TEXT) AS host,"
 	"   json_extract(detail, '$.site') AS site, json_extract(detail, '$.address') AS address,"
-	"   json_extract(detail, '$.wave') AS wave FROM journal WHERE kind = 'host.add'),"
-	" s0 AS MATERIALIZED (SELECT campaign, json_extract(detail, '$.host') AS host,"
-	"   json_extract(detail, '$.to') AS st, json_extract(detail, '$.reason') AS reason, max(seq)"
+	"   CAST(json_extract(detail, '$.wave') AS INTEGER) AS wave"
+	"   FROM journal WHERE kind = 'host.add'),"
+	" s0 AS MATERIALIZED (SELECT campaign,"
+	"   CAST(json_extract(detail, '$.host') AS TEXT) AS host,"
+	"   json_extract(detail, '$.to') AS st, json_extract(detail, '$.reason') AS reason,"
+	"   max(seq)"
 	"   FROM journal WHERE kind = 'host.state' GROUP BY campaign, host)"
 	" SELECT 'campaign_hosts', 'campaign ' || h.campaign || ' host ' || h.host,"
 	"  CASE WHEN a0.campaign IS NULL"
@@ -1320,11 +1327,14 @@ static const char *const audit_sql[] = {
 	"   OR h.reason IS NOT s0.reason"
 	" ORDER BY h.campaign, h.host",
 	/* approvals: each one is a wave.state record that names it. */
-	"WITH j AS MATERIALIZED (SELECT seq, campaign, at, json_extract(detail, '$.approval') AS id,"
-	"   json_extract(detail, '$.wave') AS wave, json_extract(detail, '$.approver') AS approver,"
+	"WITH j AS MATERIALIZED (SELECT seq, campaign, at,"
+	"   CAST(json_extract(detail, '$.approval') AS INTEGER) AS id,"
+	"   CAST(json_extract(detail, '$.wave') AS INTEGER) AS wave,"
+	"   json_extract(detail, '$.approver') AS approver,"
 	"   json_extract(detail, '$.comment') AS comment,"
 	"   json_extract(detail, '$.plan_hash') AS plan_hash"
-	"   FROM journal WHERE kind = 'wave.state' AND json_extract(detail, '$.approval') IS NOT NULL)"
+	"   FROM journal WHERE kind = 'wave.state'"
+	"   AND json_extract(detail, '$.approval') IS NOT NULL)"
 	" SELECT 'approvals', 'approval ' || a.id || ' (campaign ' || a.campaign || ' wave '"
 	"  || (a.wave + 1) || ')', 'has no journal record with the same content'"
 	" FROM approvals a WHERE NOT EXISTS (SELECT 1 FROM j WHERE j.id = a.id"
@@ -1336,8 +1346,9 @@ static const char *const audit_sql[] = {
 	" FROM j WHERE NOT EXISTS (SELECT 1 FROM approvals a WHERE a.id = j.id)",
 	/* step_intents: each one is a step.intent record. */
 	"WITH j AS MATERIALIZED (SELECT seq, campaign, at, actor,"
-	"   json_extract(detail, '$.intent') AS id,"
-	"   json_extract(detail, '$.host') AS host, json_extract(detail, '$.step') AS step,"
+	"   CAST(json_extract(detail, '$.intent') AS INTEGER) AS id,"
+	"   CAST(json_extract(detail, '$.host') AS TEXT) AS host,"
+	"   json_extract(detail, '$.step') AS step,"
 	"   json_extract(detail, '$.name') AS name, json_extract(detail, '$.attempt') AS attempt"
 	"   FROM journal WHERE kind = 'step.intent')"
 	" SELECT 'step_intents', 'intent ' || i.id || ' (campaign ' || i.campaign || ' host '"
@@ -1352,7 +1363,8 @@ static const char *const audit_sql[] = {
 	"  || ' host ' || j.host || ')', 'is in the journal but not in the table (deleted)'"
 	" FROM j WHERE NOT EXISTS (SELECT 1 FROM step_intents i WHERE i.id = j.id)",
 	/* step_outcomes: each one is a step.outcome record. */
-	"WITH j AS MATERIALIZED (SELECT seq, at, json_extract(detail, '$.intent') AS id,"
+	"WITH j AS MATERIALIZED (SELECT seq, at,"
+	"   CAST(json_extract(detail, '$.intent') AS INTEGER) AS id,"
 	"   json_extract(detail, '$.status') AS status,"
 	"   json_extract(detail, '$.exit_code') AS exit_code,"
 	"   json_extract(detail, '$.detail') AS detail"
@@ -1367,7 +1379,8 @@ static const char *const audit_sql[] = {
 	" FROM j WHERE NOT EXISTS (SELECT 1 FROM step_outcomes o WHERE o.intent = j.id)",
 	/* vault_counters: each as the last vault.counter record of its vault
 	 * left it (a lowered or removed counter would let an old vault back). */
-	"WITH j AS MATERIALIZED (SELECT at, json_extract(detail, '$.vault_id') AS vault_id,"
+	"WITH j AS MATERIALIZED (SELECT at,"
+	"   CAST(json_extract(detail, '$.vault_id') AS TEXT) AS vault_id,"
 	"   json_extract(detail, '$.to') AS counter, max(seq) AS seq"
 	"   FROM journal WHERE kind = 'vault.counter' GROUP BY vault_id)"
 	" SELECT 'vault_counters', 'vault ' || v.vault_id || ' (counter ' || v.counter || ')',"
