@@ -160,6 +160,16 @@ main(int argc, char **argv)
 		t1 = seconds();
 		printf("journal verify: %" PRId64 " records: %.2f s (%.2f us per record)\n",
 		    jc.records, t1 - t0, (t1 - t0) * 1e6 / (double)jc.records);
+
+		/* `rollout audit verify` also matches every row with its record. */
+		struct ro_audit_problem *p;
+		t0 = seconds();
+		if ((rc = ro_store_audit_rows(st, &p, &n, &cause)) != 0)
+			die("audit rows", rc, st, cause);
+		t1 = seconds();
+		printf("audit rows: every row against its journal record: %.2f s, %zu problems\n",
+		    t1 - t0, n);
+		ro_audit_problems_free(p, n);
 	}
 
 	ro_store_close(st);

@@ -77,27 +77,38 @@ approve_exec(int argc, char **argv)
 		ro_store_set_actor(st, as);
 	if ((rc = ro_store_campaign_get(st, argv[optind], &ci, &cause)) != RO_OK ||
 	    (rc = ro_store_wave_get(st, argv[optind], idx, &wi, &cause)) != RO_OK) {
+		ro_safe_replace(&cause); /* it may quote the campaign named on the command line */
 		fprintf(stderr, "rollout approve: %s\n", cause ? cause : ro_strerror(rc));
 		exit_code = rc == RO_ENOENT ? RO_EXIT_USAGE : RO_EXIT_FAIL;
 		goto out;
 	}
 	if (hash && strncmp(ci.plan_hash, hash, strlen(hash)) != 0) {
+		char *said = ro_safe(hash);
 		fprintf(stderr, "rollout approve: campaign %s now has plan %.12s…, not the %s you "
 		    "reviewed: the plan changed. Review `rollout status %s` and approve again\n",
-		    ci.id, ci.plan_hash, hash, ci.id);
+		    ci.id, ci.plan_hash, said, ci.id);
+		free(said);
 		exit_code = RO_EXIT_FAIL;
 		goto out;
 	}
 	ro_store_host_list(st, ci.id, idx, &hosts, &nhosts);
 	rc = ro_store_approve(st, ci.id, idx, ro_store_actor(st), comment, ci.plan_hash, &cause);
 	if (rc != RO_OK) {
+		ro_safe_replace(&cause); /* it may quote the campaign named on the command line */
 		fprintf(stderr, "rollout approve: %s\n", cause ? cause : ro_strerror(rc));
 		exit_code = RO_EXIT_FAIL;
 		goto out;
 	}
-	printf("Approved wave %ld (%s, %zu host%s) of campaign %s, plan %.12s…%s%s\n", wave, wi.name,
-	    nhosts, nhosts == 1 ? "" : "s", ci.id, ci.plan_hash, comment ? ": " : "",
-	    comment ? comment : "");
+	{
+		/* Names and the comment are a person's text: escaped for the terminal. */
+		char *name = ro_safe(wi.name), *id = ro_safe(ci.id), *said = ro_safe(comment);
+		printf("Approved wave %ld (%s, %zu host%s) of campaign %s, plan %.12s…%s%s\n", wave,
+		    name, nhosts, nhosts == 1 ? "" : "s", id, ci.plan_hash, said ? ": " : "",
+		    said ? said : "");
+		free(name);
+		free(id);
+		free(said);
+	}
 out:
 	ro_host_list_free(hosts, nhosts);
 	ro_campaign_info_clear(&ci);

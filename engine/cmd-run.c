@@ -418,6 +418,12 @@ run_exec(int argc, char **argv)
 		exit_code = RO_EXIT_FAIL;
 		goto out;
 	}
+	{
+		/* Nothing is recorded on top of a journal that does not verify. */
+		struct ro_journal_check jc;
+		if ((exit_code = ro_cmd_journal_gate(&ro_cmd_run, st, state_dir, &jc)) != RO_EXIT_OK)
+			goto out;
+	}
 	/* The hints printed from here on paste as they are, from any directory. */
 	if (realpath(state_dir, absdir) == NULL)
 		snprintf(absdir, sizeof absdir, "%s", state_dir);
@@ -565,7 +571,8 @@ const struct ro_cmd ro_cmd_run = {
 	    "runs its waves: each gated wave waits for `rollout approve`, each host's steps\n"
 	    "run in order over SSH, every step's intent is recorded before it acts and its\n"
 	    "outcome after. Running a halted or interrupted campaign again resumes it: done\n"
-	    "hosts are left alone, the others start again from their checks.\n"
+	    "hosts are left alone, the others start again from their checks. Nothing runs\n"
+	    "when the store's journal does not verify (see `rollout audit verify`).\n"
 	    "\n"
 	    "One engine per campaign: a run holds the campaign's lease (a lock in the state\n"
 	    "directory and a heartbeat in the store) and a second run is refused with who\n"

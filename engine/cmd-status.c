@@ -283,7 +283,7 @@ tally_json(struct ro_buf *b, const struct ro_host_tally *t)
 }
 
 static void
-print_json(const struct snapshot *s)
+print_json(const struct snapshot *s, const struct ro_journal_check *jc)
 {
 	struct ro_buf b;
 	size_t i;
@@ -359,9 +359,54 @@ print_json(const struct snapshot *s)
 		}
 		ro_buf_addc(&b, '}');
 	}
-	ro_buf_adds(&b, "]}\n");
+	ro_buf_adds(&b, "],\"journal\":");
+	if (jc->head_seq == 0)
+		ro_buf_adds(&b, "null");
+	else
+		ro_buf_printf(&b, "{\"seq\":%lld,\"hash\":\"%s\"}", (long long)jc->head_seq,
+		    jc->head);
+	ro_buf_adds(&b, "}\n");
 	fputs(b.p, stdout);
 	ro_buf_free(&b);
+}
+
+/*
+ * snapshot_escape replaces every text that came from a person or a file
+ * (titles, names, approvers, comments, reasons, details) by its escaped
+ * form for a terminal (ro_safe), so that `approve --as` or `--comment`
+ * cannot smuggle escape sequences onto the screen of whoever runs status.
+ */
+static void
+snapshot_escape(struct snapshot *s)
+{
+	size_t i;
+
+	ro_safe_replace(&s->c.id);
+	ro_safe_replace(&s->c.title);
+	for (i = 0; i < s->nwaves; i++)
+		ro_safe_replace(&s->waves[i].name);
+	for (i = 0; i < s->nby_site; i++)
+		ro_safe_replace(&s->by_site[i].site);
+	for (i = 0; i < s->napprovals; i++) {
+		ro_safe_replace(&s->approvals[i].approver);
+		ro_safe_replace(&s->approvals[i].comment);
+	}
+	for (i = 0; i < s->nfailures; i++) {
+		ro_safe_replace(&s->failures[i].host);
+		ro_safe_replace(&s->failures[i].reason);
+		ro_safe_replace(&s->failures[i].step_name);
+		ro_safe_replace(&s->failures[i].detail);
+		ro_safe_replace(&s->failures[i].site_name);
+	}
+	ro_safe_replace(&s->c.reason);
+	ro_safe_replace(&s->engine.lease.host);
+	ro_safe_replace(&s->engine.lease.stop_by);
+	for (i = 0; i < s->engine.nholds; i++) {
+		ro_safe_replace(&s->engine.holds[i].host);
+		ro_safe_replace(&s->engine.holds[i].site_name);
+		ro_safe_replace(&s->engine.holds[i].reason);
+		ro_safe_replace(&s->engine.holds[i].held_by);
+	}
 }
 
 static void
@@ -477,9 +522,13 @@ list_campaigns(struct ro_store *st, int json)
 			    listed_state(st, &v[i]), v[i].plan_hash);
 			ro_buf_json_str(&b, v[i].title);
 			ro_buf_addc(&b, '}');
-		} else
-			ro_buf_printf(&b, "%-28s %-11s %.12s  %s\n", v[i].id, listed_state(st, &v[i]),
-			    v[i].plan_hash, v[i].title);
+		} else {
+			char *id = ro_safe(v[i].id), *title = ro_safe(v[i].title);
+			ro_buf_printf(&b, "%-28s %-11s %.12s  %s\n", id, listed_state(st, &v[i]),
+			    v[i].plan_hash, title);
+			free(id);
+			free(title);
+		}
 	}
 	if (json)
 		ro_buf_adds(&b, "]\n");
@@ -561,6 +610,7 @@ status_exec(int argc, char **argv)
 	};
 	const char *state_dir = ro_cmd_state_dir();
 	struct ro_store *st = NULL;
+	struct ro_journal_check jc;
 	struct snapshot s;
 	char *cause = NULL, *end;
 	double timeout = 600;
@@ -594,20 +644,28 @@ status_exec(int argc, char **argv)
 		free(cause);
 		return RO_EXIT_FAIL;
 	}
-	if (gate)
+	if ((exit_code = ro_cmd_journal_gate(&ro_cmd_status, st, state_dir, &jc)) != RO_EXIT_OK)
+		; /* a journal that does not verify: nothing it says is shown */
+	else if (gate)
 		exit_code = wait_gate(st, argv[optind], timeout);
-	else if (optind == argc)
+	else if (optind == argc) {
 		exit_code = list_campaigns(st, json);
-	else if ((rc = snapshot_read(st, argv[optind], &s, &cause)) != RO_OK) {
+		if (exit_code == RO_EXIT_OK && !json)
+			ro_cmd_journal_footer(stdout, &jc);
+	} else if ((rc = snapshot_read(st, argv[optind], &s, &cause)) != RO_OK) {
+		ro_safe_replace(&cause); /* it may quote the campaign named on the command line */
 		fprintf(stderr, "rollout status: %s\n", cause ? cause : ro_strerror(rc));
 		exit_code = rc == RO_ENOENT ? RO_EXIT_USAGE : RO_EXIT_FAIL;
 	} else {
 		if (realpath(state_dir, s.engine.state_dir) == NULL)
 			snprintf(s.engine.state_dir, sizeof s.engine.state_dir, "%s", state_dir);
 		if (json)
-			print_json(&s);
-		else
+			print_json(&s, &jc);
+		else {
+			snapshot_escape(&s);
 			print_text(&s);
+			ro_cmd_journal_footer(stdout, &jc);
+		}
 		exit_code = status_exit(&s);
 	}
 	snapshot_free(&s);
@@ -630,6 +688,10 @@ const struct ro_cmd ro_cmd_status = {
 	    "A campaign the store calls running whose engine has died shows as\n"
 	    "`interrupted (engine stopped at T)`. A campaign that needs a person shows why\n"
 	    "it halted, its held hosts, and one next command that pastes as it is.\n"
+	    "It ends with the journal's head (`journal head: #SEQ HASH`, \"journal\" in\n"
+	    "--json): keep it, and `rollout audit verify --head SEQ:HASH` later proves that\n"
+	    "nothing up to it changed. A journal that does not verify is refused (exit 1).\n"
+	    "Text people typed (comments, names) is shown with control characters escaped.\n"
 	    "\n"
 	    "  --wait-gate   wait until a wave of CAMPAIGN awaits approval and print its\n"
 	    "                number (exit 0), or exit 1 when the campaign stops running\n"

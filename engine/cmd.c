@@ -23,6 +23,7 @@ extern const struct ro_cmd ro_cmd_keygen;
 extern const struct ro_cmd ro_cmd_hosts;
 extern const struct ro_cmd ro_cmd_stop;
 extern const struct ro_cmd ro_cmd_resume;
+extern const struct ro_cmd ro_cmd_audit;
 
 /* The order here is the order `rollout help` lists them in. */
 const struct ro_cmd *const ro_cmd_table[] = {
@@ -38,6 +39,7 @@ const struct ro_cmd *const ro_cmd_table[] = {
 	&ro_cmd_resume,
 	&ro_cmd_vault,
 	&ro_cmd_calendar,
+	&ro_cmd_audit,
 	&ro_cmd_help,
 	&ro_cmd_version,
 	NULL,

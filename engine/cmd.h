@@ -46,4 +46,16 @@ struct ro_buf;
  * the commands status and resume print to be pasted. */
 void ro_cmd_shell_word(struct ro_buf *b, const char *s);
 
+struct ro_store;
+struct ro_journal_check;
+
+/* ro_cmd_journal_gate verifies st's journal (chain and MACs) into *jc and
+ * returns RO_EXIT_OK, or prints why not, naming the first bad record and
+ * `rollout audit verify`, and returns RO_EXIT_FAIL: `status` and `run` do
+ * not work from a journal that does not verify (cmd-audit.c). */
+int ro_cmd_journal_gate(const struct ro_cmd *cmd, struct ro_store *st, const char *state_dir,
+    struct ro_journal_check *jc);
+/* ro_cmd_journal_footer prints "journal head: #SEQ HASH" for a report. */
+void ro_cmd_journal_footer(FILE *f, const struct ro_journal_check *jc);
+
 #endif

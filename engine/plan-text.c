@@ -150,7 +150,12 @@ ro_plan_print_text(FILE *f, const struct ro_plan *p)
 	size_t i, gates = 0;
 	char a[40], b[40], t[40], du[32];
 
-	fprintf(f, "Campaign  %s%s%s\n", c->id, c->title ? "  " : "", c->title ? c->title : "");
+	/* The title and wave names are free text from the campaign file, where a
+	 * double-quoted "\e" is an escape character: shown escaped (ro_safe). */
+	char *id = ro_safe(c->id), *title = ro_safe(c->title);
+	fprintf(f, "Campaign  %s%s%s\n", id, title ? "  " : "", title ? title : "");
+	free(id);
+	free(title);
 	fprintf(f, "Inventory %s: %zu of %zu hosts in scope\n", inv->name, c->nhosts, inv->nhosts);
 	fprintf(f, "Playbooks");
 	for (i = 0; i < c->nplaybooks; i++)
@@ -184,10 +189,12 @@ ro_plan_print_text(FILE *f, const struct ro_plan *p)
 	fputc('\n', f);
 	for (i = 0; i < p->nwaves; i++) {
 		const struct ro_wave *w = &p->waves[i];
+		char *name = ro_safe(w->name);
 		fprintf(f, "Wave %u  %s%s  %zu host%s, %u site%s, failure budget %ld%s\n", w->index + 1,
-		    w->name, w->canary ? " (canary)" : "", w->nhosts, w->nhosts == 1 ? "" : "s",
+		    name, w->canary ? " (canary)" : "", w->nhosts, w->nhosts == 1 ? "" : "s",
 		    w->nsites, w->nsites == 1 ? "" : "s", w->failure_budget,
 		    w->gated ? "  [gate: needs approval]" : "");
+		free(name);
 		if (p->timed) {
 			fprintf(f, "        %s .. %s, work %s", ro_pcal_fmt(w->planned_start, a),
 			    ro_pcal_fmt(w->planned_end, b), ro_plan_fmt_dur(w->work, du, sizeof du));

@@ -205,6 +205,10 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'reboot marks are append-only'); END;"
 	"CREATE TRIGGER reboot_marks_no_delete BEFORE DELETE ON reboot_marks"
 	"  BEGIN SELECT RAISE(ABORT, 'reboot marks are append-only'); END;",
+	/* 5 -> 6: each journal record's MAC under the state directory's journal
+	 * key (docs/STORE.md, "Journal"); NULL for records written before the
+	 * key existed. */
+	"ALTER TABLE journal ADD COLUMN mac TEXT;",
 };
 
 _Static_assert(RO_NELEM(migrations) == RO_STORE_SCHEMA_VERSION,
@@ -259,8 +263,8 @@ enum sql_id {
 static const char *const sql_text[Q__COUNT] = {
 	[Q_JOURNAL_LAST] = "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1",
 	[Q_JOURNAL_INSERT] = "INSERT INTO journal (seq, at, campaign, kind, actor, detail,"
-	    " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-	[Q_JOURNAL_ALL] = "SELECT seq, at, campaign, kind, actor, detail, prev_hash, hash"
+	    " prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[Q_JOURNAL_ALL] = "SELECT seq, at, campaign, kind, actor, detail, prev_hash, hash, mac"
 	    " FROM journal ORDER BY seq",
 	[Q_JSON_OBJECT] = "SELECT json_valid(?1) AND json_type(?1) = 'object'",
 	[Q_VAULT_GET] = "SELECT counter FROM vault_counters WHERE vault_id = ?",
@@ -353,6 +357,12 @@ struct ro_store {
 	char *actor;
 	enum tx_kind tx; /* the caller's explicit transaction, if any */
 	char *errmsg;
+	/* The journal key (journal.key beside the file): every record after
+	 * unkeyed_through carries a MAC under it. has_mac is 0 while migrations
+	 * older than the mac column run. */
+	unsigned char jkey[crypto_auth_hmacsha256_KEYBYTES];
+	int keyed, has_mac;
+	int64_t unkeyed_through;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -801,27 +811,47 @@ ro_store_rollback(struct ro_store *st)
 static const char genesis_hash[HASH_HEX + 1] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
-/* hash_field feeds one field as: 0x00 for NULL, or 0x01, its length as 8
- * big-endian bytes, and its bytes. Lengths make the encoding unambiguous
- * ("ab"+"c" differs from "a"+"bc") and the tag tells NULL from "". */
-static void
-hash_field(crypto_hash_sha256_state *h, const char *v)
+/* field_header writes the encoding's prefix for one field into hdr and
+ * returns its length: 0x00 for NULL, or 0x01 and the length as 8 big-endian
+ * bytes. Lengths make the encoding unambiguous ("ab"+"c" differs from
+ * "a"+"bc") and the tag tells NULL from "". */
+static size_t
+field_header(const char *v, unsigned char hdr[9])
 {
-	unsigned char hdr[9];
 	uint64_t n;
 	int i;
 
 	if (v == NULL) {
 		hdr[0] = 0;
-		crypto_hash_sha256_update(h, hdr, 1);
-		return;
+		return 1;
 	}
 	n = strlen(v);
 	hdr[0] = 1;
 	for (i = 0; i < 8; i++)
 		hdr[1 + i] = (unsigned char)(n >> (56 - 8 * i));
-	crypto_hash_sha256_update(h, hdr, sizeof hdr);
-	crypto_hash_sha256_update(h, (const unsigned char *)v, (size_t)n);
+	return 9;
+}
+
+/* hash_field feeds one field, encoded as field_header says, to a hash. */
+static void
+hash_field(crypto_hash_sha256_state *h, const char *v)
+{
+	unsigned char hdr[9];
+
+	crypto_hash_sha256_update(h, hdr, field_header(v, hdr));
+	if (v != NULL)
+		crypto_hash_sha256_update(h, (const unsigned char *)v, strlen(v));
+}
+
+/* mac_field feeds one field, encoded the same way, to an HMAC. */
+static void
+mac_field(crypto_auth_hmacsha256_state *h, const char *v)
+{
+	unsigned char hdr[9];
+
+	crypto_auth_hmacsha256_update(h, hdr, field_header(v, hdr));
+	if (v != NULL)
+		crypto_auth_hmacsha256_update(h, (const unsigned char *)v, strlen(v));
 }
 
 /* journal_hash computes a record's hash (docs/STORE.md, "Journal"). */
@@ -849,17 +879,39 @@ journal_hash(const char *prev, int64_t seq, int64_t at, const char *campaign,
 }
 
 /*
- * journal_append adds one record. It assumes a write transaction is open,
- * which makes reading the chain's head and appending to it one atomic step
- * even with another process writing.
+ * journal_mac computes a record's MAC: HMAC-SHA-256 under the journal key
+ * over the fields "rollout-journal-mac-v1" and the record's hash (encoded
+ * as for the hash). The hash commits to the record and to every record
+ * before it, so each MAC vouches for the chain up to its record.
+ */
+static void
+journal_mac(const struct ro_store *st, const char *hash, char out[HASH_HEX + 1])
+{
+	crypto_auth_hmacsha256_state h;
+	unsigned char md[crypto_auth_hmacsha256_BYTES];
+
+	crypto_auth_hmacsha256_init(&h, st->jkey, sizeof st->jkey);
+	mac_field(&h, "rollout-journal-mac-v1");
+	mac_field(&h, hash);
+	crypto_auth_hmacsha256_final(&h, md);
+	sodium_bin2hex(out, HASH_HEX + 1, md, sizeof md);
+	sodium_memzero(&h, sizeof h);
+}
+
+/*
+ * journal_append_at adds one record dated at. It assumes a write
+ * transaction is open, which makes reading the chain's head and appending
+ * to it one atomic step even with another process writing. Callers that
+ * also write a row pass the time they wrote into it, so that `rollout audit
+ * verify` can match the row with its record exactly.
  */
 static int
-journal_append(struct ro_store *st, const char *campaign, const char *kind,
+journal_append_at(struct ro_store *st, int64_t at, const char *campaign, const char *kind,
     const char *actor, const char *detail, char **cause)
 {
 	sqlite3_stmt *s;
-	char prev[HASH_HEX + 1], hash[HASH_HEX + 1];
-	int64_t seq = 1, at = now(st);
+	char prev[HASH_HEX + 1], hash[HASH_HEX + 1], mac[HASH_HEX + 1];
+	int64_t seq = 1;
 	int src, rc;
 
 	assert(!sqlite3_get_autocommit(st->db));
@@ -891,7 +943,8 @@ journal_append(struct ro_store *st, const char *campaign, const char *kind,
 		if (h == NULL || strlen((const char *)h) != HASH_HEX) {
 			sqlite3_reset(s);
 			return fail(st, cause, RO_ESTORE, "%s: the journal's last record has a "
-			    "malformed hash; run `rollout audit` to verify the journal", st->path);
+			    "malformed hash; run `rollout audit verify` to check the journal",
+			    st->path);
 		}
 		memcpy(prev, h, sizeof prev);
 	} else if (src != SQLITE_DONE) {
@@ -901,8 +954,18 @@ journal_append(struct ro_store *st, const char *campaign, const char *kind,
 	sqlite3_reset(s);
 
 	journal_hash(prev, seq, at, campaign, kind, actor, detail, hash);
-	if ((rc = prep(st, Q_JOURNAL_INSERT, &s, cause, "appending to the journal")) != 0)
-		return rc;
+	if (st->has_mac) {
+		if ((rc = prep(st, Q_JOURNAL_INSERT, &s, cause, "appending to the journal")) != 0)
+			return rc;
+	} else {
+		/* A migration older than the mac column: the cached statement
+		 * names a column that does not exist yet. */
+		src = sqlite3_prepare_v2(st->db, "INSERT INTO journal (seq, at, campaign, kind,"
+		    " actor, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &s,
+		    NULL);
+		if (src != SQLITE_OK)
+			return sqlfail(st, cause, src, "appending to the journal");
+	}
 	sqlite3_bind_int64(s, 1, seq);
 	sqlite3_bind_int64(s, 2, at);
 	bind_text(s, 3, campaign);
@@ -911,10 +974,28 @@ journal_append(struct ro_store *st, const char *campaign, const char *kind,
 	bind_text(s, 6, detail);
 	bind_text(s, 7, prev);
 	bind_text(s, 8, hash);
-	src = done(s);
+	if (st->has_mac) {
+		if (st->keyed && seq > st->unkeyed_through) {
+			journal_mac(st, hash, mac);
+			bind_text(s, 9, mac);
+		} else
+			sqlite3_bind_null(s, 9);
+		src = done(s);
+	} else {
+		src = sqlite3_step(s);
+		src = src == SQLITE_DONE ? SQLITE_OK : src;
+		sqlite3_finalize(s);
+	}
 	if (src != SQLITE_OK)
 		return sqlfail(st, cause, src, "appending to the journal");
 	return 0;
+}
+
+static int
+journal_append(struct ro_store *st, const char *campaign, const char *kind,
+    const char *actor, const char *detail, char **cause)
+{
+	return journal_append_at(st, now(st), campaign, kind, actor, detail, cause);
 }
 
 int
@@ -929,16 +1010,222 @@ ro_store_journal(struct ro_store *st, const char *campaign, const char *kind,
 	return wtx_end(st, owned, rc, NULL);
 }
 
+/* ---------------------------------------------------------------------- */
+/* The journal key                                                         */
+
+#define JKEY_MAGIC "rollout-journal-key-v1"
+#define JKEY_MAX 512
+
+/* key_path is the journal key's path: journal.key beside the store. */
+static char *
+key_path(const struct ro_store *st)
+{
+	const char *slash = strrchr(st->path, '/');
+
+	if (slash == NULL)
+		return ro_xstrdup(RO_JOURNAL_KEY_FILE);
+	return ro_xasprintf("%.*s/%s", (int)(slash - st->path), st->path, RO_JOURNAL_KEY_FILE);
+}
+
+/*
+ * key_read loads the key file at path into st. Returns 0, RO_ENOENT when
+ * there is none, or another error with *cause set. A key that others can
+ * read is refused, as OpenSSH refuses such a private key: whoever holds it
+ * can re-chain the journal unnoticed (short of an exported head).
+ */
+static int
+key_read(struct ro_store *st, const char *path, char **cause)
+{
+	char buf[JKEY_MAX + 1], hex[HASH_HEX + 1];
+	struct stat sb;
+	long long through;
+	ssize_t n;
+	size_t len = 0, binlen = 0;
+	int fd, rc = 0, end = 0;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return RO_ENOENT;
+		return fail(st, cause, RO_EIO, "%s: cannot open the journal key: %s", path,
+		    strerror(errno));
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		rc = fail(st, cause, RO_ESTORE, "%s: the journal key is not a regular file; "
+		    "move it away and restore the real one from backup", path);
+		goto out;
+	}
+	if ((sb.st_mode & 077) != 0) {
+		rc = fail(st, cause, RO_ESTORE, "%s: the journal key is accessible by others "
+		    "(mode %04o); whoever can read it can rewrite the journal unnoticed. Run "
+		    "`chmod 600 %s` and consider the journal since then unproven (check it "
+		    "against an exported head: rollout audit verify --head)", path,
+		    (unsigned)(sb.st_mode & 07777), path);
+		goto out;
+	}
+	while (len < JKEY_MAX && (n = read(fd, buf + len, JKEY_MAX - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	if (len == JKEY_MAX || sscanf(buf, JKEY_MAGIC "\nkey=%64[0-9a-f]\nunkeyed-through=%lld\n%n",
+	    hex, &through, &end) != 2 || end != (int)len || strlen(hex) != HASH_HEX ||
+	    through < 0 || sodium_hex2bin(st->jkey, sizeof st->jkey, hex, HASH_HEX, NULL,
+	    &binlen, NULL) != 0 || binlen != sizeof st->jkey) {
+		rc = fail(st, cause, RO_ESTORE, "%s: the journal key is damaged (expected the "
+		    "three lines rollout writes: " JKEY_MAGIC ", key=<64 hex>, unkeyed-through=N); "
+		    "restore it from backup", path);
+		goto out;
+	}
+	st->unkeyed_through = through;
+	st->keyed = 1;
+out:
+	sodium_memzero(buf, sizeof buf);
+	sodium_memzero(hex, sizeof hex);
+	close(fd);
+	return rc;
+}
+
+/*
+ * key_create makes a new journal key under the store's write lock, so the
+ * number of records it does not cover (those already written) cannot change
+ * while it is made. It is written to a temporary file and linked into place,
+ * so a crash leaves either no key or a whole one. Refused when the journal
+ * already has MACs: the key they were made with was lost or removed, and a
+ * new one would let whoever removed it rewrite the journal unnoticed.
+ */
+static int
+key_create(struct ro_store *st, const char *path, char **cause)
+{
+	unsigned char key[crypto_auth_hmacsha256_KEYBYTES];
+	char hex[HASH_HEX + 1], *tmp = NULL, *text = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t last = 0, macs = 0;
+	int fd = -1, src, rc = 0, locked = 0;
+
+	if ((src = exec(st, "BEGIN IMMEDIATE")) != SQLITE_OK)
+		return sqlfail(st, cause, src, "creating the journal key");
+	locked = 1;
+	/* Another process may have made it while this one waited for the lock. */
+	if ((rc = key_read(st, path, cause)) != RO_ENOENT)
+		goto out;
+	rc = 0;
+	src = sqlite3_prepare_v2(st->db, "SELECT coalesce(max(seq), 0), count(mac) FROM journal",
+	    -1, &s, NULL);
+	if (src == SQLITE_OK && (src = sqlite3_step(s)) == SQLITE_ROW) {
+		last = sqlite3_column_int64(s, 0);
+		macs = sqlite3_column_int64(s, 1);
+		src = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	if (src != SQLITE_OK) {
+		rc = sqlfail(st, cause, src, "reading the journal");
+		goto out;
+	}
+	if (macs > 0) {
+		rc = fail(st, cause, RO_ESTORE, "%s: the journal key is missing, but %" PRId64
+		    " journal records were sealed with it. Restore %s from backup; rollout will "
+		    "not make a new key, since that would let whoever removed the old one "
+		    "rewrite the journal unnoticed", path, macs, RO_JOURNAL_KEY_FILE);
+		goto out;
+	}
+	randombytes_buf(key, sizeof key);
+	sodium_bin2hex(hex, sizeof hex, key, sizeof key);
+	text = ro_xasprintf(JKEY_MAGIC "\nkey=%s\nunkeyed-through=%" PRId64 "\n", hex, last);
+	tmp = ro_xasprintf("%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		/* Left by a crash: under the write lock nobody else is making one. */
+		unlink(tmp);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
+	    fsync(fd) != 0 || link(tmp, path) != 0) {
+		rc = fail(st, cause, RO_EIO, "%s: cannot write the journal key: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	rc = key_read(st, path, cause);
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	if (locked)
+		exec(st, "COMMIT");
+	if (text != NULL)
+		sodium_memzero(text, strlen(text));
+	sodium_memzero(key, sizeof key);
+	sodium_memzero(hex, sizeof hex);
+	free(text);
+	free(tmp);
+	return rc;
+}
+
+/* journal_key_load reads the journal key, making it on first use when
+ * make_key is set (otherwise the store stays unkeyed: MACs are not checked). */
+static int
+journal_key_load(struct ro_store *st, int make_key, char **cause)
+{
+	char *path = key_path(st);
+	int rc = key_read(st, path, cause);
+
+	if (rc == RO_ENOENT)
+		rc = make_key ? key_create(st, path, cause) : 0;
+	free(path);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Verifying the journal                                                   */
+
+/* parse_head splits an exported head, "HASH" or "SEQ:HASH". */
+static int
+parse_head(const char *head, int64_t *seq, char hash[HASH_HEX + 1])
+{
+	const char *colon = strchr(head, ':'), *h = head;
+	size_t i;
+
+	*seq = 0;
+	if (*h == '#')
+		h++;
+	if (colon != NULL) {
+		char *end;
+		long long v = strtoll(h, &end, 10);
+		if (end != colon || v < 1)
+			return RO_EINVAL;
+		*seq = v;
+		h = colon + 1;
+	}
+	if (strlen(h) != HASH_HEX)
+		return RO_EINVAL;
+	for (i = 0; i < HASH_HEX; i++) {
+		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f') ||
+		    (h[i] >= 'A' && h[i] <= 'F')))
+			return RO_EINVAL;
+		hash[i] = (char)(h[i] >= 'A' && h[i] <= 'F' ? h[i] - 'A' + 'a' : h[i]);
+	}
+	hash[HASH_HEX] = '\0';
+	return 0;
+}
+
 int
-ro_store_journal_verify(struct ro_store *st, struct ro_journal_check *res, char **cause)
+ro_store_journal_verify_head(struct ro_store *st, const char *head,
+    struct ro_journal_check *res, char **cause)
 {
 	sqlite3_stmt *s;
-	char prev[HASH_HEX + 1], want[HASH_HEX + 1];
-	int64_t expect_seq = 1;
+	char prev[HASH_HEX + 1], want[HASH_HEX + 1], mac[HASH_HEX + 1];
+	char anchor[HASH_HEX + 1];
+	int64_t expect_seq = 1, anchor_seq = 0;
 	int rc = 0, src, own_read = 0;
+	const char *why = NULL;
 
 	memset(res, 0, sizeof *res);
+	res->keyed = st->keyed;
+	res->unkeyed_through = st->unkeyed_through;
 	memcpy(prev, genesis_hash, sizeof prev);
+	if (head != NULL && parse_head(head, &anchor_seq, anchor) != 0)
+		return fail(st, cause, RO_EINVAL, "--head takes the 64 hex characters of an "
+		    "exported head (or SEQ:HASH), as `rollout audit head` prints it; got '%s'",
+		    head);
 	/* Read one snapshot, so that an engine appending meanwhile does not
 	 * look like a broken chain. */
 	if (st->tx == TX_NONE) {
@@ -952,6 +1239,7 @@ ro_store_journal_verify(struct ro_store *st, struct ro_journal_check *res, char 
 		int64_t seq = sqlite3_column_int64(s, 0);
 		const char *p = (const char *)sqlite3_column_text(s, 6);
 		const char *h = (const char *)sqlite3_column_text(s, 7);
+		const char *m = (const char *)sqlite3_column_text(s, 8);
 
 		res->records++;
 		journal_hash(prev, seq, sqlite3_column_int64(s, 1),
@@ -959,27 +1247,275 @@ ro_store_journal_verify(struct ro_store *st, struct ro_journal_check *res, char 
 		    (const char *)sqlite3_column_text(s, 3),
 		    (const char *)sqlite3_column_text(s, 4),
 		    (const char *)sqlite3_column_text(s, 5), want);
-		if (seq != expect_seq || p == NULL || strcmp(p, prev) != 0 || h == NULL ||
-		    strcmp(h, want) != 0) {
-			res->broken_seq = seq != expect_seq && seq > expect_seq ? expect_seq : seq;
+		if (seq != expect_seq)
+			why = "a record is missing";
+		else if (p == NULL || strcmp(p, prev) != 0)
+			why = "it does not link to the record before it";
+		else if (h == NULL || strcmp(h, want) != 0)
+			why = "its contents do not match its hash";
+		else if (!st->keyed && m != NULL)
+			res->macs_unchecked++;
+		else if (st->keyed && seq > st->unkeyed_through) {
+			journal_mac(st, h, mac);
+			if (m == NULL || strlen(m) != HASH_HEX ||
+			    sodium_memcmp(m, mac, HASH_HEX) != 0)
+				why = "its MAC does not match: it was written or re-chained without "
+				    "the journal key";
+		}
+		if (why != NULL) {
+			res->broken_seq = seq > expect_seq ? expect_seq : seq;
 			rc = fail(st, cause, RO_EINVAL, "%s: journal record %" PRId64 " does not "
-			    "verify (%s); the journal was altered outside rollout after this point",
-			    st->path, res->broken_seq, seq != expect_seq ? "a record is missing" :
-			    p == NULL || strcmp(p, prev) != 0 ? "it does not link to the record before it" :
-			    "its contents do not match its hash");
+			    "verify (%s); the journal was altered outside rollout at or after this "
+			    "record", st->path, res->broken_seq, why);
 			break;
 		}
+		if (head != NULL && (anchor_seq == 0 || seq == anchor_seq) &&
+		    strcmp(h, anchor) == 0)
+			res->head_found = seq;
 		memcpy(prev, h, sizeof prev);
 		memcpy(res->head, h, sizeof res->head);
+		res->head_seq = seq;
+		res->head_at = sqlite3_column_int64(s, 1);
 		expect_seq = seq + 1;
 	}
 	if (rc == 0 && src != SQLITE_DONE)
 		rc = sqlfail(st, cause, src, "reading the journal");
 	sqlite3_reset(s);
+	if (rc == 0 && head != NULL && res->head_found == 0) {
+		if (anchor_seq > res->head_seq)
+			rc = fail(st, cause, RO_ESTATE, "%s: the exported head is record %" PRId64
+			    " but the journal ends at record %" PRId64 ": records were removed from "
+			    "its end since the head was exported", st->path, anchor_seq,
+			    res->head_seq);
+		else {
+			char at_seq[32] = "";
+			if (anchor_seq != 0)
+				snprintf(at_seq, sizeof at_seq, " (record %" PRId64 ")", anchor_seq);
+			rc = fail(st, cause, RO_ESTATE, "%s: the exported head %s%s is not in the "
+			    "journal: records up to it were changed and the chain recomputed (or "
+			    "were removed) since it was exported; this is not the journal the head "
+			    "was taken from", st->path, anchor, at_seq);
+		}
+	}
 out:
 	if (own_read)
 		ro_store_rollback(st);
 	return rc;
+}
+
+int
+ro_store_journal_verify(struct ro_store *st, struct ro_journal_check *res, char **cause)
+{
+	return ro_store_journal_verify_head(st, NULL, res, cause);
+}
+
+/*
+ * The rows that must agree with the journal, one query per table. Each
+ * query returns, for every row that has no journal record with the same
+ * content (or, for state columns, whose value is not the one the latest
+ * record set), a description of the row and what is wrong. Journal details
+ * are read with json_extract into materialized tables, so each check is one
+ * pass over the journal and an indexed join, not a scan per row. Times are
+ * compared only for records written under the journal key (?1 is the last
+ * record before it): older rollouts read the clock twice, for the row and
+ * for its record.
+ */
+static const char *const audit_sql[] = {
+	/* campaigns: created as campaign.create says; state as the last
+	 * campaign.state record left it (planned if none). */
+	"WITH c0 AS MATERIALIZED (SELECT seq, campaign, at, actor,"
+	"   json_extract(detail, '$.title') AS title,"
+	"   json_extract(detail, '$.playbooks') AS playbooks,"
+	"   json_extract(detail, '$.plan_hash') AS plan_hash,"
+	"   json_extract(detail, '$.inventory_hash') AS inventory_hash"
+	"   FROM journal WHERE kind = 'campaign.create'),"
+	" s0 AS MATERIALIZED (SELECT campaign, json_extract(detail, '$.to') AS st, max(seq)"
+	"   FROM journal WHERE kind = 'campaign.state' GROUP BY campaign)"
+	" SELECT 'campaigns', 'campaign ' || c.id,"
+	"  CASE WHEN NOT EXISTS (SELECT 1 FROM c0 WHERE c0.campaign = c.id AND c0.title IS c.title"
+	"    AND c0.playbooks IS c.playbooks AND c0.plan_hash IS c.plan_hash"
+	"    AND c0.inventory_hash IS c.inventory_hash AND c0.actor IS c.created_by"
+	"    AND (c0.seq <= ?1 OR c0.at IS c.created_at))"
+	"  THEN 'has no campaign.create journal record with the same content'"
+	"  ELSE 'is ' || c.state || ' but the journal leaves it ' || coalesce(s0.st, 'planned') END"
+	" FROM campaigns c LEFT JOIN s0 ON s0.campaign = c.id"
+	" WHERE NOT EXISTS (SELECT 1 FROM c0 WHERE c0.campaign = c.id AND c0.title IS c.title"
+	"    AND c0.playbooks IS c.playbooks AND c0.plan_hash IS c.plan_hash"
+	"    AND c0.inventory_hash IS c.inventory_hash AND c0.actor IS c.created_by"
+	"    AND (c0.seq <= ?1 OR c0.at IS c.created_at))"
+	"  OR c.state IS NOT coalesce(s0.st, 'planned')"
+	" ORDER BY c.id",
+	/* waves: added as wave.add says; state as the last wave.state left it. */
+	"WITH a0 AS MATERIALIZED (SELECT campaign,"
+	"   CAST(json_extract(detail, '$.wave') AS INTEGER) AS idx,"
+	"   json_extract(detail, '$.name') AS name, json_extract(detail, '$.gated') AS gated,"
+	"   json_extract(detail, '$.failure_budget') AS budget"
+	"   FROM journal WHERE kind = 'wave.add'),"
+	" s0 AS MATERIALIZED (SELECT campaign,"
+	"   CAST(json_extract(detail, '$.wave') AS INTEGER) AS idx,"
+	"   json_extract(detail, '$.to') AS st, max(seq)"
+	"   FROM journal WHERE kind = 'wave.state' GROUP BY campaign, idx)"
+	" SELECT 'waves', 'campaign ' || w.campaign || ' wave ' || (w.idx + 1),"
+	"  CASE WHEN a0.campaign IS NULL"
+	"  THEN 'has no wave.add journal record with the same content'"
+	"  ELSE 'is ' || w.state || ' but the journal leaves it ' || coalesce(s0.st, 'pending') END"
+	" FROM waves w"
+	" LEFT JOIN a0 ON a0.campaign = w.campaign AND a0.idx = w.idx AND a0.name IS w.name"
+	"   AND a0.gated = w.gated AND a0.budget = w.failure_budget"
+	" LEFT JOIN s0 ON s0.campaign = w.campaign AND s0.idx = w.idx"
+	" WHERE a0.campaign IS NULL OR w.state IS NOT coalesce(s0.st, 'pending')"
+	" ORDER BY w.campaign, w.idx",
+	/* campaign_hosts: added as host.add says; state and reason as the last
+	 * host.state left them. */
+	"WITH a0 AS MATERIALIZED (SELECT campaign,"
+	"   CAST(json_extract(detail, '$.host') AS TEXT) AS host,"
+	"   json_extract(detail, '$.site') AS site, json_extract(detail, '$.address') AS address,"
+	"   CAST(json_extract(detail, '$.wave') AS INTEGER) AS wave"
+	"   FROM journal WHERE kind = 'host.add'),"
+	" s0 AS MATERIALIZED (SELECT campaign,"
+	"   CAST(json_extract(detail, '$.host') AS TEXT) AS host,"
+	"   json_extract(detail, '$.to') AS st, json_extract(detail, '$.reason') AS reason,"
+	"   max(seq)"
+	"   FROM journal WHERE kind = 'host.state' GROUP BY campaign, host)"
+	" SELECT 'campaign_hosts', 'campaign ' || h.campaign || ' host ' || h.host,"
+	"  CASE WHEN a0.campaign IS NULL"
+	"  THEN 'has no host.add journal record with the same content'"
+	"  WHEN h.state IS NOT coalesce(s0.st, 'pending')"
+	"  THEN 'is ' || h.state || ' but the journal leaves it ' || coalesce(s0.st, 'pending')"
+	"  ELSE 'has a reason the journal does not record' END"
+	" FROM campaign_hosts h"
+	" LEFT JOIN a0 ON a0.campaign = h.campaign AND a0.host = h.host AND a0.site IS h.site"
+	"   AND a0.address IS h.address AND a0.wave = h.wave"
+	" LEFT JOIN s0 ON s0.campaign = h.campaign AND s0.host = h.host"
+	" WHERE a0.campaign IS NULL OR h.state IS NOT coalesce(s0.st, 'pending')"
+	"   OR h.reason IS NOT s0.reason"
+	" ORDER BY h.campaign, h.host",
+	/* approvals: each one is a wave.state record that names it. */
+	"WITH j AS MATERIALIZED (SELECT seq, campaign, at,"
+	"   CAST(json_extract(detail, '$.approval') AS INTEGER) AS id,"
+	"   CAST(json_extract(detail, '$.wave') AS INTEGER) AS wave,"
+	"   json_extract(detail, '$.approver') AS approver,"
+	"   json_extract(detail, '$.comment') AS comment,"
+	"   json_extract(detail, '$.plan_hash') AS plan_hash"
+	"   FROM journal WHERE kind = 'wave.state'"
+	"   AND json_extract(detail, '$.approval') IS NOT NULL)"
+	" SELECT 'approvals', 'approval ' || a.id || ' (campaign ' || a.campaign || ' wave '"
+	"  || (a.wave + 1) || ')', 'has no journal record with the same content'"
+	" FROM approvals a WHERE NOT EXISTS (SELECT 1 FROM j WHERE j.id = a.id"
+	"   AND j.campaign IS a.campaign AND j.wave = a.wave AND j.approver IS a.approver"
+	"   AND j.comment IS a.comment AND j.plan_hash IS a.plan_hash"
+	"   AND (j.seq <= ?1 OR j.at = a.approved_at))"
+	" UNION ALL SELECT 'approvals', 'approval ' || j.id || ' (campaign ' || j.campaign"
+	"  || ' wave ' || (j.wave + 1) || ')', 'is in the journal but not in the table (deleted)'"
+	" FROM j WHERE NOT EXISTS (SELECT 1 FROM approvals a WHERE a.id = j.id)",
+	/* step_intents: each one is a step.intent record. */
+	"WITH j AS MATERIALIZED (SELECT seq, campaign, at, actor,"
+	"   CAST(json_extract(detail, '$.intent') AS INTEGER) AS id,"
+	"   CAST(json_extract(detail, '$.host') AS TEXT) AS host,"
+	"   json_extract(detail, '$.step') AS step,"
+	"   json_extract(detail, '$.name') AS name, json_extract(detail, '$.attempt') AS attempt"
+	"   FROM journal WHERE kind = 'step.intent')"
+	" SELECT 'step_intents', 'intent ' || i.id || ' (campaign ' || i.campaign || ' host '"
+	"  || i.host || ' step ' || i.step_idx || ' attempt ' || i.attempt || ')',"
+	"  'has no journal record with the same content'"
+	" FROM step_intents i WHERE NOT EXISTS (SELECT 1 FROM j WHERE j.id = i.id"
+	"   AND j.campaign IS i.campaign AND j.host IS i.host AND j.step = i.step_idx"
+	"   AND j.name IS i.step_name AND j.attempt = i.attempt"
+	"   AND (j.seq <= ?1 OR j.at = i.started_at)"
+	"   AND j.actor IS i.actor)"
+	" UNION ALL SELECT 'step_intents', 'intent ' || j.id || ' (campaign ' || j.campaign"
+	"  || ' host ' || j.host || ')', 'is in the journal but not in the table (deleted)'"
+	" FROM j WHERE NOT EXISTS (SELECT 1 FROM step_intents i WHERE i.id = j.id)",
+	/* step_outcomes: each one is a step.outcome record. */
+	"WITH j AS MATERIALIZED (SELECT seq, at,"
+	"   CAST(json_extract(detail, '$.intent') AS INTEGER) AS id,"
+	"   json_extract(detail, '$.status') AS status,"
+	"   json_extract(detail, '$.exit_code') AS exit_code,"
+	"   json_extract(detail, '$.detail') AS detail"
+	"   FROM journal WHERE kind = 'step.outcome')"
+	" SELECT 'step_outcomes', 'outcome of intent ' || o.intent || ' (' || o.status || ')',"
+	"  'has no journal record with the same content'"
+	" FROM step_outcomes o WHERE NOT EXISTS (SELECT 1 FROM j WHERE j.id = o.intent"
+	"   AND j.status IS o.status AND j.exit_code IS o.exit_code AND j.detail IS o.detail"
+	"   AND (j.seq <= ?1 OR j.at = o.finished_at))"
+	" UNION ALL SELECT 'step_outcomes', 'outcome of intent ' || j.id,"
+	"  'is in the journal but not in the table (deleted)'"
+	" FROM j WHERE NOT EXISTS (SELECT 1 FROM step_outcomes o WHERE o.intent = j.id)",
+	/* vault_counters: each as the last vault.counter record of its vault
+	 * left it (a lowered or removed counter would let an old vault back). */
+	"WITH j AS MATERIALIZED (SELECT at,"
+	"   CAST(json_extract(detail, '$.vault_id') AS TEXT) AS vault_id,"
+	"   json_extract(detail, '$.to') AS counter, max(seq) AS seq"
+	"   FROM journal WHERE kind = 'vault.counter' GROUP BY vault_id)"
+	" SELECT 'vault_counters', 'vault ' || v.vault_id || ' (counter ' || v.counter || ')',"
+	"  'does not match the last vault.counter journal record of that vault'"
+	" FROM vault_counters v WHERE NOT EXISTS (SELECT 1 FROM j WHERE j.vault_id = v.vault_id"
+	"   AND j.counter = v.counter AND (j.seq <= ?1 OR j.at = v.updated_at))"
+	" UNION ALL SELECT 'vault_counters', 'vault ' || j.vault_id || ' (counter ' || j.counter"
+	"  || ')', 'is in the journal but not in the table (deleted)'"
+	" FROM j WHERE NOT EXISTS (SELECT 1 FROM vault_counters v WHERE v.vault_id = j.vault_id)",
+};
+
+int
+ro_store_audit_rows(struct ro_store *st, struct ro_audit_problem **out, size_t *n,
+    char **cause)
+{
+	struct ro_audit_problem *v = NULL;
+	size_t len = 0, cap = 0, i;
+	sqlite3_stmt *s;
+	int rc = 0, src, own_read = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (st->tx == TX_NONE) {
+		if ((rc = ro_store_begin_read(st)) != 0)
+			return rc;
+		own_read = 1;
+	}
+	for (i = 0; i < RO_NELEM(audit_sql) && rc == 0; i++) {
+		src = sqlite3_prepare_v2(st->db, audit_sql[i], -1, &s, NULL);
+		if (src != SQLITE_OK) {
+			rc = sqlfail(st, cause, src, "checking the tables against the journal");
+			break;
+		}
+		if (sqlite3_bind_parameter_count(s) >= 1)
+			sqlite3_bind_int64(s, 1, st->keyed ? st->unkeyed_through : INT64_MAX);
+		while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+			if (len == cap) {
+				cap = cap ? 2 * cap : 8;
+				v = ro_xrealloc(v, cap * sizeof *v);
+			}
+			v[len].table = col_dup(s, 0);
+			v[len].row = col_dup(s, 1);
+			v[len].what = col_dup(s, 2);
+			len++;
+		}
+		if (src != SQLITE_DONE)
+			rc = sqlfail(st, cause, src, "checking the tables against the journal");
+		sqlite3_finalize(s);
+	}
+	if (own_read)
+		ro_store_rollback(st);
+	if (rc != 0) {
+		ro_audit_problems_free(v, len);
+		return rc;
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+void
+ro_audit_problems_free(struct ro_audit_problem *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++) {
+		free(v[i].table);
+		free(v[i].row);
+		free(v[i].what);
+	}
+	free(v);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1009,6 +1545,23 @@ too_new(struct ro_store *st, int v, char **cause)
 	return fail(st, cause, RO_ESTORE, "%s: the store has schema version %d but this "
 	    "rollout knows versions up to %d; use the rollout that wrote it, or a newer one",
 	    st->path, v, RO_STORE_SCHEMA_VERSION);
+}
+
+/* has_mac_column: whether the migration that adds journal.mac has run
+ * (asked of the schema, so that renumbering migrations cannot break it). */
+static int
+has_mac_column(struct ro_store *st)
+{
+	sqlite3_stmt *s;
+	int yes = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM pragma_table_info('journal')"
+	    " WHERE name = 'mac'", -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		yes = sqlite3_column_int(s, 0) == 1;
+	sqlite3_finalize(s);
+	return yes;
 }
 
 /*
@@ -1043,6 +1596,7 @@ migrate(struct ro_store *st, char **cause)
 			rc = sqlfail(st, cause, src, "applying a schema migration");
 			goto abort;
 		}
+		st->has_mac = has_mac_column(st);
 		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
 		if ((src = exec(st, sql)) != SQLITE_OK) {
 			rc = sqlfail(st, cause, src, "setting the schema version");
@@ -1057,6 +1611,7 @@ migrate(struct ro_store *st, char **cause)
 		}
 		v++;
 	}
+	st->has_mac = has_mac_column(st);
 	return 0;
 abort:
 	exec(st, "ROLLBACK");
@@ -1089,8 +1644,10 @@ login_name(void)
 	return ro_xstrdup(pw != NULL && pw->pw_name != NULL ? pw->pw_name : "unknown");
 }
 
-int
-ro_store_open(const char *path, struct ro_store **out, char **cause)
+/* open_store opens path; make_key 0 leaves a missing journal key missing
+ * (ro_store_open_audit), 1 makes it (everything else). */
+static int
+open_store(const char *path, int make_key, struct ro_store **out, char **cause)
 {
 	struct ro_store *st;
 	int rc = 0, src, fd;
@@ -1152,6 +1709,8 @@ ro_store_open(const char *path, struct ro_store **out, char **cause)
 	}
 	if ((rc = migrate(st, cause)) != 0)
 		goto out;
+	if ((rc = journal_key_load(st, make_key, cause)) != 0)
+		goto out;
 out:
 	if (rc != 0) {
 		ro_store_close(st);
@@ -1159,6 +1718,22 @@ out:
 	}
 	*out = st;
 	return 0;
+}
+
+int
+ro_store_open(const char *path, struct ro_store **out, char **cause)
+{
+	return open_store(path, 1, out, cause);
+}
+
+int
+ro_store_open_audit(const char *state_dir, struct ro_store **out, char **cause)
+{
+	char *path = ro_xasprintf("%s/%s", state_dir, RO_STORE_FILE);
+	int rc = open_store(path, 0, out, cause);
+
+	free(path);
+	return rc;
 }
 
 int
@@ -1268,6 +1843,7 @@ ro_store_vault_counter_set(struct ro_store *st, const char *vault_id, uint64_t c
 	struct ro_buf d;
 	sqlite3_stmt *s;
 	uint64_t old = 0;
+	int64_t at;
 	int owned, rc, src;
 
 	if (vault_id == NULL || *vault_id == '\0' || counter > INT64_MAX)
@@ -1288,9 +1864,10 @@ ro_store_vault_counter_set(struct ro_store *st, const char *vault_id, uint64_t c
 		goto out;
 	if ((rc = prep(st, Q_VAULT_PUT, &s, NULL, "recording a vault counter")) != 0)
 		goto out;
+	at = now(st);
 	bind_text(s, 1, vault_id);
 	sqlite3_bind_int64(s, 2, (int64_t)counter);
-	sqlite3_bind_int64(s, 3, now(st));
+	sqlite3_bind_int64(s, 3, at);
 	if ((src = done(s)) != SQLITE_OK) {
 		rc = sqlfail(st, NULL, src, "recording a vault counter");
 		goto out;
@@ -1298,7 +1875,7 @@ ro_store_vault_counter_set(struct ro_store *st, const char *vault_id, uint64_t c
 	ro_buf_adds(&d, "{\"vault_id\":");
 	ro_buf_json_str(&d, vault_id);
 	ro_buf_printf(&d, ",\"from\":%" PRIu64 ",\"to\":%" PRIu64 "}", old, counter);
-	rc = journal_append(st, NULL, "vault.counter", NULL, d.p, NULL);
+	rc = journal_append_at(st, at, NULL, "vault.counter", NULL, d.p, NULL);
 out:
 	ro_buf_free(&d);
 	return wtx_end(st, owned, rc, NULL);
@@ -1411,6 +1988,7 @@ ro_store_campaign_create(struct ro_store *st, const struct ro_campaign_new *c, c
 {
 	struct ro_buf d;
 	sqlite3_stmt *s;
+	int64_t at = now(st);
 	int owned, rc, src;
 
 	if (!nonempty(c->id) || c->title == NULL || c->playbooks == NULL ||
@@ -1428,7 +2006,7 @@ ro_store_campaign_create(struct ro_store *st, const struct ro_campaign_new *c, c
 	bind_text(s, 4, c->plan_hash);
 	bind_text(s, 5, c->plan_json);
 	bind_text(s, 6, c->inventory_hash);
-	sqlite3_bind_int64(s, 7, now(st));
+	sqlite3_bind_int64(s, 7, at);
 	bind_text(s, 8, st->actor);
 	if ((src = done(s)) != SQLITE_OK) {
 		if (convert(src) == RO_EEXIST)
@@ -1447,7 +2025,7 @@ ro_store_campaign_create(struct ro_store *st, const struct ro_campaign_new *c, c
 	ro_buf_adds(&d, ",\"inventory_hash\":");
 	ro_buf_json_str(&d, c->inventory_hash);
 	ro_buf_addc(&d, '}');
-	rc = journal_append(st, c->id, "campaign.create", NULL, d.p, cause);
+	rc = journal_append_at(st, at, c->id, "campaign.create", NULL, d.p, cause);
 out:
 	ro_buf_free(&d);
 	return wtx_end(st, owned, rc, cause);
@@ -1794,7 +2372,7 @@ wave_transition_ok(enum ro_wave_state from, enum ro_wave_state to, int gated)
 }
 
 static int
-wave_set_state_locked(struct ro_store *st, const char *campaign, int idx,
+wave_set_state_locked(struct ro_store *st, int64_t at, const char *campaign, int idx,
     enum ro_wave_state from, enum ro_wave_state to, const char *extra, char **cause)
 {
 	struct ro_buf d;
@@ -1811,7 +2389,7 @@ wave_set_state_locked(struct ro_store *st, const char *campaign, int idx,
 	ro_buf_init(&d);
 	ro_buf_printf(&d, "{\"wave\":%d,\"from\":\"%s\",\"to\":\"%s\"%s}", idx,
 	    ro_wave_state_name(from), ro_wave_state_name(to), extra != NULL ? extra : "");
-	rc = journal_append(st, campaign, "wave.state", NULL, d.p, cause);
+	rc = journal_append_at(st, at, campaign, "wave.state", NULL, d.p, cause);
 	ro_buf_free(&d);
 	return rc;
 }
@@ -1852,7 +2430,7 @@ ro_store_wave_set_state(struct ro_store *st, const char *campaign, int idx,
 			goto out;
 		}
 	}
-	rc = wave_set_state_locked(st, campaign, idx, w.state, to, NULL, cause);
+	rc = wave_set_state_locked(st, now(st), campaign, idx, w.state, to, NULL, cause);
 out:
 	ro_wave_info_clear(&w);
 	return wtx_end(st, owned, rc, cause);
@@ -1873,6 +2451,7 @@ ro_store_approve(struct ro_store *st, const char *campaign, int idx, const char 
 	enum ro_campaign_state cs;
 	sqlite3_stmt *s;
 	char *have_hash = NULL;
+	int64_t at = now(st);
 	int owned, rc, src;
 
 	memset(&w, 0, sizeof w);
@@ -1927,7 +2506,7 @@ ro_store_approve(struct ro_store *st, const char *campaign, int idx, const char 
 	sqlite3_bind_int(s, 2, idx);
 	bind_text(s, 3, approver);
 	bind_text(s, 4, comment);
-	sqlite3_bind_int64(s, 5, now(st));
+	sqlite3_bind_int64(s, 5, at);
 	bind_text(s, 6, plan_hash);
 	if ((src = done(s)) != SQLITE_OK) {
 		rc = sqlfail(st, cause, src, "recording an approval");
@@ -1940,7 +2519,7 @@ ro_store_approve(struct ro_store *st, const char *campaign, int idx, const char 
 	ro_buf_json_str(&d, comment);
 	ro_buf_adds(&d, ",\"plan_hash\":");
 	ro_buf_json_str(&d, plan_hash);
-	rc = wave_set_state_locked(st, campaign, idx, w.state, RO_WAVE_APPROVED, d.p, cause);
+	rc = wave_set_state_locked(st, at, campaign, idx, w.state, RO_WAVE_APPROVED, d.p, cause);
 out:
 	free(have_hash);
 	ro_buf_free(&d);
@@ -2306,7 +2885,7 @@ ro_store_intent_begin(struct ro_store *st, const char *campaign, const char *hos
 	enum ro_wave_state ws;
 	struct ro_buf d;
 	sqlite3_stmt *s;
-	int64_t id = 0;
+	int64_t id = 0, at = now(st);
 	int owned = 0, rc, src, wave = 0, next = 1;
 
 	*intent_id = 0;
@@ -2378,7 +2957,7 @@ ro_store_intent_begin(struct ro_store *st, const char *campaign, const char *hos
 	sqlite3_bind_int(s, 3, step_idx);
 	bind_text(s, 4, step_name);
 	sqlite3_bind_int(s, 5, next);
-	sqlite3_bind_int64(s, 6, now(st));
+	sqlite3_bind_int64(s, 6, at);
 	bind_text(s, 7, st->actor);
 	if ((src = done(s)) != SQLITE_OK) {
 		rc = sqlfail(st, cause, src, "recording an intent");
@@ -2390,7 +2969,7 @@ ro_store_intent_begin(struct ro_store *st, const char *campaign, const char *hos
 	ro_buf_printf(&d, ",\"step\":%d,\"name\":", step_idx);
 	ro_buf_json_str(&d, step_name);
 	ro_buf_printf(&d, ",\"attempt\":%d}", next);
-	rc = journal_append(st, campaign, "step.intent", NULL, d.p, cause);
+	rc = journal_append_at(st, at, campaign, "step.intent", NULL, d.p, cause);
 out:
 	ro_buf_free(&d);
 	rc = wtx_end(st, owned, rc, cause);
@@ -2409,6 +2988,7 @@ ro_store_outcome_record(struct ro_store *st, int64_t intent_id, enum ro_step_sta
 	struct ro_buf d;
 	sqlite3_stmt *s;
 	char *campaign = NULL, *host = NULL;
+	int64_t at = now(st);
 	int owned, rc, src, step_idx = 0, attempt = 0;
 
 	if ((int)status < 0 || (size_t)status >= RO_NELEM(step_status_names))
@@ -2456,7 +3036,7 @@ ro_store_outcome_record(struct ro_store *st, int64_t intent_id, enum ro_step_sta
 	if ((rc = prep(st, Q_OUTCOME_INSERT, &s, cause, "recording an outcome")) != 0)
 		goto out;
 	sqlite3_bind_int64(s, 1, intent_id);
-	sqlite3_bind_int64(s, 2, now(st));
+	sqlite3_bind_int64(s, 2, at);
 	bind_text(s, 3, ro_step_status_name(status));
 	if (exit_code == RO_STORE_NO_EXIT_CODE)
 		sqlite3_bind_null(s, 4);
@@ -2478,7 +3058,7 @@ ro_store_outcome_record(struct ro_store *st, int64_t intent_id, enum ro_step_sta
 	ro_buf_adds(&d, ",\"detail\":");
 	ro_buf_json_str(&d, detail);
 	ro_buf_addc(&d, '}');
-	rc = journal_append(st, campaign, "step.outcome", NULL, d.p, cause);
+	rc = journal_append_at(st, at, campaign, "step.outcome", NULL, d.p, cause);
 out:
 	free(campaign);
 	free(host);

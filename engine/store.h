@@ -33,6 +33,8 @@ struct ro_store;
  * store file inside it ("state.db"). */
 #define RO_STATE_DIR_DEFAULT ".rollout"
 #define RO_STORE_FILE "state.db"
+/* The journal's MAC key, beside the store (0600; docs/STORE.md, "Journal"). */
+#define RO_JOURNAL_KEY_FILE "journal.key"
 
 /*
  * ro_store_open opens (creating and migrating as needed) the store at path.
@@ -40,6 +42,15 @@ struct ro_store;
  * message a person can act on.
  */
 int ro_store_open(const char *path, struct ro_store **out, char **cause);
+
+/*
+ * ro_store_open_audit opens state_dir/state.db for `rollout audit`: like
+ * ro_store_open_dir, except that a missing journal key is neither made nor
+ * an error (an auditor may hold a copy of state.db without it). The store
+ * is then unkeyed: verification checks the chain and an exported head but
+ * not the MACs, and says so (ro_journal_check.keyed, macs_unchecked).
+ */
+int ro_store_open_audit(const char *state_dir, struct ro_store **out, char **cause);
 
 /* ro_store_open_dir opens state_dir/state.db, creating state_dir (0700). */
 int ro_store_open_dir(const char *state_dir, struct ro_store **out, char **cause);
@@ -68,7 +79,7 @@ int ro_store_journal(struct ro_store *st, const char *campaign, const char *kind
 /* Connection settings                                                     */
 
 /* The schema version this build writes (PRAGMA user_version after open). */
-#define RO_STORE_SCHEMA_VERSION 5
+#define RO_STORE_SCHEMA_VERSION 6
 
 /* "No time" for nullable timestamps (planned wave start/end). */
 #define RO_STORE_NO_TIME INT64_MIN
@@ -398,6 +409,13 @@ struct ro_journal_check {
 	int64_t records;    /* records examined */
 	int64_t broken_seq; /* first record that does not verify, 0 if none */
 	char head[65];      /* hash of the last record ("" when empty) */
+	int64_t head_seq;   /* its seq (0 when empty) */
+	int64_t head_at;    /* its time, Unix seconds */
+	int64_t head_found; /* seq of the exported head given, 0 if not found */
+	int keyed;          /* 1: MACs were checked under the journal key */
+	int64_t macs_unchecked; /* records with a MAC that could not be checked:
+	                         * no key (ro_store_open_audit of a copy) */
+	int64_t unkeyed_through; /* records up to this seq predate the key */
 };
 
 /*
@@ -494,5 +512,33 @@ int ro_store_hold_release(struct ro_store *st, const char *campaign, const char 
 int ro_store_hold_list(struct ro_store *st, const char *campaign, struct ro_hold_info **out,
     size_t *n);
 void ro_hold_list_free(struct ro_hold_info *v, size_t n);
+/*
+ * ro_store_journal_verify_head does the same and also checks an exported
+ * head ("HASH" or "SEQ:HASH", as `rollout audit head` prints it): the
+ * record with that hash must be in the verified chain (at SEQ, if given).
+ * RO_EINVAL for a broken chain or a malformed head, RO_ESTATE when the
+ * chain verifies but does not contain the head (records up to it were
+ * changed and re-chained, or removed). head may be NULL.
+ */
+int ro_store_journal_verify_head(struct ro_store *st, const char *head,
+    struct ro_journal_check *res, char **cause);
+
+/*
+ * ro_store_audit_rows checks the rows of campaigns, waves, campaign_hosts,
+ * approvals, step_intents, step_outcomes and vault_counters against the
+ * journal: each row must have the journal record that wrote it, with the
+ * same content, and each state column the value its latest record set. A
+ * row written or changed by anything but the store's API (which journals
+ * every change) is a problem. Returns 0 and the list (empty when all agree;
+ * free with ro_audit_problems_free), or an error.
+ */
+struct ro_audit_problem {
+	char *table; /* "approvals" */
+	char *row;   /* "approval 3 (campaign c wave 1)" */
+	char *what;  /* "has no journal record with the same content" */
+};
+int ro_store_audit_rows(struct ro_store *st, struct ro_audit_problem **out, size_t *n,
+    char **cause);
+void ro_audit_problems_free(struct ro_audit_problem *v, size_t n);
 
 #endif

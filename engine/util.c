@@ -239,3 +239,104 @@ ro_hex(const unsigned char *d, size_t n, char *out)
 	}
 	out[2 * n] = '\0';
 }
+
+/* utf8_len is the length of the well-formed UTF-8 sequence at p (1-4), or
+ * 0 when p does not start one; *cp receives its code point. */
+static int
+utf8_len(const unsigned char *p, unsigned *cp)
+{
+	int n, i;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, *cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, *cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, *cp = p[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (p[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and code points past U+10FFFF. */
+	if ((n == 3 && *cp < 0x800) || (n == 4 && (*cp < 0x10000 || *cp > 0x10ffff)) ||
+	    (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* shown_raw: whether code point cp may reach a terminal as it is. */
+static int
+shown_raw(unsigned cp)
+{
+	if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
+		return 0; /* C0, DEL, C1 (0x9b is CSI on some terminals) */
+	if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+	    cp == 0x2028 || cp == 0x2029)
+		return 0; /* bidirectional overrides and line separators reorder text */
+	return 1;
+}
+
+void
+ro_buf_add_safe(struct ro_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p;
+	unsigned cp;
+	int n;
+
+	if (s == NULL)
+		return;
+	for (p = (const unsigned char *)s; *p; p += n) {
+		n = utf8_len(p, &cp);
+		if (n == 0) {
+			char esc[5] = { '\\', 'x', hex[*p >> 4], hex[*p & 15], 0 };
+			ro_buf_adds(b, esc);
+			n = 1;
+		} else if (shown_raw(cp))
+			ro_buf_add(b, p, (size_t)n);
+		else if (cp == '\n')
+			ro_buf_adds(b, "\\n");
+		else if (cp == '\r')
+			ro_buf_adds(b, "\\r");
+		else if (cp == '\t')
+			ro_buf_adds(b, "\\t");
+		else if (cp < 0x80) {
+			char esc[5] = { '\\', 'x', hex[cp >> 4], hex[cp & 15], 0 };
+			ro_buf_adds(b, esc);
+		} else
+			ro_buf_printf(b, "\\u%04x", cp);
+	}
+}
+
+char *
+ro_safe(const char *s)
+{
+	struct ro_buf b;
+
+	if (s == NULL)
+		return NULL;
+	ro_buf_init(&b);
+	ro_buf_add_safe(&b, s);
+	if (b.p == NULL)
+		return ro_xstrdup("");
+	return b.p;
+}
+
+void
+ro_safe_replace(char **s)
+{
+	char *e;
+
+	if (*s == NULL)
+		return;
+	e = ro_safe(*s);
+	free(*s);
+	*s = e;
+}

@@ -49,6 +49,22 @@ int ro_display_width(const char *s);
 /* ro_fput_padded writes s and pads it with spaces to width columns. */
 void ro_fput_padded(FILE *f, const char *s, int width);
 
+/*
+ * Text that a person typed or a file held, made safe to show on a terminal:
+ * control characters (C0, DEL, C1), bidirectional overrides, line
+ * separators and bytes that are not well-formed UTF-8 are written as
+ * escapes (\n \r \t, \x1b, \u009b, \u202e), so an `--as`, a comment or a
+ * playbook string cannot move the cursor, retitle the window or hide the
+ * text after it. Everything else, backslashes included, is shown as is.
+ * JSON output needs none of this (ro_buf_json_str escapes for JSON).
+ */
+/* ro_buf_add_safe appends s escaped (nothing for NULL). */
+void ro_buf_add_safe(struct ro_buf *b, const char *s);
+/* ro_safe returns a malloc'd escaped copy of s (NULL for NULL). */
+char *ro_safe(const char *s);
+/* ro_safe_replace replaces the malloc'd string *s by its escaped copy. */
+void ro_safe_replace(char **s);
+
 /* ro_streq_ci compares ASCII case-insensitively. */
 int ro_streq_ci(const char *a, const char *b);
 

@@ -43,6 +43,12 @@ kb_cs=$(sqlite3 "$sim" "SELECT count(*) FROM item WHERE kind = 'kb' AND key = 'K
 check "KB5066835 is installed on the 180 terminals (saw $kb_t)" [ "$kb_t" = 180 ]
 check "KB5066782 is installed on both CS nodes (saw $kb_cs)" [ "$kb_cs" = 2 ]
 
+# The journal proves the whole run: chain and MACs verify, and every
+# intent, outcome, approval and host state the engine wrote matches the
+# journal record that wrote it (rollout audit verify, docs/STORE.md).
+"$ROLLOUT" audit verify --state-dir "$STATE" >"$WORK/audit.log" 2>&1 && rc=0 || rc=$?
+check "audit verify passes on the real run's store (exit $rc; $WORK/audit.log)" [ "$rc" = 0 ]
+
 # Running it again finds nothing to do and says so.
 "$ROLLOUT" run "$SRC/playbooks/campaigns/$C.yml" --state-dir "$STATE" --port "$(port)" --plain \
 	$(clock_flags) >"$WORK/again.log" 2>&1 && rc=0 || rc=$?

@@ -549,35 +549,31 @@ test_journal_verify_detects_tampering(void **state)
 	assert_int_equal(jc.records, RO_STORE_SCHEMA_VERSION + 5);
 	assert_int_equal(jc.broken_seq, 0);
 
-	/* Rewrite the third note (after one record per migration) with
-	 * triggers dropped, as someone with the file could. */
-	{
-		int n3 = RO_STORE_SCHEMA_VERSION + 3, n4 = n3 + 1;
-		char sql[200], rec[32];
+	/* Rewrite the first note with triggers dropped, as someone with the
+	 * file could (the records before it are the migrations). */
+	int64_t note = RO_STORE_SCHEMA_VERSION + 1;
+	char sql[160], want[32];
+	db = raw(f);
+	snprintf(sql, sizeof sql, "DROP TRIGGER journal_no_update; DROP TRIGGER journal_no_delete;"
+	    "UPDATE journal SET detail = '{\"i\":1}' WHERE seq = %lld", (long long)note);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(ro_store_journal_verify(f->st, &jc, &cause), RO_EINVAL);
+	assert_int_equal(jc.broken_seq, note);
+	snprintf(want, sizeof want, "record %lld ", (long long)note);
+	assert_non_null(strstr(cause, want));
+	free(cause);
+	cause = NULL;
 
-		db = raw(f);
-		snprintf(sql, sizeof(sql), "DROP TRIGGER journal_no_update;"
-		    "DROP TRIGGER journal_no_delete;"
-		    "UPDATE journal SET detail = '{\"i\":1}' WHERE seq = %d", n3);
-		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-		assert_int_equal(ro_store_journal_verify(f->st, &jc, &cause), RO_EINVAL);
-		assert_int_equal(jc.broken_seq, n3);
-		snprintf(rec, sizeof(rec), "record %d", n3);
-		assert_non_null(strstr(cause, rec));
-		free(cause);
-		cause = NULL;
-
-		/* Put it back: the chain verifies again. Then delete the next. */
-		snprintf(sql, sizeof(sql), "UPDATE journal SET detail = '{\"i\":0}' WHERE seq = %d",
-		    n3);
-		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-		assert_int_equal(ro_store_journal_verify(f->st, &jc, NULL), 0);
-		snprintf(sql, sizeof(sql), "DELETE FROM journal WHERE seq = %d", n4);
-		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-		sqlite3_close(db);
-		assert_int_equal(ro_store_journal_verify(f->st, &jc, &cause), RO_EINVAL);
-		assert_int_equal(jc.broken_seq, n4);
-	}
+	/* Put it back: the chain verifies again. Then delete the next record. */
+	snprintf(sql, sizeof sql, "UPDATE journal SET detail = '{\"i\":0}' WHERE seq = %lld",
+	    (long long)note);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(ro_store_journal_verify(f->st, &jc, NULL), 0);
+	snprintf(sql, sizeof sql, "DELETE FROM journal WHERE seq = %lld", (long long)note + 1);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(ro_store_journal_verify(f->st, &jc, &cause), RO_EINVAL);
+	assert_int_equal(jc.broken_seq, note + 1);
 	assert_non_null(strstr(cause, "missing"));
 	free(cause);
 }
@@ -785,6 +781,81 @@ test_state_names(void **state)
 	assert_int_equal(s, RO_STEP_TIMEOUT);
 }
 
+/* ticking_clock advances one second on every reading, as the engine's
+ * warped clock can between two readings in one call. */
+static int64_t
+ticking_clock(void *ctx)
+{
+	return (*(int64_t *)ctx)++;
+}
+
+/* audit_tables returns the problems' tables joined by ',' (caller frees). */
+static char *
+audit_tables(struct ro_store *st, size_t *n)
+{
+	struct ro_audit_problem *p = NULL;
+	struct ro_buf b;
+	char *cause = NULL;
+	size_t i;
+
+	assert_int_equal(ro_store_audit_rows(st, &p, n, &cause), 0);
+	assert_null(cause);
+	ro_buf_init(&b);
+	for (i = 0; i < *n; i++)
+		ro_buf_printf(&b, "%s%s:%s", i ? "," : "", p[i].table, p[i].row);
+	ro_audit_problems_free(p, *n);
+	return b.p;
+}
+
+static void
+test_audit_rows_against_journal(void **state)
+{
+	struct fx *f = *state;
+	int64_t i1, i2;
+	size_t n;
+	char *t;
+	sqlite3 *db;
+
+	/* Every write, under a clock that moves between readings: each row and
+	 * its record must still carry one time. */
+	ro_store_set_clock(f->st, ticking_clock, &f->clock);
+	make_campaign(f->st, "c1");
+	start_wave0(f->st, "c1");
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "a", 0, "copy", &i1, NULL, NULL), 0);
+	assert_int_equal(ro_store_outcome_record(f->st, i1, RO_STEP_FAILED, 3, "exit 3", NULL), 0);
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "b", 0, "copy", &i2, NULL, NULL), 0);
+	assert_int_equal(ro_store_host_set_state(f->st, "c1", "a", RO_HOST_RUNNING, NULL), 0);
+	assert_int_equal(ro_store_host_set_state_reason(f->st, "c1", "a", RO_HOST_FAILED,
+	    "unreachable", NULL), 0);
+	assert_int_equal(ro_store_approve(f->st, "c1", 1, "city", "go\x1b[2J", HASH_A, NULL), 0);
+	assert_int_equal(ro_store_vault_counter_set(f->st, "v1", 4), 0);
+	t = audit_tables(f->st, &n);
+	assert_int_equal(n, 0);
+	free(t);
+
+	/* Rows written or changed around the journal, as with the sqlite3 shell. */
+	db = raw(f);
+	assert_int_equal(sqlite3_exec(db,
+	    "DROP TRIGGER step_intents_no_update; DROP TRIGGER approvals_no_delete;"
+	    "INSERT INTO step_outcomes (intent, finished_at, status, exit_code, detail)"
+	    "  SELECT max(id), 1, 'ok', 0, NULL FROM step_intents;"
+	    "UPDATE step_intents SET actor = 'mallory' WHERE host = 'a';"
+	    "UPDATE vault_counters SET counter = 9;"
+	    "DELETE FROM approvals;"
+	    "UPDATE waves SET state = 'done' WHERE idx = 0;"
+	    "UPDATE campaigns SET title = 'other';", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	t = audit_tables(f->st, &n);
+	assert_int_equal(n, 6);
+	assert_non_null(strstr(t, "campaigns:campaign c1"));
+	assert_non_null(strstr(t, "waves:campaign c1 wave 1"));
+	assert_non_null(strstr(t, "approvals:approval 1 (campaign c1 wave 2)"));
+	assert_non_null(strstr(t, "step_intents:intent 1 (campaign c1 host a step 0 attempt 1)"));
+	assert_non_null(strstr(t, "step_outcomes:outcome of intent 2 (ok)"));
+	assert_non_null(strstr(t, "vault_counters:vault v1 (counter 9)"));
+	free(t);
+}
+
 int
 main(void)
 {
@@ -806,6 +877,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_engine_lease, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invocation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_holds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_rows_against_journal, setup, teardown),
 		cmocka_unit_test(test_state_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
