@@ -1636,6 +1636,29 @@ pragma_expect(struct ro_store *st, const char *sql, const char *want)
 	return ok;
 }
 
+/*
+ * wal_on switches the store to WAL mode. Two processes opening a brand-new
+ * store at once (`rollout run` and `status --wait-gate` from the demo's
+ * second shell) race for the switch: the loser gets SQLITE_BUSY at once,
+ * without the busy handler, so it tries again for up to ten seconds.
+ */
+static int
+wal_on(struct ro_store *st)
+{
+	const struct timespec pause = { 0, 20 * 1000 * 1000 };
+	int tries;
+
+	for (tries = 0; tries < 500; tries++) {
+		if (pragma_expect(st, "PRAGMA journal_mode = WAL", "wal"))
+			return 1;
+		if ((sqlite3_errcode(st->db) & 0xff) != SQLITE_BUSY &&
+		    (sqlite3_errcode(st->db) & 0xff) != SQLITE_LOCKED)
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+	return 0;
+}
+
 static char *
 login_name(void)
 {
@@ -1687,7 +1710,7 @@ open_store(const char *path, int make_key, struct ro_store **out, char **cause)
 	 * corrupt the file; the store runs only its own SQL, so nothing is lost. */
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 
-	if (!pragma_expect(st, "PRAGMA journal_mode = WAL", "wal")) {
+	if (!wal_on(st)) {
 		rc = fail(st, cause, RO_ESTORE, "%s: cannot switch the store to WAL mode (%s); "
 		    "put the state directory on a local file system", path,
 		    sqlite3_errmsg(st->db));

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "error.h"
 #include "store.h"
@@ -856,6 +857,56 @@ test_audit_rows_against_journal(void **state)
 	free(t);
 }
 
+/*
+ * Two processes opening a brand-new store at the same moment (the demo's
+ * `rollout run` and the approver's `status --wait-gate`) both get it: the
+ * one that loses the race to switch the file to WAL mode tries again
+ * instead of failing with "database is locked". Before the retry this
+ * failed about 3 times in 100; 60 rounds of two racers catch it.
+ */
+static void
+test_concurrent_first_open(void **state)
+{
+	char dir[64], *path, *cmd;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 60; round++) {
+		int go[2], status = 0;
+		pid_t pid;
+		char c = 0;
+		struct ro_store *st = NULL;
+		char *cause = NULL;
+
+		snprintf(dir, sizeof dir, "/tmp/test_store_race.XXXXXX");
+		assert_non_null(mkdtemp(dir));
+		path = ro_xasprintf("%s/%s", dir, RO_STORE_FILE);
+		assert_int_equal(pipe(go), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			/* The child waits for the parent's go, then opens. */
+			close(go[1]);
+			if (read(go[0], &c, 1) != 1)
+				_exit(3);
+			_exit(ro_store_open(path, &st, NULL) == 0 ? 0 : 1);
+		}
+		close(go[0]);
+		assert_int_equal(write(go[1], &c, 1), 1);
+		close(go[1]);
+		assert_int_equal(ro_store_open(path, &st, &cause), 0);
+		assert_null(cause);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+		ro_store_close(st);
+		cmd = ro_xasprintf("rm -rf '%s'", dir);
+		assert_int_equal(system(cmd), 0);
+		free(cmd);
+		free(path);
+	}
+}
+
 int
 main(void)
 {
@@ -878,6 +929,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_invocation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_holds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_rows_against_journal, setup, teardown),
+		cmocka_unit_test(test_concurrent_first_open),
 		cmocka_unit_test(test_state_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
