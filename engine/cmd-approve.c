@@ -70,7 +70,7 @@ approve_exec(int argc, char **argv)
 
 	if ((rc = ro_store_open_dir(state_dir, &st, &cause)) != RO_OK) {
 		fprintf(stderr, "rollout approve: %s\n", cause);
-		exit_code = RO_EXIT_FAIL;
+		exit_code = ro_cmd_store_exit(rc);
 		goto out;
 	}
 	if (as)

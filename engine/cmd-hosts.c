@@ -366,7 +366,7 @@ hold_or_release(int argc, char **argv, int hold)
 		return ro_cmd_usage(&ro_cmd_hosts, "say why the host is held: --reason TEXT");
 	if ((rc = ro_store_open_dir(state, &st, &cause)) != RO_OK) {
 		fprintf(stderr, "rollout hosts %s: %s\n", sub, cause);
-		code = RO_EXIT_FAIL;
+		code = ro_cmd_store_exit(rc);
 		goto out;
 	}
 	rc = hold ? ro_store_hold(st, pos[0], pos[1], reason, &cause) :

@@ -21,9 +21,12 @@ save_plan(const struct ro_plan *plan, const char *state_dir, int json)
 	char *cause = NULL;
 	int existed = 0, rc;
 
-	rc = ro_store_open_dir(state_dir, &st, &cause);
-	if (rc == RO_OK)
-		rc = ro_plan_record(st, plan, &existed, &cause);
+	if ((rc = ro_store_open_dir(state_dir, &st, &cause)) != RO_OK) {
+		fprintf(stderr, "rollout plan: not saved: %s\n", cause ? cause : ro_strerror(rc));
+		free(cause);
+		return ro_cmd_store_exit(rc);
+	}
+	rc = ro_plan_record(st, plan, &existed, &cause);
 	ro_store_close(st);
 	if (rc != RO_OK) {
 		fprintf(stderr, "rollout plan: not saved: %s\n", cause ? cause : ro_strerror(rc));

@@ -42,7 +42,7 @@ resume_exec(int argc, char **argv)
 		return ro_cmd_usage(&ro_cmd_resume, "name one campaign (its id, as `rollout status` lists)");
 	if ((rc = ro_store_open_dir(state_dir, &st, &cause)) != RO_OK) {
 		fprintf(stderr, "rollout resume: %s\n", cause);
-		exit_code = RO_EXIT_FAIL;
+		exit_code = ro_cmd_store_exit(rc);
 		goto out;
 	}
 	{

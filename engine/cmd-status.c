@@ -642,7 +642,7 @@ status_exec(int argc, char **argv)
 	if ((rc = ro_store_open_dir(state_dir, &st, &cause)) != RO_OK) {
 		fprintf(stderr, "rollout status: %s\n", cause);
 		free(cause);
-		return RO_EXIT_FAIL;
+		return ro_cmd_store_exit(rc);
 	}
 	if ((exit_code = ro_cmd_journal_gate(&ro_cmd_status, st, state_dir, &jc)) != RO_EXIT_OK)
 		; /* a journal that does not verify: nothing it says is shown */

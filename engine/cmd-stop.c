@@ -88,7 +88,7 @@ stop_exec(int argc, char **argv)
 	id = argv[optind];
 	if ((rc = ro_store_open_dir(state_dir, &st, &cause)) != RO_OK) {
 		fprintf(stderr, "rollout stop: %s\n", cause);
-		exit_code = RO_EXIT_FAIL;
+		exit_code = ro_cmd_store_exit(rc);
 		goto out;
 	}
 	if ((rc = ro_store_campaign_get(st, id, &ci, &cause)) != RO_OK) {

@@ -125,3 +125,9 @@ ro_cmd_shell_word(struct ro_buf *b, const char *s)
 	}
 	ro_buf_addc(b, '\'');
 }
+
+int
+ro_cmd_store_exit(int rc)
+{
+	return rc == RO_EINVAL ? RO_EXIT_USAGE : RO_EXIT_FAIL;
+}

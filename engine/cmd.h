@@ -40,6 +40,11 @@ void ro_cmd_print_help(FILE *f, const struct ro_cmd *cmd);
  * and --state DIR as a hidden alias of it. */
 const char *ro_cmd_state_dir(void);
 
+/* ro_cmd_store_exit is the exit code for a state store that did not open
+ * with rc: 2 (bad input, nothing changed) for a state directory refused as
+ * it is (others can write it), else 1. */
+int ro_cmd_store_exit(int rc);
+
 struct ro_buf;
 /* ro_cmd_shell_word appends s to b as one word a POSIX shell reads back as
  * s: as it is when it holds only safe characters, else single-quoted. For

@@ -39,9 +39,15 @@ for mode in 0777 0770 0702; do
 	expect 2 "$msg" "hosts enroll refuses a $mode state dir" -- \
 		"$rollout" hosts enroll "$inv" --state-dir "$st" --timeout 100
 	expect 2 "$msg" "hosts list refuses a $mode state dir" -- "$rollout" hosts list --state-dir "$st"
-	expect 1 "$msg" "status refuses a $mode state dir" -- "$rollout" status --state-dir "$st"
-	expect 1 "$msg" "approve refuses a $mode state dir" -- \
+	expect 2 "$msg" "status refuses a $mode state dir" -- "$rollout" status --state-dir "$st"
+	expect 2 "$msg" "approve refuses a $mode state dir" -- \
 		"$rollout" approve 2026-10-os-update --wave 1 --state-dir "$st"
+	expect 2 "$msg" "stop refuses a $mode state dir" -- \
+		"$rollout" stop 2026-10-os-update --state-dir "$st"
+	expect 2 "$msg" "resume refuses a $mode state dir" -- \
+		"$rollout" resume 2026-10-os-update --state-dir "$st"
+	expect 2 "$msg" "plan --save refuses a $mode state dir" -- \
+		"$rollout" plan "$os" --save --state-dir "$st"
 	check "the refusals say how to fix a $mode dir" grep -q "chmod 700 $st" "$tmp/out"
 	check "nothing was written into the $mode state dir" [ -z "$(ls -A "$st")" ]
 done
