@@ -367,19 +367,6 @@ check_values(struct loader *l)
 	return v.rc;
 }
 
-/* The directory of file, malloc'd ("." for a bare name). */
-static char *
-dir_of(const char *file)
-{
-	const char *slash = strrchr(file, '/');
-
-	if (slash == NULL)
-		return ro_xstrdup(".");
-	if (slash == file)
-		return ro_xstrdup("/");
-	return ro_xasprintf("%.*s", (int)(slash - file), file);
-}
-
 /*
  * Resolves each upload whose src is a {{path}} parameter: against the
  * directory of the file that gave the value (the campaign file, the
@@ -398,7 +385,7 @@ resolve_uploads(struct loader *l)
 	cp->uploads = ro_arena_alloc(&cp->arena, (total ? total : 1) * sizeof *cp->uploads);
 	for (i = 0; i < cp->nplaybooks; i++) {
 		const struct ro_playbook *pb = cp->playbooks[i];
-		char *root = dir_of(pb->path);
+		char *root = ro_dir_of(pb->path);
 		for (j = 0; j < pb->nsteps; j++) {
 			const struct ro_step *s = &pb->steps[j];
 			const struct ro_param_value *p;
@@ -416,7 +403,7 @@ resolve_uploads(struct loader *l)
 			name[len] = '\0';
 			if ((p = param_value(cp, name)) == NULL || p->value == NULL)
 				continue;
-			base = strcmp(p->file, "--param") == 0 ? ro_xstrdup(".") : dir_of(p->file);
+			base = strcmp(p->file, "--param") == 0 ? ro_xstrdup(".") : ro_dir_of(p->file);
 			if (ro_upload_resolve(root, base, p->value, &real, &why) != RO_OK) {
 				int line, col;
 				char *hint;

@@ -533,19 +533,6 @@ out:
 	return rc;
 }
 
-/* The directory of file, malloc'd ("." for a bare name). */
-static char *
-dir_of(const char *file)
-{
-	const char *slash = strrchr(file, '/');
-
-	if (slash == NULL)
-		return ro_xstrdup(".");
-	if (slash == file)
-		return ro_xstrdup("/");
-	return ro_xasprintf("%.*s", (int)(slash - file), file);
-}
-
 /* Reads an upload's src: a relative file name under the playbook's
  * directory, or exactly one {{reference}} to a path parameter (the
  * campaign resolves and confines that one). */
@@ -589,7 +576,7 @@ read_src(struct loader *l, const struct ro_ynode *body, struct ro_step *s)
 		s->src = dup(l, str);
 		return RO_OK;
 	}
-	dir = dir_of(l->c.file);
+	dir = ro_dir_of(l->c.file);
 	rc = ro_upload_resolve(dir, dir, str, &real, &why);
 	free(dir);
 	if (rc != RO_OK) {

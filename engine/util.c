@@ -340,3 +340,15 @@ ro_safe_replace(char **s)
 	free(*s);
 	*s = e;
 }
+
+char *
+ro_dir_of(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+
+	if (slash == NULL)
+		return ro_xstrdup(".");
+	if (slash == file)
+		return ro_xstrdup("/");
+	return ro_xasprintf("%.*s", (int)(slash - file), file);
+}

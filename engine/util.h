@@ -16,6 +16,9 @@ void *ro_xcalloc(size_t n, size_t size);
 void *ro_xrealloc(void *p, size_t n);
 char *ro_xstrdup(const char *s);
 char *ro_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* ro_dir_of returns the directory part of a file path, malloc'd: "." for a
+ * bare name, "/" for a file in the root. */
+char *ro_dir_of(const char *file);
 
 #define RO_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
