@@ -40,6 +40,10 @@ if [ "${CHECK_COVERAGE:-0}" = 1 ]; then
 fi
 
 for c in $CAMPAIGNS; do
+	# Each campaign's clock starts now, on its start day, not when the fixture
+	# started: under ctest the fixture may come up minutes (days at this warp)
+	# before this test runs. The fleet's own clock only times its commands.
+	date +%s >"$WORK/anchor"
 	run_campaign "$SRC/playbooks/campaigns/$c.yml"
 	approve_all "$c"
 	wait_run
