@@ -1,5 +1,6 @@
 /* campaign.c - loading a campaign: inventory + playbooks + parameters, bound. */
 #include "campaign.h"
+#include "approvers.h"
 #include "error.h"
 #include "util.h"
 
@@ -9,7 +10,7 @@
 #include <string.h>
 
 static const char *const top_keys[] = { "campaign", "title", "inventory", "playbooks",
-	"params", "start", "policy", "targets", NULL };
+	"params", "start", "policy", "targets", "approvers", NULL };
 
 struct loader {
 	struct ro_yctx c;
@@ -296,6 +297,17 @@ load(struct loader *l, const struct ro_param_arg *args, size_t nargs)
 			free(p);
 		}
 	}
+	/* Who may approve the gates: bound into the plan, so into its hash. */
+	if ((v = ro_ymap_get(root, "approvers")) != NULL) {
+		if (ro_ystr(&l->c, v, &str)) {
+			rc = RO_EINVAL;
+		} else {
+			char *p = relative_to(l->c.file, str);
+			if (ro_roster_load(p, &cp->roster, l->c.d) != RO_OK)
+				rc = RO_EINVAL;
+			free(p);
+		}
+	}
 	if (rc != RO_OK)
 		return rc;
 	cp->policy = cp->playbooks[0]->policy;
@@ -388,6 +400,7 @@ ro_campaign_free(struct ro_campaign *c)
 	for (i = 0; i < c->nplaybooks; i++)
 		ro_playbook_free(c->playbooks[i]);
 	ro_inventory_free(c->inv);
+	ro_roster_free(c->roster);
 	ro_ydoc_free(c->doc);
 	ro_arena_free(&c->arena);
 	free(c);

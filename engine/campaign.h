@@ -9,6 +9,8 @@
 #include "model.h"
 #include "playbook.h"
 
+struct ro_roster;
+
 struct ro_param_value {
 	const char *name;
 	const char *value;
@@ -36,6 +38,7 @@ struct ro_campaign {
 	size_t nhosts;
 	uint32_t *host_playbooks;      /* per in-scope host: bit i = playbook i applies */
 	uint8_t sha256[32];            /* of the campaign file */
+	struct ro_roster *roster;      /* `approvers:` (approvers.h), or NULL */
 	struct ro_ydoc *doc;
 	struct ro_arena arena;
 };

@@ -23,6 +23,7 @@ extern const struct ro_cmd ro_cmd_keygen;
 extern const struct ro_cmd ro_cmd_hosts;
 extern const struct ro_cmd ro_cmd_stop;
 extern const struct ro_cmd ro_cmd_resume;
+extern const struct ro_cmd ro_cmd_approvals;
 
 /* The order here is the order `rollout help` lists them in. */
 const struct ro_cmd *const ro_cmd_table[] = {
@@ -31,6 +32,7 @@ const struct ro_cmd *const ro_cmd_table[] = {
 	&ro_cmd_plan,
 	&ro_cmd_run,
 	&ro_cmd_approve,
+	&ro_cmd_approvals,
 	&ro_cmd_status,
 	&ro_cmd_keygen,
 	&ro_cmd_hosts,

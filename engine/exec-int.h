@@ -83,6 +83,8 @@ struct ro_executor {
 	int rc;
 	char *cause;
 	unsigned char *held;     /* per run: set aside by `rollout hosts hold` */
+	struct ro_gates *gates;  /* the plan's gates and roster (approval.h) */
+	int64_t approvals_seen;  /* highest approval row id already judged */
 };
 
 /* exec-host.c */

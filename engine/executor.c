@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "approval.h"
 #include "error.h"
 #include "exec-int.h"
 #include "util.h"
@@ -565,6 +566,68 @@ dispatch(struct ro_executor *ex)
 	}
 }
 
+/* ---- gates: signed approvals (approval.h) ------------------------------------- */
+
+/*
+ * gate_verdict judges wave w's gate by the signatures alone: the wave's
+ * state in the store (which anyone with the file can set) never opens it.
+ * Rows that do not verify are journaled as security events by
+ * ro_approval_gate and count for nothing. A store failure ends the run.
+ */
+static int
+gate_verdict(struct ro_executor *ex, const struct ro_wave *w, enum ro_gate_verdict *v)
+{
+	char *refusal = NULL, *cause = NULL;
+	int rc;
+
+	rc = ro_approval_gate(ex->st, ex->gates, (int)w->index, &ex->approvals_seen, v, &refusal,
+	    &cause);
+	if (rc != RO_OK) {
+		store_failed(ex, rc, cause);
+		return rc;
+	}
+	if (*v == RO_GATE_REFUSED)
+		halt(ex, "%s; the campaign is halted (`rollout status %s`); once the cause is dealt "
+		    "with, the wave needs a new approval and a resume", refusal, ex->c->id);
+	free(refusal);
+	return RO_OK;
+}
+
+/* gate_wait keeps polling the store for wave w's approval. */
+static void
+gate_wait(struct ro_executor *ex)
+{
+	ex->gate_waiting = 1;
+	uv_timer_start(&ex->poll, poll_fire, ex->cfg.poll_ms, 0);
+}
+
+/*
+ * gate_judge handles a gated wave that is awaiting approval or marked
+ * approved: 1 when its hosts may start now, 0 when it waits (or the run
+ * ends: refused, store failure, stop).
+ */
+static int
+gate_judge(struct ro_executor *ex, const struct ro_wave *w, enum ro_wave_state state)
+{
+	enum ro_gate_verdict v = RO_GATE_WAIT;
+
+	if (gate_verdict(ex, w, &v) != RO_OK || v == RO_GATE_REFUSED) {
+		end_campaign(ex);
+		return 0;
+	}
+	if (ex->stopping) {
+		halt(ex, "stopped by the operator while wave %u waited for approval", w->index + 1);
+		end_campaign(ex);
+		return 0;
+	}
+	/* A valid approval moves the wave to approved (rollout approve does
+	 * that in the same transaction); only then may it run. */
+	if (v == RO_GATE_OPEN && state == RO_WAVE_APPROVED)
+		return 1;
+	gate_wait(ex);
+	return 0;
+}
+
 /* Opens wave ex->wave (or the campaign's end): the gate, then its hosts. */
 static void
 start_wave(struct ro_executor *ex)
@@ -630,15 +693,15 @@ start_wave(struct ro_executor *ex)
 		break;
 	case RO_WAVE_AWAITING_APPROVAL:
 		ro_wave_info_clear(&info);
-		if (ex->stopping) {
-			halt(ex, "stopped by the operator while wave %u waited for approval", w->index + 1);
-			end_campaign(ex);
-			return;
-		}
-		ex->gate_waiting = 1;
-		uv_timer_start(&ex->poll, poll_fire, ex->cfg.poll_ms, 0);
+		(void)gate_judge(ex, w, RO_WAVE_AWAITING_APPROVAL);
 		return;
 	case RO_WAVE_APPROVED:
+		if (w->gated && !gate_judge(ex, w, RO_WAVE_APPROVED)) {
+			ro_wave_info_clear(&info);
+			return;
+		}
+		rc = ro_store_wave_set_state(ex->st, ex->c->id, (int)w->index, RO_WAVE_RUNNING, &cause);
+		break;
 	case RO_WAVE_HALTED:
 		rc = ro_store_wave_set_state(ex->st, ex->c->id, (int)w->index, RO_WAVE_RUNNING, &cause);
 		break;
@@ -772,12 +835,40 @@ ro_executor_supports(const struct ro_plan *plan, char **cause)
 	return RO_OK;
 }
 
+/*
+ * load_gates reads the gates and roster from the plan's own canonical bytes
+ * (the ones its hash covers). A campaign with a gate and no roster cannot
+ * run: no approval of it could ever be verified.
+ */
+static int
+load_gates(const struct ro_plan *plan, struct ro_gates **out, char **cause)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = ro_gates_from_canonical(plan->canonical, plan->canonical_len, plan->hash, out,
+	    cause)) != RO_OK)
+		return rc;
+	for (i = 0; i < plan->nwaves; i++)
+		if (plan->waves[i].gated && (*out)->roster == NULL) {
+			*cause = ro_xasprintf("%s: campaign %s has gated waves but names no approvers "
+			    "roster, so no approval of it could be verified; add 'approvers: FILE' "
+			    "to the campaign (docs/APPROVALS.md) and plan it under a new id",
+			    plan->campaign->path, plan->campaign->id);
+			ro_gates_free(*out);
+			*out = NULL;
+			return RO_ESTATE;
+		}
+	return RO_OK;
+}
+
 int
 ro_executor_new(uv_loop_t *loop, struct ro_store *st, const struct ro_plan *plan,
     const struct ro_exec_config *cfg, struct ro_executor **out, char **cause)
 {
 	struct ro_executor *ex;
 	struct ro_campaign_info info;
+	struct ro_gates *gates = NULL;
 	int rc;
 
 	*out = NULL;
@@ -795,8 +886,11 @@ ro_executor_new(uv_loop_t *loop, struct ro_store *st, const struct ro_plan *plan
 		return RO_ESTATE;
 	}
 	ro_campaign_info_clear(&info);
+	if ((rc = load_gates(plan, &gates, cause)) != RO_OK)
+		return rc;
 
 	ex = ro_xcalloc(1, sizeof *ex);
+	ex->gates = gates;
 	ex->loop = loop;
 	ex->st = st;
 	ex->plan = plan;
@@ -914,5 +1008,6 @@ ro_executor_free(struct ro_executor *ex)
 	free(ex->writes);
 	free(ex->cause);
 	free(ex->held);
+	ro_gates_free(ex->gates);
 	free(ex);
 }

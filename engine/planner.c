@@ -5,6 +5,7 @@
 #include "planner.h"
 #include "error.h"
 #include "plan-internal.h"
+#include "approvers.h"
 #include "util.h"
 
 #include <sodium.h>
@@ -256,15 +257,26 @@ apply_gates(struct ro_plan *p, const struct ro_campaign *c)
 	for (i = 0; i < p->nwaves; i++) {
 		struct ro_wave *w = &p->waves[i];
 		int is_cs = c->inv->hosts[w->hosts[0]].role != RO_ROLE_TERMINAL;
-		if ((g & RO_GATE_EVERY_WAVE) || (i == 0 && (g & RO_GATE_BEFORE_FIRST)))
+		/* The gate's kind is the most specific reason for it: it says
+		 * which role approves it (approvers.h). */
+		if (g & RO_GATE_EVERY_WAVE) {
 			w->gated = 1;
-		if (i > 0 && p->waves[i - 1].canary && (g & RO_GATE_AFTER_CANARY))
-			w->gated = 1;
+			w->gate = RO_GATE_EVERY_WAVE;
+		}
 		if (is_cs)
 			seen_cs = 1;
 		else if (seen_cs && !gated_after_cs && (g & RO_GATE_AFTER_CS)) {
 			w->gated = 1;
+			w->gate = RO_GATE_AFTER_CS;
 			gated_after_cs = 1;
+		}
+		if (i > 0 && p->waves[i - 1].canary && (g & RO_GATE_AFTER_CANARY)) {
+			w->gated = 1;
+			w->gate = RO_GATE_AFTER_CANARY;
+		}
+		if (i == 0 && (g & RO_GATE_BEFORE_FIRST)) {
+			w->gated = 1;
+			w->gate = RO_GATE_BEFORE_FIRST;
 		}
 	}
 }
@@ -415,6 +427,12 @@ canonical(struct ro_plan *p)
 		if (pol->gates & (1u << bit))
 			ro_buf_printf(&b, "%s\"%s\"", j++ ? "," : "", ro_gate_names[bit]);
 	ro_buf_printf(&b, "],\"deadline_days\":%ld}", pol->deadline_days);
+	/* Only a campaign with a roster has these keys, so the plans (and
+	 * hashes) of campaigns without one stay as they were. */
+	if (c->roster != NULL) {
+		ro_buf_adds(&b, ",\"approvers\":");
+		ro_roster_json(c->roster, &b);
+	}
 	ro_buf_printf(&b, ",\"hosts\":%zu,\"schedule\":", c->nhosts);
 	schedule_json(p, &b);
 	ro_buf_adds(&b, ",\"waves\":[");
@@ -427,6 +445,8 @@ canonical(struct ro_plan *p)
 		ro_buf_printf(&b, ",\"canary\":%s,\"gated\":%s,\"failure_budget\":%ld,\"rounds\":%u",
 		    w->canary ? "true" : "false", w->gated ? "true" : "false", w->failure_budget,
 		    w->rounds);
+		if (c->roster != NULL && w->gated)
+			ro_buf_printf(&b, ",\"gate\":\"%s\"", ro_gate_name(w->gate));
 		time_member(&b, "approval", w->approval);
 		time_member(&b, "start", w->planned_start);
 		time_member(&b, "end", w->planned_end);

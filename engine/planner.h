@@ -31,6 +31,7 @@ struct ro_wave {
 	uint32_t phase;          /* index into the campaign's phases */
 	int canary;
 	int gated;               /* waits for an approval before it starts */
+	unsigned gate;           /* gated: the enum ro_gate bit that gates it */
 	uint32_t *hosts;         /* inventory host indexes, grouped by site */
 	size_t nhosts;
 	long failure_budget;     /* failed hosts allowed before the campaign halts */

@@ -194,6 +194,14 @@ static const char *const migrations[] = {
 	") STRICT;"
 	"ALTER TABLE campaign_hosts ADD COLUMN state_at INTEGER;"
 	"ALTER TABLE campaigns ADD COLUMN reason TEXT;",
+	/* 4 -> 5: signed approvals and refusals (docs/APPROVALS.md): the
+	 * decision, the gate, the signer's public key and the Ed25519
+	 * signature over the record. Rows without a signature are legacy or
+	 * forged; the engine opens no gate on them. */
+	"ALTER TABLE approvals ADD COLUMN decision TEXT;"
+	"ALTER TABLE approvals ADD COLUMN gate TEXT;"
+	"ALTER TABLE approvals ADD COLUMN signer_key TEXT;"
+	"ALTER TABLE approvals ADD COLUMN signature TEXT;",
 };
 
 _Static_assert(RO_NELEM(migrations) == RO_STORE_SCHEMA_VERSION,
@@ -242,6 +250,7 @@ enum sql_id {
 	Q_COMMIT,
 	Q_VROSTER_GET,
 	Q_VROSTER_PUT,
+	Q_APPROVAL_INSERT_SIGNED,
 	Q__COUNT
 };
 
@@ -286,8 +295,8 @@ static const char *const sql_text[Q__COUNT] = {
 	[Q_APPROVAL_FOR_WAVE] = "SELECT count(*) FROM approvals a JOIN campaigns c"
 	    " ON c.id = a.campaign WHERE a.campaign = ? AND a.wave = ?"
 	    " AND a.plan_hash = c.plan_hash",
-	[Q_APPROVAL_LIST] = "SELECT id, wave, approver, comment, plan_hash, approved_at"
-	    " FROM approvals WHERE campaign = ?1 AND (?2 < 0 OR wave = ?2) ORDER BY id",
+	[Q_APPROVAL_LIST] = "SELECT id, wave, approver, comment, plan_hash, approved_at,"
+	    " decision, gate, signer_key, signature FROM approvals WHERE campaign = ?1 AND (?2 < 0 OR wave = ?2) ORDER BY id",
 	[Q_INTENT_OPEN_FOR_STEP] = "SELECT i.id, i.attempt FROM step_intents i"
 	    " LEFT JOIN step_outcomes o ON o.intent = i.id"
 	    " WHERE i.campaign = ? AND i.host = ? AND i.step_idx = ? AND o.intent IS NULL"
@@ -329,6 +338,9 @@ static const char *const sql_text[Q__COUNT] = {
 	[Q_VROSTER_PUT] = "INSERT INTO vault_rosters (vault_id, roster, updated_at)"
 	    " VALUES (?1, ?2, ?3) ON CONFLICT (vault_id) DO UPDATE"
 	    " SET roster = ?2, updated_at = ?3",
+	[Q_APPROVAL_INSERT_SIGNED] = "INSERT INTO approvals (campaign, wave, approver, comment,"
+	    " approved_at, plan_hash, decision, gate, signer_key, signature)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 };
 
 enum tx_kind { TX_NONE, TX_READ, TX_WRITE, TX_GROUP };
@@ -1851,9 +1863,14 @@ out:
 static int open_canary_before(struct ro_store *st, const char *campaign, int idx, int *canary,
     char **cause);
 
-int
-ro_store_approve(struct ro_store *st, const char *campaign, int idx, const char *approver,
-    const char *comment, const char *plan_hash, char **cause)
+/*
+ * record_decision is ro_store_approve, and with sa (a signed decision) also
+ * ro_store_approval_record: the same checks, then the row (with its
+ * signature) and, for an approval, the wave's move to approved.
+ */
+static int
+record_decision(struct ro_store *st, const char *campaign, int idx, const char *approver,
+    const char *comment, const char *plan_hash, const struct ro_approval_new *sa, char **cause)
 {
 	struct ro_wave_info w;
 	struct ro_buf d;
@@ -1861,8 +1878,13 @@ ro_store_approve(struct ro_store *st, const char *campaign, int idx, const char 
 	sqlite3_stmt *s;
 	char *have_hash = NULL;
 	int owned, rc, src;
+	int refuse = sa != NULL && sa->decision != NULL && strcmp(sa->decision, "refuse") == 0;
 
 	memset(&w, 0, sizeof w);
+	if (sa != NULL && (sa->decision == NULL || (!refuse && strcmp(sa->decision, "approve") != 0) ||
+	    !nonempty(sa->gate) || !nonempty(sa->signer_key) || !nonempty(sa->signature)))
+		return fail(st, cause, RO_EINVAL, "a signed decision needs a decision (approve or "
+		    "refuse), a gate, a signer's key and a signature");
 	if (!nonempty(approver) || !nonempty(plan_hash))
 		return fail(st, cause, RO_EINVAL, "an approval needs an approver and a plan hash");
 	if ((rc = wtx_begin(st, &owned, cause)) != 0)
@@ -1895,8 +1917,9 @@ ro_store_approve(struct ro_store *st, const char *campaign, int idx, const char 
 		goto out;
 	}
 	/* The gate after a canary wave is the city's judgement of that canary:
-	 * given before the canary has finished, it would judge nothing. */
-	{
+	 * given before the canary has finished, it would judge nothing. (A
+	 * refusal may come at any time: it only stops.) */
+	if (refuse == 0) {
 		int canary = -1;
 		if ((rc = open_canary_before(st, campaign, idx, &canary, cause)) != 0)
 			goto out;
@@ -1908,14 +1931,21 @@ ro_store_approve(struct ro_store *st, const char *campaign, int idx, const char 
 			goto out;
 		}
 	}
-	if ((rc = prep(st, Q_APPROVAL_INSERT, &s, cause, "recording an approval")) != 0)
+	if ((rc = prep(st, sa ? Q_APPROVAL_INSERT_SIGNED : Q_APPROVAL_INSERT, &s, cause,
+	    "recording an approval")) != 0)
 		goto out;
 	bind_text(s, 1, campaign);
 	sqlite3_bind_int(s, 2, idx);
 	bind_text(s, 3, approver);
 	bind_text(s, 4, comment);
-	sqlite3_bind_int64(s, 5, now(st));
+	sqlite3_bind_int64(s, 5, sa ? sa->at : now(st));
 	bind_text(s, 6, plan_hash);
+	if (sa) {
+		bind_text(s, 7, sa->decision);
+		bind_text(s, 8, sa->gate);
+		bind_text(s, 9, sa->signer_key);
+		bind_text(s, 10, sa->signature);
+	}
 	if ((src = done(s)) != SQLITE_OK) {
 		rc = sqlfail(st, cause, src, "recording an approval");
 		goto out;
@@ -1927,12 +1957,42 @@ ro_store_approve(struct ro_store *st, const char *campaign, int idx, const char 
 	ro_buf_json_str(&d, comment);
 	ro_buf_adds(&d, ",\"plan_hash\":");
 	ro_buf_json_str(&d, plan_hash);
-	rc = wave_set_state_locked(st, campaign, idx, w.state, RO_WAVE_APPROVED, d.p, cause);
+	if (sa) {
+		ro_buf_adds(&d, ",\"decision\":");
+		ro_buf_json_str(&d, sa->decision);
+		ro_buf_adds(&d, ",\"gate\":");
+		ro_buf_json_str(&d, sa->gate);
+		ro_buf_adds(&d, ",\"signer_key\":");
+		ro_buf_json_str(&d, sa->signer_key);
+		ro_buf_adds(&d, ",\"signature\":");
+		ro_buf_json_str(&d, sa->signature);
+	}
+	if (refuse) {
+		/* The wave stays where it is; the engine halts on the refusal. */
+		char *j = ro_xasprintf("{\"wave\":%d%s}", idx, d.p);
+		rc = journal_append(st, campaign, "approval.refuse", NULL, j, cause);
+		free(j);
+	} else
+		rc = wave_set_state_locked(st, campaign, idx, w.state, RO_WAVE_APPROVED, d.p, cause);
 out:
 	free(have_hash);
 	ro_buf_free(&d);
 	ro_wave_info_clear(&w);
 	return wtx_end(st, owned, rc, cause);
+}
+
+int
+ro_store_approve(struct ro_store *st, const char *campaign, int idx, const char *approver,
+    const char *comment, const char *plan_hash, char **cause)
+{
+	return record_decision(st, campaign, idx, approver, comment, plan_hash, NULL, cause);
+}
+
+int
+ro_store_approval_record(struct ro_store *st, const struct ro_approval_new *a, char **cause)
+{
+	return record_decision(st, a->campaign, a->wave, a->signer, a->comment, a->plan_hash, a,
+	    cause);
 }
 
 /* approval_row maps a row of Q_APPROVAL_LIST (a row_kind map). */
@@ -1948,6 +2008,10 @@ approval_row(sqlite3_stmt *s, void *elem, void *ctx)
 	a->comment = col_dup(s, 3);
 	a->plan_hash = col_dup(s, 4);
 	a->approved_at = sqlite3_column_int64(s, 5);
+	a->decision = col_dup(s, 6);
+	a->gate = col_dup(s, 7);
+	a->signer_key = col_dup(s, 8);
+	a->signature = col_dup(s, 9);
 }
 
 /* approval_clear frees what an approval owns (a row_kind clear). */
@@ -1959,6 +2023,10 @@ approval_clear(void *elem)
 	free(a->approver);
 	free(a->comment);
 	free(a->plan_hash);
+	free(a->decision);
+	free(a->gate);
+	free(a->signer_key);
+	free(a->signature);
 }
 
 static const struct row_kind approval_rows = {

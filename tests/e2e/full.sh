@@ -25,7 +25,9 @@ check "the campaign is done" [ "$(echo "$st" | json "d['state']")" = done ]
 check "all 182 hosts are done" \
 	[ "$(echo "$st" | json "sum(w['hosts']['done'] for w in d['waves'])")" = 182 ]
 check "three gates were approved, each by the approver" \
-	[ "$(echo "$st" | json "len([a for a in d['approvals'] if a['approver'] == 'e2e approver'])")" = 3 ]
+	[ "$(echo "$st" | json "len([a for a in d['approvals'] if a['approver'] == 'sato'])")" = 3 ]
+check "every approval verifies offline against the roster" \
+	"$ROLLOUT" approvals verify $C --state-dir "$STATE"
 
 # Every host has its package, as the host itself reports it.
 db=$WORK/engine/state.db
