@@ -1910,7 +1910,10 @@ record_decision(struct ro_store *st, const char *campaign, int idx, const char *
 		    "approval", st->path, idx + 1, campaign);
 		goto out;
 	}
-	if (w.state != RO_WAVE_PENDING && w.state != RO_WAVE_AWAITING_APPROVAL) {
+	/* A wave marked approved without a valid signature (written by hand)
+	 * must still take a signed decision: the engine ignores the mark. */
+	if (w.state != RO_WAVE_PENDING && w.state != RO_WAVE_AWAITING_APPROVAL &&
+	    !(sa != NULL && w.state == RO_WAVE_APPROVED)) {
 		rc = fail(st, cause, RO_ESTATE, "%s: wave %d of %s is %s; only a pending or "
 		    "awaiting-approval wave can be approved", st->path, idx + 1, campaign,
 		    ro_wave_state_name(w.state));
@@ -1967,10 +1970,12 @@ record_decision(struct ro_store *st, const char *campaign, int idx, const char *
 		ro_buf_adds(&d, ",\"signature\":");
 		ro_buf_json_str(&d, sa->signature);
 	}
-	if (refuse) {
-		/* The wave stays where it is; the engine halts on the refusal. */
+	if (refuse || w.state == RO_WAVE_APPROVED) {
+		/* The wave stays where it is; the engine judges the signatures
+		 * (and halts on a refusal). */
 		char *j = ro_xasprintf("{\"wave\":%d%s}", idx, d.p);
-		rc = journal_append(st, campaign, "approval.refuse", NULL, j, cause);
+		rc = journal_append(st, campaign, refuse ? "approval.refuse" : "approval.approve",
+		    NULL, j, cause);
 		free(j);
 	} else
 		rc = wave_set_state_locked(st, campaign, idx, w.state, RO_WAVE_APPROVED, d.p, cause);
