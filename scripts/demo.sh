@@ -50,11 +50,17 @@ fi
 
 echo
 echo "== the campaign (virtual clock from 2026-10-05 08:40 JST, ${warp}x)"
-# The city's approver: a second process that approves each gate as it opens.
+# The city's approver, sato of 戸籍住民課 on the campaign's roster
+# (playbooks/approvers/sapporo.yml): a second process that signs each gate's
+# approval with sato's own key file as the gate opens. The demo's key file is
+# the test one (tests/approvers, a known passphrase, the minimum Argon2id
+# cost); a real approver types their passphrase at a no-echo prompt.
+install -m 600 tests/approvers/sato.key "$demo/sato.key"
 (
 	while gate=$("$rollout" status $campaign --state-dir "$demo/engine" --wait-gate --timeout 600 2>/dev/null); do
 		"$rollout" approve $campaign --wave "$gate" --state-dir "$demo/engine" \
-			--as "札幌市 戸籍住民課 (demo)" --comment "承認します" >>"$demo/approvals.log"
+			--key "$demo/sato.key" --passphrase-fd 3 --comment "承認します" \
+			3< <(printf 'e2e approver sato passphrase\n') >>"$demo/approvals.log"
 	done
 ) &
 approver_pid=$!
@@ -63,8 +69,11 @@ rc=0
 wait "$approver_pid" 2>/dev/null || true
 
 echo
-echo "== approvals given"
+echo "== approvals given, each signed by its approver"
 cat "$demo/approvals.log"
+echo
+echo "== the signatures checked offline against the roster bound into the plan"
+"$rollout" approvals verify $campaign --state-dir "$demo/engine" || rc=1
 echo
 "$rollout" status $campaign --state-dir "$demo/engine" | sed -n '1,14p'
 exit $rc
