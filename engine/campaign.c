@@ -10,7 +10,7 @@
 #include <string.h>
 
 static const char *const top_keys[] = { "campaign", "title", "inventory", "playbooks",
-	"params", "start", "policy", "targets", "approvers", NULL };
+	"params", "start", "policy", "targets", "approvers", "notify", NULL };
 
 struct loader {
 	struct ro_yctx c;
@@ -297,6 +297,9 @@ load(struct loader *l, const struct ro_param_arg *args, size_t nargs)
 			free(p);
 		}
 	}
+	/* A command told of gates waiting, waves halting and the end. */
+	if (ro_yopt_str(&l->c, root, "notify", &cp->arena, &cp->notify))
+		rc = RO_EINVAL;
 	/* Who may approve the gates: bound into the plan, so into its hash. */
 	if ((v = ro_ymap_get(root, "approvers")) != NULL) {
 		if (ro_ystr(&l->c, v, &str)) {

@@ -39,6 +39,7 @@ struct ro_campaign {
 	uint32_t *host_playbooks;      /* per in-scope host: bit i = playbook i applies */
 	uint8_t sha256[32];            /* of the campaign file */
 	struct ro_roster *roster;      /* `approvers:` (approvers.h), or NULL */
+	const char *notify;            /* `notify:` shell command (notify.h), or NULL */
 	struct ro_ydoc *doc;
 	struct ro_arena arena;
 };

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "approval.h"
+#include "plan-cal.h"
 #include "error.h"
 #include "exec-int.h"
 #include "util.h"
@@ -258,6 +259,55 @@ site_hours(const struct ro_executor *ex, uint32_t site)
 }
 
 /*
+ * not_before_init works out, per wave and site, the first day the approved
+ * plan gives the site's hosts of that wave (00:00 JST of the earliest
+ * planned start): the same day the plan's JSON shows as not_before.
+ */
+static void
+not_before_init(struct ro_executor *ex)
+{
+	const struct ro_plan *p = ex->plan;
+	size_t nsites = ex->c->inv->nsites ? ex->c->inv->nsites : 1, i, j;
+
+	ex->not_before = ro_xmalloc((p->nwaves ? p->nwaves : 1) * nsites * sizeof *ex->not_before);
+	for (i = 0; i < (p->nwaves ? p->nwaves : 1) * nsites; i++)
+		ex->not_before[i] = INT64_MAX;
+	if (!p->timed)
+		return;
+	for (i = 0; i < p->nwaves; i++)
+		for (j = 0; j < p->waves[i].nhosts; j++) {
+			uint32_t h = p->waves[i].hosts[j];
+			int64_t *nb = &ex->not_before[i * nsites + ex->c->inv->hosts[h].site];
+			if (p->host_start[h] != RO_PLAN_NO_TIME && p->host_start[h] < *nb)
+				*nb = p->host_start[h];
+		}
+	for (i = 0; i < p->nwaves * nsites; i++)
+		if (ex->not_before[i] != INT64_MAX)
+			ex->not_before[i] = ro_pcal_at(ro_pcal_day(ex->not_before[i]), 0);
+}
+
+/*
+ * schedule_allows keeps the approved schedule: a site's hosts of a wave do
+ * not start before the day the plan gives them, unless the policy says
+ * early_start: allowed. 0 with *wake set when it is too early.
+ */
+static int
+schedule_allows(const struct ro_executor *ex, const struct hostrun *hr, double *wake)
+{
+	size_t nsites = ex->c->inv->nsites ? ex->c->inv->nsites : 1;
+	int64_t nb;
+
+	if (ex->c->policy.early_start || ex->not_before == NULL || hr->wave < 0 ||
+	    (size_t)hr->wave >= ex->plan->nwaves)
+		return 1;
+	nb = ex->not_before[(size_t)hr->wave * nsites + hr->site];
+	if (nb == INT64_MAX || ro__now(ex) >= (double)nb)
+		return 1;
+	*wake = (double)nb;
+	return 0;
+}
+
+/*
  * May the host start now? 1 yes; 0 not yet, with *wake set to the virtual
  * Unix time worth looking again; -1 never inside this plan (the approved
  * closed-office window has passed or is too short now). Work never starts
@@ -276,6 +326,8 @@ window_allows(const struct ro_executor *ex, const struct hostrun *hr, double *wa
 	long est_min = (hr->estimate + 59) / 60;
 	int working;
 
+	if (!schedule_allows(ex, hr, wake))
+		return 0;
 	if (p->timed && p->start != RO_PLAN_NO_TIME && now < (double)p->start) {
 		*wake = (double)p->start;
 		return 0;
@@ -556,8 +608,8 @@ dispatch(struct ro_executor *ex)
 		ex->announced_wake = wake;
 		char when[RO_JST_FMT_MAX], msg[160];
 		ro_jst_format((int64_t)floor(wake / 60.0), when);
-		snprintf(msg, sizeof msg, "outside the campaign's %s window: the next host starts at %s JST",
-		    ro_window_names[ex->c->policy.window], when);
+		snprintf(msg, sizeof msg, "outside the campaign's %s window or before a site's planned "
+		    "day: the next host starts at %s JST", ro_window_names[ex->c->policy.window], when);
 		emit_wait(ex, wake, msg);
 	}
 	if (wake > 0) {
@@ -896,6 +948,7 @@ ro_executor_new(uv_loop_t *loop, struct ro_store *st, const struct ro_plan *plan
 	ex->plan = plan;
 	ex->c = plan->campaign;
 	ex->cfg = *cfg;
+	not_before_init(ex);
 	if (ex->cfg.poll_ms == 0)
 		ex->cfg.poll_ms = DEFAULT_POLL_MS;
 	ex->cal = ro_cal_new_closed(ex->c->inv->closed_days, ex->c->inv->nclosed_days);
@@ -1009,5 +1062,6 @@ ro_executor_free(struct ro_executor *ex)
 	free(ex->cause);
 	free(ex->held);
 	ro_gates_free(ex->gates);
+	free(ex->not_before);
 	free(ex);
 }

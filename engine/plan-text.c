@@ -169,6 +169,9 @@ ro_plan_print_text(FILE *f, const struct ro_plan *p)
 		fprintf(f, "Schedule  %s .. %s, %zu day%s with work, last %s; deadline %s\n",
 		    ro_pcal_fmt(p->first_start, a), ro_pcal_fmt(p->end, b), used, used == 1 ? "" : "s",
 		    ro_pcal_fmt_day(last, t), ro_pcal_fmt(p->deadline, du));
+		fprintf(f, "Start     %s\n", pol->early_start ?
+		    "a site's work may start before its planned day (early_start: allowed)" :
+		    "no site's work starts before its planned day (early_start: no)");
 		if (p->window_start != RO_PLAN_NO_TIME)
 			fprintf(f, "Window    closed-office %s .. %s (skew none: every host inside it)\n",
 			    ro_pcal_fmt(p->window_start, a), ro_pcal_fmt(p->window_end, b));

@@ -426,7 +426,8 @@ canonical(struct ro_plan *p)
 	for (bit = 0, j = 0; ro_gate_names[bit]; bit++)
 		if (pol->gates & (1u << bit))
 			ro_buf_printf(&b, "%s\"%s\"", j++ ? "," : "", ro_gate_names[bit]);
-	ro_buf_printf(&b, "],\"deadline_days\":%ld}", pol->deadline_days);
+	ro_buf_printf(&b, "],\"deadline_days\":%ld,\"early_start\":\"%s\"}", pol->deadline_days,
+	    pol->early_start ? "allowed" : "no");
 	/* Only a campaign with a roster has these keys, so the plans (and
 	 * hashes) of campaigns without one stay as they were. */
 	if (c->roster != NULL) {
@@ -456,7 +457,18 @@ canonical(struct ro_plan *p)
 			size_t k;
 			ro_buf_adds(&b, j ? ",{\"site\":" : "{\"site\":");
 			ro_buf_json_str(&b, inv->sites[s].id);
-			ro_buf_printf(&b, ",\"limit\":%u,\"hosts\":[", p->site_limit[s]);
+			ro_buf_printf(&b, ",\"limit\":%u,", p->site_limit[s]);
+			/* The first day the site's hosts of this wave may start
+			 * (the run keeps it unless early_start is allowed). */
+			if (p->timed) {
+				int64_t first = INT64_MAX;
+				char day[40];
+				for (k = j; k < w->nhosts && inv->hosts[w->hosts[k]].site == s; k++)
+					if (p->host_start[w->hosts[k]] < first)
+						first = p->host_start[w->hosts[k]];
+				ro_buf_printf(&b, "\"not_before\":\"%s\",", ro_pcal_fmt_day(ro_pcal_day(first), day));
+			}
+			ro_buf_adds(&b, "\"hosts\":[");
 			for (k = j; k < w->nhosts && inv->hosts[w->hosts[k]].site == s; k++) {
 				if (k > j)
 					ro_buf_addc(&b, ',');

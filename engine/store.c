@@ -1934,6 +1934,26 @@ record_decision(struct ro_store *st, const char *campaign, int idx, const char *
 			goto out;
 		}
 	}
+	/* A signed approval judges the waves before its gate: every one of
+	 * them must be done (the first wave's gate follows none). */
+	if (sa != NULL && !refuse) {
+		struct ro_wave_info *wv = NULL;
+		size_t nw = 0, k;
+		int before = -1;
+		if ((rc = ro_store_wave_list(st, campaign, &wv, &nw)) != 0)
+			goto out;
+		for (k = 0; k < nw && before < 0; k++)
+			if (wv[k].idx < idx && wv[k].state != RO_WAVE_DONE)
+				before = wv[k].idx;
+		ro_wave_list_free(wv, nw);
+		if (before >= 0) {
+			rc = fail(st, cause, RO_ESTATE, "wave %d of %s follows wave %d, which is not "
+			    "done yet; approve it once the waves before it have finished (`rollout "
+			    "status %s --wait-gate` waits for that)", idx + 1, campaign, before + 1,
+			    campaign);
+			goto out;
+		}
+	}
 	if ((rc = prep(st, sa ? Q_APPROVAL_INSERT_SIGNED : Q_APPROVAL_INSERT, &s, cause,
 	    "recording an approval")) != 0)
 		goto out;

@@ -30,8 +30,13 @@ wait_gate() { "$ROLLOUT" status $C --state-dir "$STATE" --wait-gate --timeout 12
 "$ROLLOUT" plan "$SRC/tests/e2e/campaigns/forgery.yml" --save --state-dir "$STATE" >/dev/null
 "$ROLLOUT" plan "$SRC/tests/e2e/campaigns/forgery-other.yml" --save --state-dir "$STATE" >/dev/null
 hash=$(q "SELECT plan_hash FROM campaigns WHERE id = '$C'")
+export ROLLOUT_E2E_NOTIFY=$WORK/notify.log
 run_campaign "$SRC/tests/e2e/campaigns/forgery.yml"
 check "the engine waits at the gate of wave 1" [ "$(wait_gate)" = 1 ]
+notified() { [ -f "$ROLLOUT_E2E_NOTIFY" ] && [ "$(grep -c "$1" "$ROLLOUT_E2E_NOTIFY")" -ge "${2:-1}" ]; }
+gate1="\"event\":\"gate-waiting\",.*\"wave\":1,.*\"approve\":\"rollout approve $C --wave 1 --plan-hash ${hash:0:12} --state-dir "
+check "notify: the waiting gate is announced with the command that approves it" \
+	until_true 30 notified "$gate1"
 
 # 1. A row written by hand, and the wave marked approved by hand.
 q "INSERT INTO approvals (campaign, wave, approver, comment, approved_at, plan_hash)
@@ -89,6 +94,12 @@ check "the run ends halted (exit $RUN_RC)" [ "$RUN_RC" != 0 ]
 check "the campaign is halted with the refusal and its comment" \
 	[ "$(q "SELECT count(*) FROM campaigns WHERE id = '$C' AND state = 'halted' AND reason LIKE 'sato refused wave 3: 窓口が混雑しているため延期%'")" = 1 ]
 check "wave 3's host never started" [ "$(wave_hosts_started 2)" = 0 ]
+check "notify: three gates waited, then the campaign ended halted with the refusal" \
+	[ "$(python3 -c "
+import json, sys
+e = [json.loads(l) for l in open(sys.argv[1])]
+print([(x['event'], x.get('wave')) for x in e], e[-1]['state'], 'sato refused wave 3: 窓口が混雑しているため延期' in e[-1]['detail'])" "$ROLLOUT_E2E_NOTIFY")" = \
+		"[('gate-waiting', 1), ('gate-waiting', 2), ('gate-waiting', 3), ('campaign-ended', None)] halted True" ]
 
 # 7. Offline: the signed rows verify, the three forged ones do not.
 "$ROLLOUT" approvals verify $C --state-dir "$STATE" --json >"$WORK/verify.json" && rc=0 || rc=$?

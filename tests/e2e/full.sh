@@ -45,6 +45,32 @@ kb_cs=$(sqlite3 "$sim" "SELECT count(*) FROM item WHERE kind = 'kb' AND key = 'K
 check "KB5066835 is installed on the 180 terminals (saw $kb_t)" [ "$kb_t" = 180 ]
 check "KB5066782 is installed on both CS nodes (saw $kb_cs)" [ "$kb_cs" = 2 ]
 
+# The approved schedule was kept: no host started before the day the plan gives
+# its site in its wave (the plan's not_before), however early its gate opened.
+sched=$(python3 - "$db" "$C" <<'PY'
+import datetime, json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+plan = json.loads(db.execute("SELECT plan_json FROM campaigns WHERE id = ?", (sys.argv[2],)).fetchone()[0])
+jst = datetime.timezone(datetime.timedelta(hours=9))
+nb = {}
+for w in plan["waves"]:
+    for s in w["sites"]:
+        day = datetime.datetime.fromisoformat(s["not_before"]).replace(tzinfo=jst).timestamp()
+        for h in s["hosts"]:
+            nb[h] = day
+early, later_days = 0, set()
+for at, detail in db.execute("SELECT at, detail FROM journal WHERE kind = 'host.state'"):
+    d = json.loads(detail)
+    if d["to"] == "running":
+        early += at < nb[d["host"]]
+        if at >= nb[d["host"]] and nb[d["host"]] > min(nb.values()):
+            later_days.add(datetime.datetime.fromtimestamp(nb[d["host"]], jst).date().isoformat())
+print(early, len(nb), ",".join(sorted(later_days)))
+PY
+)
+check "no host started before its planned day, and later days were waited for ($sched)" \
+	[ "$sched" = "0 182 2026-10-06,2026-10-07" ]
+
 # Running it again finds nothing to do and says so.
 "$ROLLOUT" run "$SRC/playbooks/campaigns/$C.yml" --state-dir "$STATE" --port "$(port)" --plain \
 	$(clock_flags) >"$WORK/again.log" 2>&1 && rc=0 || rc=$?
