@@ -195,7 +195,8 @@ ro_plan_print_text(FILE *f, const struct ro_plan *p)
 			fprintf(f, "        %s .. %s, work %s", ro_pcal_fmt(w->planned_start, a),
 			    ro_pcal_fmt(w->planned_end, b), ro_plan_fmt_dur(w->work, du, sizeof du));
 			if (w->gated)
-				fprintf(f, ", approval planned %s", ro_pcal_fmt(w->approval, t));
+				fprintf(f, ", approval planned %s%s", ro_pcal_fmt(w->approval, t),
+				    w->approval_off_hours ? " (outside working hours: an approver on duty)" : "");
 			fputc('\n', f);
 		}
 	}

@@ -586,6 +586,8 @@ schedule(struct ro_plan *p, const struct ro_campaign *c, struct ro_diags *d)
 	for (i = 0; i < p->nwaves; i++) {
 		struct ro_wave *w = &p->waves[i];
 		w->approval = s.w_approval[i];
+		w->approval_off_hours = w->gated && w->approval != RO_PLAN_NO_TIME &&
+		    ro_pcal_next_working(s.cal, w->approval) != w->approval;
 		w->planned_start = s.w_start[i];
 		w->planned_end = s.w_end[i];
 		for (j = 0; j < w->nhosts; j++) {
