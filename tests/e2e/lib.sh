@@ -19,7 +19,7 @@ pass=0
 # A test that stops early (a failed command under set -e) leaves no engine
 # behind to hold its campaign's lease for the next run.
 RUN_PID=
-trap '[ -z "$RUN_PID" ] || kill "$RUN_PID" 2>/dev/null || true' EXIT
+trap '[ -z "${RUN_PID:-}" ] || kill "${RUN_PID:-}" 2>/dev/null || true' EXIT
 ok() { pass=$((pass + 1)); echo "ok: $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 check() { # check DESCRIPTION COMMAND...
