@@ -75,5 +75,8 @@ echo
 echo "== the signatures checked offline against the roster bound into the plan"
 "$rollout" approvals verify $campaign --state-dir "$demo/engine" || rc=1
 echo
+echo "== the city's console (read-only, Japanese): the plan, every host's times, the approvals"
+echo "   $rollout serve --state-dir $demo/engine --port 8080    then open http://127.0.0.1:8080/"
+echo
 "$rollout" status $campaign --state-dir "$demo/engine" | sed -n '1,14p'
 exit $rc
