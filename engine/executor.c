@@ -645,10 +645,16 @@ gate_verdict(struct ro_executor *ex, const struct ro_wave *w, enum ro_gate_verdi
 	return RO_OK;
 }
 
-/* gate_wait keeps polling the store for wave w's approval. */
+/* gate_wait keeps polling the store for wave w's approval; the wait is
+ * announced once per wave, also when a resumed run finds it waiting. */
 static void
-gate_wait(struct ro_executor *ex)
+gate_wait(struct ro_executor *ex, const struct ro_wave *w)
 {
+	if (ex->gate_announced != (size_t)w->index + 1) {
+		ex->gate_announced = (size_t)w->index + 1;
+		ro__emit(ex, RO_EV_WAVE, (int)w->index, -1, NULL, "awaiting-approval", 0,
+		    RO_STORE_NO_EXIT_CODE, NULL);
+	}
 	ex->gate_waiting = 1;
 	uv_timer_start(&ex->poll, poll_fire, ex->cfg.poll_ms, 0);
 }
@@ -676,7 +682,7 @@ gate_judge(struct ro_executor *ex, const struct ro_wave *w, enum ro_wave_state s
 	 * that in the same transaction); only then may it run. */
 	if (v == RO_GATE_OPEN && state == RO_WAVE_APPROVED)
 		return 1;
-	gate_wait(ex);
+	gate_wait(ex, w);
 	return 0;
 }
 
@@ -728,12 +734,8 @@ start_wave(struct ro_executor *ex)
 		if (w->gated) {
 			rc = ro_store_wave_set_state(ex->st, ex->c->id, (int)w->index,
 			    RO_WAVE_AWAITING_APPROVAL, &cause);
-			if (rc == RO_OK) {
-				ro__emit(ex, RO_EV_WAVE, (int)w->index, -1, NULL, "awaiting-approval", 0,
-				    RO_STORE_NO_EXIT_CODE, NULL);
-				ex->gate_waiting = 1;
-				uv_timer_start(&ex->poll, poll_fire, ex->cfg.poll_ms, 0);
-			}
+			if (rc == RO_OK)
+				gate_wait(ex, w);
 			ro_wave_info_clear(&info);
 			if (rc != RO_OK) {
 				store_failed(ex, rc, cause);
