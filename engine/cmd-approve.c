@@ -104,7 +104,6 @@ approve_exec(int argc, char **argv)
 
 	memset(&ci, 0, sizeof ci);
 	memset(&wi, 0, sizeof wi);
-	ro_buf_init(&msg);
 	while ((ch = getopt_long(argc, argv, "w:c:a:H:k:p:rS:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'w':
@@ -155,6 +154,7 @@ approve_exec(int argc, char **argv)
 		return ro_cmd_usage(&ro_cmd_approve, "--plan-hash needs at least the 12 characters the plan shows");
 	if (comment && strlen(comment) > 2000)
 		return ro_cmd_usage(&ro_cmd_approve, "--comment is limited to 2000 bytes");
+	ro_buf_init(&msg); /* from here on every exit goes through out */
 	if (key_path == NULL) {
 		const char *login = getenv("USER");
 		default_key = ro_xasprintf("%s/keys/%s.key", state_dir, login && *login ? login : "unknown");
