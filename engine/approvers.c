@@ -74,7 +74,7 @@ read_member(const struct ro_yctx *c, const struct ro_ynode *n, struct ro_approve
 	else if (strlen(s) != 2 * RO_APPROVER_KEYBYTES ||
 	    sodium_hex2bin(m->key, sizeof m->key, s, strlen(s), NULL, &len, NULL) != 0 ||
 	    len != RO_APPROVER_KEYBYTES) {
-		ro_yerr(c, v, "paste the 64 hex digits `rollout approvers pubkey KEYFILE` prints",
+		ro_yerr(c, v, "paste the 64 hex digits `rollout approvals pubkey KEYFILE` prints",
 		    "expected an Ed25519 public key of 64 hex digits");
 		bad = 1;
 	}
