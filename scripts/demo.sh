@@ -3,7 +3,8 @@
 # fleet (182 hosts, each on its own loopback address), and runs the October
 # 2026 OS security update on all of them: the CS pair, a canary wave, then the
 # terminals, with each gate approved by the city from a second process. Time
-# warp makes the day's work take about a minute.
+# warp makes the plan's three days (the run keeps each site's planned day)
+# take about a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -14,7 +15,7 @@ wait_file=build/tests/e2e/wait-file
 campaign=2026-10-os-update
 demo=build/demo
 port=${ROLLOUT_DEMO_PORT:-10022}
-warp=${ROLLOUT_DEMO_WARP:-300}
+warp=${ROLLOUT_DEMO_WARP:-3000}
 
 # A previous demo's fleet may still be up (an interrupted run): stop it.
 if [ -f "$demo/fleet.ready" ]; then

@@ -315,6 +315,43 @@ section_approvals(struct ro_buf *b, struct ro_store *st, const char *id)
 	free(cause);
 }
 
+/* What each wave's hosts did: the city judges a canary by this before it
+ * approves the gate after it. Failed hosts carry their reason. */
+static void
+section_results(struct ro_buf *b, struct ro_store *st, const char *id)
+{
+	struct ro_host_info *h = NULL;
+	struct ro_failure_info *f = NULL;
+	size_t nh = 0, nf = 0, i, j;
+
+	ro_buf_adds(b, "<h2>ホスト別の実施結果</h2>\n");
+	if (ro_store_host_list(st, id, -1, &h, &nh) != RO_OK)
+		return;
+	(void)ro_store_failures(st, id, &f, &nf);
+	ro_buf_adds(b, "<table><tr><th>ウェーブ</th><th>端末</th><th>拠点</th><th>結果</th>"
+	    "<th>理由</th></tr>\n");
+	for (i = 0; i < nh; i++) {
+		const char *why = NULL;
+		char wave[24];
+		for (j = 0; j < nf; j++)
+			if (strcmp(f[j].host, h[i].host) == 0)
+				why = f[j].reason ? f[j].reason : f[j].detail;
+		snprintf(wave, sizeof wave, "%d", h[i].wave + 1);
+		ro_buf_adds(b, h[i].state == RO_HOST_FAILED ? "<tr class=\"bad\">" : "<tr>");
+		td(b, wave);
+		td(b, h[i].host);
+		td(b, h[i].site);
+		td(b, h[i].state == RO_HOST_DONE ? "完了" : h[i].state == RO_HOST_FAILED ? "失敗" :
+		    h[i].state == RO_HOST_SKIPPED ? "適用済み（変更なし）" :
+		    h[i].state == RO_HOST_RUNNING ? "作業中" : "未着手");
+		td(b, why ? why : "");
+		ro_buf_adds(b, "</tr>\n");
+	}
+	ro_buf_adds(b, "</table>\n");
+	ro_failure_list_free(f, nf);
+	ro_host_list_free(h, nh);
+}
+
 static int
 page_campaign(struct ro_store *st, const char *id, struct ro_buf *b)
 {
@@ -355,6 +392,7 @@ page_campaign(struct ro_store *st, const char *id, struct ro_buf *b)
 	ro_buf_adds(b, "</code></td></tr></table>\n");
 	section_procedure(b, doc->root);
 	section_waves(b, doc->root, wv, nw);
+	section_results(b, st, ci.id);
 	section_approvers(b, doc->root);
 	section_approvals(b, st, ci.id);
 	ro_buf_adds(b, "<h2>承認の方法</h2>\n<p>承認者は自分の鍵ファイルで署名します: "

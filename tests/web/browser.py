@@ -105,8 +105,9 @@ try:
         drv.find_element(By.LINK_TEXT, "web-xss").click()
         heads = [h.text for h in drv.find_elements(By.TAG_NAME, "h2")]
         check("the plan page has its sections (%s)" % ", ".join(heads),
-              heads[:5] == ["作業手順（プレイブックとパラメータ）", "ウェーブと承認ゲート",
-                            "拠点別の作業予定（全端末）", "承認者名簿", "承認記録と署名の検証"])
+              heads[:6] == ["作業手順（プレイブックとパラメータ）", "ウェーブと承認ゲート",
+                            "拠点別の作業予定（全端末）", "ホスト別の実施結果", "承認者名簿",
+                            "承認記録と署名の検証"])
         text = drv.find_element(By.TAG_NAME, "body").text
         check("the KB number and the artefact hash are on the page",
               "KB5066835" in text and "2f88176b5edf8c0319ffa59c2e94c834fe2f1af6b40aab7b697380c4dca89474" in text)
