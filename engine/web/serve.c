@@ -52,6 +52,72 @@ ro_html_escape(struct ro_buf *b, const char *s)
 	}
 }
 
+/* The pages are Japanese; ?lang=en asks for English. One request is served
+ * at a time per thread (MHD's polling thread), so the choice is per thread. */
+static __thread int lang_en;
+
+static const char *const en_text[][2] = {
+	{ "<nav><a href=\"/\">キャンペーン一覧</a></nav>\n", "<nav><a href=\"/?lang=en\">Campaigns</a></nav>\n" },
+	{ "計画済み", "planned" },
+	{ "実行中", "running" },
+	{ "停止中", "halted" },
+	{ "完了", "done" },
+	{ "失敗", "failed" },
+	{ "取消", "cancelled" },
+	{ "未着手", "pending" },
+	{ "承認待ち", "awaiting approval" },
+	{ "承認済み", "approved" },
+	{ "キャンペーン一覧 — rollout", "Campaigns — rollout" },
+	{ "<h1>キャンペーン一覧</h1>\n<table><tr><th>ID</th><th>件名</th><th>状態</th><th>計画ハッシュ</th></tr>\n", "<h1>Campaigns</h1>\n<table><tr><th>ID</th><th>Title</th><th>State</th><th>Plan hash</th></tr>\n" },
+	{ "<tr><td colspan=\"4\">記録されたキャンペーンはありません</td></tr>\n", "<tr><td colspan=\"4\">No campaign is recorded</td></tr>\n" },
+	{ "<h2>ウェーブと承認ゲート</h2>\n<table><tr><th>No.</th><th>名前</th><th>ゲート</th><th>承認予定</th><th>開始予定</th><th>終了予定</th><th>状態</th></tr>\n", "<h2>Waves and their gates</h2>\n<table><tr><th>No.</th><th>Name</th><th>Gate</th><th>Approval planned</th><th>Planned start</th><th>Planned end</th><th>State</th></tr>\n" },
+	{ "要承認", "needs approval" },
+	{ "</table>\n<h2>拠点別の作業予定（全端末）</h2>\n<table><tr><th>ウェーブ</th><th>拠点</th><th>開始日（これより前には作業しない）</th><th>端末</th><th>開始</th><th>終了</th></tr>\n", "</table>\n<h2>Every host by site</h2>\n<table><tr><th>Wave</th><th>Site</th><th>Not before (day)</th><th>Host</th><th>Start</th><th>End</th></tr>\n" },
+	{ "<h2>作業手順（プレイブックとパラメータ）</h2>\n<table><tr><th>プレイブック</th><th>SHA-256</th></tr>\n", "<h2>Procedure (playbooks and parameters)</h2>\n<table><tr><th>Playbook</th><th>SHA-256</th></tr>\n" },
+	{ "</table>\n<table><tr><th>パラメータ（KB番号・配布物のハッシュ等）</th><th>値</th></tr>\n", "</table>\n<table><tr><th>Parameter (KB numbers, artefact hashes...)</th><th>Value</th></tr>\n" },
+	{ "<p>作業時間帯: ", "<p>Window: " },
+	{ "。前倒し開始: ", ". Early start: " },
+	{ "可（early_start: allowed）", "allowed (early_start: allowed)" },
+	{ "不可（計画の開始日より前には作業しません）", "no (no site is touched before its planned day)" },
+	{ "<h2>承認者名簿</h2>\n", "<h2>Approvers roster</h2>\n" },
+	{ "<p class=\"bad\">承認者名簿がありません。このキャンペーンのゲートは承認できません。</p>\n", "<p class=\"bad\">No approvers roster: no gate of this campaign can be approved.</p>\n" },
+	{ "<table><tr><th>氏名</th><th>所属</th><th>役割</th><th>ID</th><th>公開鍵</th></tr>\n", "<table><tr><th>Name</th><th>Section</th><th>Role</th><th>ID</th><th>Public key</th></tr>\n" },
+	{ "</table>\n<table><tr><th>ゲートの種類</th><th>承認する役割</th></tr>\n", "</table>\n<table><tr><th>Gate kind</th><th>Approved by role</th></tr>\n" },
+	{ "<h2>承認記録と署名の検証</h2>\n", "<h2>Approvals and their signatures</h2>\n" },
+	{ "<p class=\"bad\">検証できません: ", "<p class=\"bad\">Cannot verify: " },
+	{ "<table><tr><th>No.</th><th>ウェーブ</th><th>判断</th><th>承認者</th><th>署名</th></tr>\n", "<table><tr><th>No.</th><th>Wave</th><th>Decision</th><th>Approver</th><th>Signature</th></tr>\n" },
+	{ "（署名なし）", "(unsigned)" },
+	{ "差し戻し", "refused" },
+	{ "承認", "approved" },
+	{ "<td class=\"ok\">有効</td>", "<td class=\"ok\">valid</td>" },
+	{ "<td class=\"bad\">無効: ", "<td class=\"bad\">INVALID: " },
+	{ "<tr><td colspan=\"5\">承認はまだありません</td></tr>\n", "<tr><td colspan=\"5\">No approval yet</td></tr>\n" },
+	{ "<h2>ホスト別の実施結果</h2>\n", "<h2>Result per host</h2>\n" },
+	{ "<table><tr><th>ウェーブ</th><th>端末</th><th>拠点</th><th>結果</th><th>理由</th></tr>\n", "<table><tr><th>Wave</th><th>Host</th><th>Site</th><th>Result</th><th>Why</th></tr>\n" },
+	{ "適用済み（変更なし）", "up to date" },
+	{ "作業中", "running" },
+	{ "</h1>\n<table><tr><th>キャンペーン</th><td>", "</h1>\n<table><tr><th>Campaign</th><td>" },
+	{ "</td></tr><tr><th>状態</th><td>", "</td></tr><tr><th>State</th><td>" },
+	{ "</td></tr><tr><th>計画ハッシュ（承認の対象）</th><td><code>", "</td></tr><tr><th>Plan hash (what is approved)</th><td><code>" },
+	{ "<h2>承認の方法</h2>\n<p>承認者は自分の鍵ファイルで署名します: <code>rollout approve ", "<h2>How to approve</h2>\n<p>Approvers sign with their own key file: <code>rollout approve " },
+	{ " --wave N --key 鍵ファイル --plan-hash ", " --wave N --key KEYFILE --plan-hash " },
+	{ "</code>（差し戻しは <code>--refuse --comment 理由</code>）</p>\n</body></html>\n", "</code> (to refuse: <code>--refuse --comment REASON</code>)</p>\n</body></html>\n" },
+};
+
+/* tr gives the English text of a Japanese page fragment for ?lang=en. */
+static const char *
+tr(const char *ja)
+{
+	size_t i;
+
+	if (!lang_en)
+		return ja;
+	for (i = 0; i < sizeof en_text / sizeof en_text[0]; i++)
+		if (strcmp(en_text[i][0], ja) == 0)
+			return en_text[i][1];
+	return ja;
+}
+
 struct server {
 	const struct ro_web_config *cfg;
 };
@@ -59,11 +125,12 @@ struct server {
 static void
 page_head(struct ro_buf *b, const char *title)
 {
-	ro_buf_adds(b, "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">"
+	ro_buf_adds(b, lang_en ? "<!DOCTYPE html>\n<html lang=\"en\">" : "<!DOCTYPE html>\n<html lang=\"ja\">");
+	ro_buf_adds(b, "<head><meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width\"><title>");
 	ro_html_escape(b, title);
-	ro_buf_adds(b, "</title><link rel=\"stylesheet\" href=\"/style.css\"></head><body>"
-	    "<nav><a href=\"/\">キャンペーン一覧</a></nav>\n");
+	ro_buf_adds(b, "</title><link rel=\"stylesheet\" href=\"/style.css\"></head><body>");
+	ro_buf_adds(b, tr("<nav><a href=\"/\">キャンペーン一覧</a></nav>\n"));
 }
 
 static const char *
@@ -78,7 +145,7 @@ state_ja(const char *s)
 
 	for (i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (strcmp(map[i][0], s) == 0)
-			return map[i][1];
+			return tr(map[i][1]);
 	return s;
 }
 
@@ -123,14 +190,13 @@ page_index(struct ro_store *st, struct ro_buf *b)
 
 	if ((rc = ro_store_campaign_list(st, &v, &n)) != RO_OK)
 		return rc;
-	page_head(b, "キャンペーン一覧 — rollout");
-	ro_buf_adds(b, "<h1>キャンペーン一覧</h1>\n<table><tr><th>ID</th><th>件名</th><th>状態</th>"
-	    "<th>計画ハッシュ</th></tr>\n");
+	page_head(b, tr("キャンペーン一覧 — rollout"));
+	ro_buf_adds(b, tr("<h1>キャンペーン一覧</h1>\n<table><tr><th>ID</th><th>件名</th><th>状態</th><th>計画ハッシュ</th></tr>\n"));
 	for (i = 0; i < n; i++) {
 		char h[13];
 		ro_buf_adds(b, "<tr><td><a href=\"/c/");
 		ro_html_escape(b, v[i].id);
-		ro_buf_adds(b, "\">");
+		ro_buf_adds(b, lang_en ? "?lang=en\">" : "\">");
 		ro_html_escape(b, v[i].id);
 		ro_buf_adds(b, "</a></td>");
 		td(b, v[i].title);
@@ -141,7 +207,7 @@ page_index(struct ro_store *st, struct ro_buf *b)
 		ro_buf_adds(b, "</td></tr>\n");
 	}
 	if (n == 0)
-		ro_buf_adds(b, "<tr><td colspan=\"4\">記録されたキャンペーンはありません</td></tr>\n");
+		ro_buf_adds(b, tr("<tr><td colspan=\"4\">記録されたキャンペーンはありません</td></tr>\n"));
 	ro_buf_adds(b, "</table></body></html>\n");
 	ro_campaign_list_free(v, n);
 	return RO_OK;
@@ -156,8 +222,7 @@ section_waves(struct ro_buf *b, const struct ro_ynode *root, const struct ro_wav
 
 	if (waves == NULL || waves->kind != RO_YSEQ)
 		return;
-	ro_buf_adds(b, "<h2>ウェーブと承認ゲート</h2>\n<table><tr><th>No.</th><th>名前</th>"
-	    "<th>ゲート</th><th>承認予定</th><th>開始予定</th><th>終了予定</th><th>状態</th></tr>\n");
+	ro_buf_adds(b, tr("<h2>ウェーブと承認ゲート</h2>\n<table><tr><th>No.</th><th>名前</th><th>ゲート</th><th>承認予定</th><th>開始予定</th><th>終了予定</th><th>状態</th></tr>\n"));
 	for (i = 0; i < waves->n; i++) {
 		const struct ro_ynode *w = waves->items[i];
 		char num[24];
@@ -166,16 +231,14 @@ section_waves(struct ro_buf *b, const struct ro_ynode *root, const struct ro_wav
 		ro_buf_adds(b, "<tr>");
 		td(b, num);
 		td(b, scalar(w, "name"));
-		td(b, gated && strcmp(gated, "true") == 0 ? (gate ? gate : "要承認") : "—");
+		td(b, gated && strcmp(gated, "true") == 0 ? (gate ? gate : tr("要承認")) : "—");
 		td_time(b, ro_ymap_get(w, "approval"));
 		td_time(b, ro_ymap_get(w, "start"));
 		td_time(b, ro_ymap_get(w, "end"));
 		td(b, i < nw ? state_ja(ro_wave_state_name(wv[i].state)) : "");
 		ro_buf_adds(b, "</tr>\n");
 	}
-	ro_buf_adds(b, "</table>\n<h2>拠点別の作業予定（全端末）</h2>\n<table><tr><th>ウェーブ</th>"
-	    "<th>拠点</th><th>開始日（これより前には作業しない）</th><th>端末</th><th>開始</th>"
-	    "<th>終了</th></tr>\n");
+	ro_buf_adds(b, tr("</table>\n<h2>拠点別の作業予定（全端末）</h2>\n<table><tr><th>ウェーブ</th><th>拠点</th><th>開始日（これより前には作業しない）</th><th>端末</th><th>開始</th><th>終了</th></tr>\n"));
 	for (i = 0; i < waves->n; i++) {
 		const struct ro_ynode *sites = ro_ymap_get(waves->items[i], "sites");
 		for (j = 0; sites && sites->kind == RO_YSEQ && j < sites->n; j++) {
@@ -207,8 +270,7 @@ section_procedure(struct ro_buf *b, const struct ro_ynode *root)
 	const struct ro_ynode *pol = ro_ymap_get(root, "policy");
 	size_t i;
 
-	ro_buf_adds(b, "<h2>作業手順（プレイブックとパラメータ）</h2>\n<table><tr><th>プレイブック</th>"
-	    "<th>SHA-256</th></tr>\n");
+	ro_buf_adds(b, tr("<h2>作業手順（プレイブックとパラメータ）</h2>\n<table><tr><th>プレイブック</th><th>SHA-256</th></tr>\n"));
 	for (i = 0; pbs && pbs->kind == RO_YSEQ && i < pbs->n; i++) {
 		ro_buf_adds(b, "<tr>");
 		td(b, scalar(pbs->items[i], "name"));
@@ -216,7 +278,7 @@ section_procedure(struct ro_buf *b, const struct ro_ynode *root)
 		ro_html_escape(b, scalar(pbs->items[i], "sha256"));
 		ro_buf_adds(b, "</code></td></tr>\n");
 	}
-	ro_buf_adds(b, "</table>\n<table><tr><th>パラメータ（KB番号・配布物のハッシュ等）</th><th>値</th></tr>\n");
+	ro_buf_adds(b, tr("</table>\n<table><tr><th>パラメータ（KB番号・配布物のハッシュ等）</th><th>値</th></tr>\n"));
 	for (i = 0; params && params->kind == RO_YMAP && i < params->n; i++) {
 		ro_buf_adds(b, "<tr>");
 		td(b, RO_YMAP_KEY(params, i)->str);
@@ -227,11 +289,11 @@ section_procedure(struct ro_buf *b, const struct ro_ynode *root)
 	ro_buf_adds(b, "</table>\n");
 	if (pol && pol->kind == RO_YMAP) {
 		const char *early = scalar(pol, "early_start");
-		ro_buf_adds(b, "<p>作業時間帯: ");
+		ro_buf_adds(b, tr("<p>作業時間帯: "));
 		ro_html_escape(b, scalar(pol, "window"));
-		ro_buf_adds(b, "。前倒し開始: ");
-		ro_buf_adds(b, early && strcmp(early, "allowed") == 0 ? "可（early_start: allowed）" :
-		    "不可（計画の開始日より前には作業しません）");
+		ro_buf_adds(b, tr("。前倒し開始: "));
+		ro_buf_adds(b, early && strcmp(early, "allowed") == 0 ? tr("可（early_start: allowed）") :
+		    tr("不可（計画の開始日より前には作業しません）"));
 		ro_buf_adds(b, "</p>\n");
 	}
 }
@@ -242,12 +304,12 @@ section_approvers(struct ro_buf *b, const struct ro_ynode *root)
 	const struct ro_ynode *a = ro_ymap_get(root, "approvers"), *m, *g;
 	size_t i;
 
-	ro_buf_adds(b, "<h2>承認者名簿</h2>\n");
+	ro_buf_adds(b, tr("<h2>承認者名簿</h2>\n"));
 	if (a == NULL || a->kind != RO_YMAP) {
-		ro_buf_adds(b, "<p class=\"bad\">承認者名簿がありません。このキャンペーンのゲートは承認できません。</p>\n");
+		ro_buf_adds(b, tr("<p class=\"bad\">承認者名簿がありません。このキャンペーンのゲートは承認できません。</p>\n"));
 		return;
 	}
-	ro_buf_adds(b, "<table><tr><th>氏名</th><th>所属</th><th>役割</th><th>ID</th><th>公開鍵</th></tr>\n");
+	ro_buf_adds(b, tr("<table><tr><th>氏名</th><th>所属</th><th>役割</th><th>ID</th><th>公開鍵</th></tr>\n"));
 	m = ro_ymap_get(a, "members");
 	for (i = 0; m && m->kind == RO_YSEQ && i < m->n; i++) {
 		ro_buf_adds(b, "<tr>");
@@ -259,7 +321,7 @@ section_approvers(struct ro_buf *b, const struct ro_ynode *root)
 		ro_html_escape(b, scalar(m->items[i], "key"));
 		ro_buf_adds(b, "</code></td></tr>\n");
 	}
-	ro_buf_adds(b, "</table>\n<table><tr><th>ゲートの種類</th><th>承認する役割</th></tr>\n");
+	ro_buf_adds(b, tr("</table>\n<table><tr><th>ゲートの種類</th><th>承認する役割</th></tr>\n"));
 	g = ro_ymap_get(a, "gates");
 	for (i = 0; g && g->kind == RO_YMAP && i < g->n; i++) {
 		ro_buf_adds(b, "<tr>");
@@ -278,17 +340,16 @@ section_approvals(struct ro_buf *b, struct ro_store *st, const char *id)
 	char *cause = NULL;
 	int rc;
 
-	ro_buf_adds(b, "<h2>承認記録と署名の検証</h2>\n");
+	ro_buf_adds(b, tr("<h2>承認記録と署名の検証</h2>\n"));
 	rc = ro_approval_verify_all(st, id, &v, &n, &nbad, &cause);
 	if (rc != RO_OK && rc != RO_EPROTO) {
-		ro_buf_adds(b, "<p class=\"bad\">検証できません: ");
+		ro_buf_adds(b, tr("<p class=\"bad\">検証できません: "));
 		ro_html_escape(b, cause);
 		ro_buf_adds(b, "</p>\n");
 		free(cause);
 		return;
 	}
-	ro_buf_adds(b, "<table><tr><th>No.</th><th>ウェーブ</th><th>判断</th><th>承認者</th>"
-	    "<th>署名</th></tr>\n");
+	ro_buf_adds(b, tr("<table><tr><th>No.</th><th>ウェーブ</th><th>判断</th><th>承認者</th><th>署名</th></tr>\n"));
 	for (i = 0; i < n; i++) {
 		char num[32], wave[24];
 		snprintf(num, sizeof num, "%lld", (long long)v[i].id);
@@ -296,20 +357,20 @@ section_approvals(struct ro_buf *b, struct ro_store *st, const char *id)
 		ro_buf_adds(b, "<tr>");
 		td(b, num);
 		td(b, wave);
-		td(b, v[i].decision == NULL ? "（署名なし）" :
-		    strcmp(v[i].decision, "refuse") == 0 ? "差し戻し" : "承認");
+		td(b, v[i].decision == NULL ? tr("（署名なし）") :
+		    strcmp(v[i].decision, "refuse") == 0 ? tr("差し戻し") : tr("承認"));
 		td(b, v[i].approver);
 		if (v[i].valid)
-			ro_buf_adds(b, "<td class=\"ok\">有効</td>");
+			ro_buf_adds(b, tr("<td class=\"ok\">有効</td>"));
 		else {
-			ro_buf_adds(b, "<td class=\"bad\">無効: ");
+			ro_buf_adds(b, tr("<td class=\"bad\">無効: "));
 			ro_html_escape(b, v[i].why);
 			ro_buf_adds(b, "</td>");
 		}
 		ro_buf_adds(b, "</tr>\n");
 	}
 	if (n == 0)
-		ro_buf_adds(b, "<tr><td colspan=\"5\">承認はまだありません</td></tr>\n");
+		ro_buf_adds(b, tr("<tr><td colspan=\"5\">承認はまだありません</td></tr>\n"));
 	ro_buf_adds(b, "</table>\n");
 	ro_approval_check_free(v, n);
 	free(cause);
@@ -324,12 +385,11 @@ section_results(struct ro_buf *b, struct ro_store *st, const char *id)
 	struct ro_failure_info *f = NULL;
 	size_t nh = 0, nf = 0, i, j;
 
-	ro_buf_adds(b, "<h2>ホスト別の実施結果</h2>\n");
+	ro_buf_adds(b, tr("<h2>ホスト別の実施結果</h2>\n"));
 	if (ro_store_host_list(st, id, -1, &h, &nh) != RO_OK)
 		return;
 	(void)ro_store_failures(st, id, &f, &nf);
-	ro_buf_adds(b, "<table><tr><th>ウェーブ</th><th>端末</th><th>拠点</th><th>結果</th>"
-	    "<th>理由</th></tr>\n");
+	ro_buf_adds(b, tr("<table><tr><th>ウェーブ</th><th>端末</th><th>拠点</th><th>結果</th><th>理由</th></tr>\n"));
 	for (i = 0; i < nh; i++) {
 		const char *why = NULL;
 		char wave[24];
@@ -341,9 +401,9 @@ section_results(struct ro_buf *b, struct ro_store *st, const char *id)
 		td(b, wave);
 		td(b, h[i].host);
 		td(b, h[i].site);
-		td(b, h[i].state == RO_HOST_DONE ? "完了" : h[i].state == RO_HOST_FAILED ? "失敗" :
-		    h[i].state == RO_HOST_SKIPPED ? "適用済み（変更なし）" :
-		    h[i].state == RO_HOST_RUNNING ? "作業中" : "未着手");
+		td(b, h[i].state == RO_HOST_DONE ? tr("完了") : h[i].state == RO_HOST_FAILED ? tr("失敗") :
+		    h[i].state == RO_HOST_SKIPPED ? tr("適用済み（変更なし）") :
+		    h[i].state == RO_HOST_RUNNING ? tr("作業中") : tr("未着手"));
 		td(b, why ? why : "");
 		ro_buf_adds(b, "</tr>\n");
 	}
@@ -373,21 +433,21 @@ page_campaign(struct ro_store *st, const char *id, struct ro_buf *b)
 		goto out;
 	}
 	ro_store_wave_list(st, id, &wv, &nw);
-	title = ro_xasprintf("%s — 作業計画", ci.id);
+	title = ro_xasprintf(lang_en ? "%s — plan" : "%s — 作業計画", ci.id);
 	page_head(b, title);
 	free(title);
 	ro_buf_adds(b, "<h1>");
 	ro_html_escape(b, ci.title);
-	ro_buf_adds(b, "</h1>\n<table><tr><th>キャンペーン</th><td>");
+	ro_buf_adds(b, tr("</h1>\n<table><tr><th>キャンペーン</th><td>"));
 	ro_html_escape(b, ci.id);
-	ro_buf_adds(b, "</td></tr><tr><th>状態</th><td>");
+	ro_buf_adds(b, tr("</td></tr><tr><th>状態</th><td>"));
 	ro_html_escape(b, state_ja(ro_campaign_state_name(ci.state)));
 	if (ci.reason) {
 		ro_buf_adds(b, "（");
 		ro_html_escape(b, ci.reason);
 		ro_buf_adds(b, "）");
 	}
-	ro_buf_adds(b, "</td></tr><tr><th>計画ハッシュ（承認の対象）</th><td><code>");
+	ro_buf_adds(b, tr("</td></tr><tr><th>計画ハッシュ（承認の対象）</th><td><code>"));
 	ro_html_escape(b, ci.plan_hash);
 	ro_buf_adds(b, "</code></td></tr></table>\n");
 	section_procedure(b, doc->root);
@@ -395,16 +455,15 @@ page_campaign(struct ro_store *st, const char *id, struct ro_buf *b)
 	section_results(b, st, ci.id);
 	section_approvers(b, doc->root);
 	section_approvals(b, st, ci.id);
-	ro_buf_adds(b, "<h2>承認の方法</h2>\n<p>承認者は自分の鍵ファイルで署名します: "
-	    "<code>rollout approve ");
+	ro_buf_adds(b, tr("<h2>承認の方法</h2>\n<p>承認者は自分の鍵ファイルで署名します: <code>rollout approve "));
 	ro_html_escape(b, ci.id);
-	ro_buf_adds(b, " --wave N --key 鍵ファイル --plan-hash ");
+	ro_buf_adds(b, tr(" --wave N --key 鍵ファイル --plan-hash "));
 	{
 		char h[13];
 		snprintf(h, sizeof h, "%.12s", ci.plan_hash);
 		ro_html_escape(b, h);
 	}
-	ro_buf_adds(b, "</code>（差し戻しは <code>--refuse --comment 理由</code>）</p>\n</body></html>\n");
+	ro_buf_adds(b, tr("</code>（差し戻しは <code>--refuse --comment 理由</code>）</p>\n</body></html>\n"));
 out:
 	ro_wave_list_free(wv, nw);
 	ro_ydoc_free(doc);
@@ -479,6 +538,10 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 		    "この画面は読み取り専用です (read-only)\n");
 	if (strlen(url) > MAX_URL)
 		return (enum MHD_Result)reply_text(conn, MHD_HTTP_URI_TOO_LONG, "URL too long\n");
+	{
+		const char *lang = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "lang");
+		lang_en = lang != NULL && strcmp(lang, "en") == 0;
+	}
 	if (strcmp(url, "/style.css") == 0)
 		return (enum MHD_Result)reply(conn, MHD_HTTP_OK, "text/css; charset=utf-8", css,
 		    sizeof css - 1);

@@ -123,6 +123,14 @@ try:
         logs = [e for e in drv.get_log("browser") if "Content Security Policy" in e.get("message", "")]
         check("no CSP violation was reported (%d)" % len(logs), not logs)
         drv.save_screenshot(os.path.join(work, "plan.png"))
+        drv.get(base + "/c/web-xss?lang=en")
+        heads = [h.text for h in drv.find_elements(By.TAG_NAME, "h2")]
+        check("?lang=en gives the same page in English (%s)" % ", ".join(heads[:2]),
+              heads[:2] == ["Procedure (playbooks and parameters)", "Waves and their gates"]
+              and drv.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+        drv.find_element(By.LINK_TEXT, "Campaigns").click()
+        check("and its links keep English", "Campaigns" in drv.find_element(By.TAG_NAME, "h1").text
+              and drv.find_element(By.LINK_TEXT, "web-xss").get_attribute("href").endswith("?lang=en"))
     finally:
         drv.quit()
 finally:
