@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <sodium.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -568,6 +569,31 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 	return (enum MHD_Result)ret;
 }
 
+/* read_pem reads a PEM file (at most 64 KiB) into a NUL-terminated buffer. */
+static char *
+read_pem(const char *path, size_t *len, char **cause)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+
+	if (f == NULL) {
+		*cause = ro_xasprintf("%s: cannot open it", path);
+		return NULL;
+	}
+	buf = ro_xmalloc(65537);
+	n = fread(buf, 1, 65536, f);
+	fclose(f);
+	buf[n] = '\0';
+	if (n == 0 || n == 65536 || strstr(buf, "-----BEGIN ") == NULL) {
+		*cause = ro_xasprintf("%s: expected a PEM file of at most 64 KiB", path);
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
 int
 ro_web_serve(const struct ro_web_config *cfg, volatile sig_atomic_t *stop, char **cause)
 {
@@ -575,32 +601,62 @@ ro_web_serve(const struct ro_web_config *cfg, volatile sig_atomic_t *stop, char 
 	struct server sv = { cfg };
 	struct MHD_Daemon *d;
 	const union MHD_DaemonInfo *info;
-	int port;
+	char *cert = NULL, *key = NULL;
+	size_t cert_len = 0, key_len = 0;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	int port, rc = RO_OK;
 
 	memset(&addr, 0, sizeof addr);
 	addr.sin_family = AF_INET;
 	addr.sin_port = htons((uint16_t)cfg->port);
-	if (inet_pton(AF_INET, cfg->listen, &addr.sin_addr) != 1 ||
-	    (ntohl(addr.sin_addr.s_addr) >> 24) != 127) {
-		*cause = ro_xasprintf("--listen %s: plain HTTP is served only on a loopback address "
-		    "(127.x.x.x); TLS for other addresses is not built yet", cfg->listen);
+	if (inet_pton(AF_INET, cfg->listen, &addr.sin_addr) != 1) {
+		*cause = ro_xasprintf("--listen %s: expected an IPv4 address", cfg->listen);
 		return RO_EINVAL;
 	}
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-	    handle, &sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_END);
+	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+		*cause = ro_xasprintf("give both --tls-cert and --tls-key, or neither");
+		return RO_EINVAL;
+	}
+	if (cfg->tls_cert == NULL && (ntohl(addr.sin_addr.s_addr) >> 24) != 127) {
+		*cause = ro_xasprintf("--listen %s: plain HTTP is served only on a loopback address "
+		    "(127.x.x.x); for any other address give the city's certificate and key with "
+		    "--tls-cert FILE --tls-key FILE", cfg->listen);
+		return RO_EINVAL;
+	}
+	if (cfg->tls_cert != NULL) {
+		if ((cert = read_pem(cfg->tls_cert, &cert_len, cause)) == NULL ||
+		    (key = read_pem(cfg->tls_key, &key_len, cause)) == NULL) {
+			rc = RO_EINVAL;
+			goto out;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	/* The same limits either way; the TLS options only with TLS (MHD
+	 * complains about them otherwise). */
+	{
+		struct MHD_OptionItem tls[] = {
+			{ MHD_OPTION_HTTPS_MEM_CERT, 0, cert },
+			{ MHD_OPTION_HTTPS_MEM_KEY, 0, key },
+			{ MHD_OPTION_END, 0, NULL },
+		};
+		d = MHD_start_daemon(flags, 0, NULL, NULL, handle, &sv,
+		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+		    MHD_OPTION_ARRAY, cert ? tls : tls + 2, MHD_OPTION_END);
+	}
 	if (d == NULL) {
-		*cause = ro_xasprintf("cannot listen on %s:%d (in use? try another --port)",
-		    cfg->listen, cfg->port);
-		return RO_EIO;
+		*cause = ro_xasprintf("cannot listen on %s:%d (in use? try another --port%s)",
+		    cfg->listen, cfg->port, cert ? "; or the certificate and key do not match" : "");
+		rc = RO_EIO;
+		goto out;
 	}
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	port = info ? info->port : cfg->port;
-	fprintf(stderr, "rollout serve: http://%s:%d/ (read-only; Ctrl-C stops it)\n", cfg->listen,
-	    port);
+	fprintf(stderr, "rollout serve: %s://%s:%d/ (read-only; Ctrl-C stops it)\n",
+	    cert ? "https" : "http", cfg->listen, port);
 	if (cfg->ready_file) {
 		FILE *f = fopen(cfg->ready_file, "w");
 		if (f) {
@@ -611,5 +667,11 @@ ro_web_serve(const struct ro_web_config *cfg, volatile sig_atomic_t *stop, char 
 	while (!*stop)
 		pause();
 	MHD_stop_daemon(d);
-	return RO_OK;
+out:
+	/* The private key is a secret: zeroed before it is freed. */
+	if (key != NULL)
+		sodium_memzero(key, key_len);
+	free(key);
+	free(cert);
+	return rc;
 }

@@ -10,7 +10,8 @@
  * a strict Content-Security-Policy (no script at all); only GET and HEAD;
  * no secret is ever in the store, so none can be rendered.
  *
- * Plain HTTP is served only on a loopback address; TLS is not built yet.
+ * Plain HTTP is served only on a loopback address; any other address needs
+ * TLS, from a certificate and key (PEM) the city provides.
  */
 #ifndef RO_WEB_H
 #define RO_WEB_H
@@ -22,9 +23,11 @@ struct ro_web_config {
 	const char *listen;     /* an IPv4 loopback address, e.g. 127.0.0.1 */
 	int port;               /* 0: any free port */
 	const char *ready_file; /* written with "port N" once listening, or NULL */
+	const char *tls_cert;   /* PEM certificate (chain), or NULL: plain HTTP */
+	const char *tls_key;    /* PEM private key, with tls_cert */
 };
 
-/* ro_web_serve serves until *stop becomes non-zero. 0, or a negative
+/* ro_web_serve serves (HTTPS when tls_cert is given) until *stop becomes non-zero. 0, or a negative
  * RO_E* code with *cause set. */
 int ro_web_serve(const struct ro_web_config *cfg, volatile sig_atomic_t *stop, char **cause);
 

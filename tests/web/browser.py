@@ -136,5 +136,34 @@ try:
 finally:
     srv.terminate()
     srv.wait()
+
+# Anywhere but loopback only with TLS; with the city's certificate, HTTPS.
+r = subprocess.run([rollout, "serve", "--state-dir", state, "--listen", "0.0.0.0", "--port", "0"],
+                   capture_output=True, text=True)
+check("plain HTTP on a non-loopback address is refused (exit %d)" % r.returncode,
+      r.returncode == 2 and "--tls-cert" in r.stderr)
+cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+ready = os.path.join(work, "tls.ready")
+srv = subprocess.Popen([rollout, "serve", "--state-dir", state, "--port", "0", "--ready-file", ready,
+                        "--tls-cert", cert, "--tls-key", key])
+try:
+    import ssl
+    subprocess.run([wait_file, "--pid", str(srv.pid), ready, "30"], check=True)
+    port = open(ready).read().split()[1]
+    ctx = ssl.create_default_context(cafile=cert)
+    with urllib.request.urlopen("https://127.0.0.1:%s/" % port, context=ctx) as resp:
+        body = resp.read().decode()
+    check("HTTPS with the given certificate serves the campaigns", "キャンペーン一覧" in body)
+    try:
+        urllib.request.urlopen("http://127.0.0.1:%s/" % port, timeout=10).read()
+        check("plain HTTP to the HTTPS port gets nothing", False)
+    except Exception:
+        check("plain HTTP to the HTTPS port gets nothing", True)
+finally:
+    srv.terminate()
+    srv.wait()
 print("%d passed, %d failed (screenshots in %s)" % (passed, failed, work))
 sys.exit(1 if failed else 0)
