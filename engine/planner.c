@@ -364,6 +364,52 @@ schedule_json(const struct ro_plan *p, struct ro_buf *b)
 	ro_buf_addc(b, '}');
 }
 
+/*
+ * procedure_json writes a playbook's procedure (作業手順) into the plan: its
+ * titles and, per step in order, the name, the kind, the roles it runs on,
+ * what it does (the command, the upload and its hash, the instruction) and
+ * its estimate, so that what the city approves, and reads on the console,
+ * is the procedure itself and not only the playbook's hash.
+ */
+static void
+procedure_json(const struct ro_playbook *pb, struct ro_buf *b)
+{
+	size_t i;
+	int r, n;
+
+	ro_buf_adds(b, ",\"title\":");
+	ro_buf_json_str(b, pb->title);
+	ro_buf_adds(b, ",\"title_ja\":");
+	ro_buf_json_str(b, pb->title_ja);
+	ro_buf_adds(b, ",\"steps\":[");
+	for (i = 0; i < pb->nsteps; i++) {
+		const struct ro_step *s = &pb->steps[i];
+		ro_buf_adds(b, i ? ",{\"name\":" : "{\"name\":");
+		ro_buf_json_str(b, s->name);
+		ro_buf_printf(b, ",\"kind\":\"%s\",\"roles\":[", ro_step_kind_names[s->kind]);
+		for (r = 0, n = 0; r < RO_ROLE_N; r++)
+			if (s->roles == 0 || (s->roles & RO_ROLE_BIT(r)))
+				ro_buf_printf(b, "%s\"%s\"", n++ ? "," : "", ro_role_names[r]);
+		ro_buf_adds(b, "],\"does\":");
+		if (s->kind == RO_STEP_UPLOAD) {
+			char *u = ro_xasprintf("%s -> %s (sha256 %s)", s->src ? s->src : "",
+			    s->dest ? s->dest : "", s->sha256 ? s->sha256 : "");
+			ro_buf_json_str(b, u);
+			free(u);
+		} else if (s->kind == RO_STEP_MANUAL)
+			ro_buf_json_str(b, s->instruction_ja ? s->instruction_ja : s->instruction);
+		else if (s->kind == RO_STEP_REBOOT)
+			ro_buf_json_str(b, s->if_required ? "restart if an earlier step asked for it" :
+			    "restart");
+		else if (s->kind == RO_STEP_PASSWORD)
+			ro_buf_json_str(b, s->credential); /* the entry's name, never a value */
+		else
+			ro_buf_json_str(b, s->command);
+		ro_buf_printf(b, ",\"estimate_s\":%ld}", s->estimate);
+	}
+	ro_buf_addc(b, ']');
+}
+
 /* The canonical body: fixed key order, no whitespace, no paths or times,
  * so that the bytes depend only on what the plan says. */
 static void
@@ -392,7 +438,9 @@ canonical(struct ro_plan *p)
 		ro_hex(c->playbooks[i]->sha256, 32, h);
 		ro_buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
 		ro_buf_json_str(&b, c->playbooks[i]->name);
-		ro_buf_printf(&b, ",\"sha256\":\"%s\"}", h);
+		ro_buf_printf(&b, ",\"sha256\":\"%s\"", h);
+		procedure_json(c->playbooks[i], &b);
+		ro_buf_addc(&b, '}');
 	}
 	ro_buf_adds(&b, "],\"params\":{");
 	for (i = 0; i < c->nparams; i++) {

@@ -34,7 +34,10 @@ static const char css[] =
     "th{background:#e8eef6}.ok{color:#060;font-weight:bold}.bad{color:#a00;font-weight:bold}"
     "code{font-size:.9em;word-break:break-all}.hash{font-family:monospace}"
     "nav{margin-bottom:1em}"
-    "@media print{nav{display:none}body{margin:0;font-size:10pt}@page{size:A4;margin:15mm}}";
+    ".print-only{display:none}"
+    "@media print{nav{display:none}body{margin:0;font-size:9pt}@page{size:A4;margin:12mm}"
+    "table{page-break-inside:auto}tr{page-break-inside:avoid}.print-only{display:block}"
+    ".sign td{height:3em;min-width:12em}}";
 
 void
 ro_html_escape(struct ro_buf *b, const char *s)
@@ -75,6 +78,8 @@ static const char *const en_text[][2] = {
 	{ "要承認", "needs approval" },
 	{ "</table>\n<h2>拠点別の作業予定（全端末）</h2>\n<table><tr><th>ウェーブ</th><th>拠点</th><th>開始日（これより前には作業しない）</th><th>端末</th><th>開始</th><th>終了</th></tr>\n", "</table>\n<h2>Every host by site</h2>\n<table><tr><th>Wave</th><th>Site</th><th>Not before (day)</th><th>Host</th><th>Start</th><th>End</th></tr>\n" },
 	{ "<h2>作業手順（プレイブックとパラメータ）</h2>\n<table><tr><th>プレイブック</th><th>SHA-256</th></tr>\n", "<h2>Procedure (playbooks and parameters)</h2>\n<table><tr><th>Playbook</th><th>SHA-256</th></tr>\n" },
+	{ "</h3>\n<table><tr><th>No.</th><th>手順</th><th>種類</th><th>対象</th><th>内容</th><th>見積（秒）</th></tr>\n", "</h3>\n<table><tr><th>No.</th><th>Step</th><th>Kind</th><th>Roles</th><th>What it does</th><th>Estimate (s)</th></tr>\n" },
+	{ "<div class=\"print-only\"><h2>承認欄</h2><table class=\"sign\"><tr><th>承認者（所属・氏名）</th><td></td></tr><tr><th>承認日</th><td></td></tr><tr><th>計画ハッシュ</th><td><code>", "<div class=\"print-only\"><h2>Approval</h2><table class=\"sign\"><tr><th>Approver (section, name)</th><td></td></tr><tr><th>Date</th><td></td></tr><tr><th>Plan hash</th><td><code>" },
 	{ "</table>\n<table><tr><th>パラメータ（KB番号・配布物のハッシュ等）</th><th>値</th></tr>\n", "</table>\n<table><tr><th>Parameter (KB numbers, artefact hashes...)</th><th>Value</th></tr>\n" },
 	{ "<p>作業時間帯: ", "<p>Window: " },
 	{ "。前倒し開始: ", ". Early start: " },
@@ -279,6 +284,37 @@ section_procedure(struct ro_buf *b, const struct ro_ynode *root)
 		ro_html_escape(b, scalar(pbs->items[i], "sha256"));
 		ro_buf_adds(b, "</code></td></tr>\n");
 	}
+	for (i = 0; pbs && pbs->kind == RO_YSEQ && i < pbs->n; i++) {
+		const struct ro_ynode *steps = ro_ymap_get(pbs->items[i], "steps");
+		size_t k;
+		if (steps == NULL || steps->kind != RO_YSEQ)
+			continue;
+		ro_buf_adds(b, "</table>\n<h3>");
+		ro_html_escape(b, scalar(pbs->items[i], lang_en ? "title" : "title_ja") ?
+		    scalar(pbs->items[i], lang_en ? "title" : "title_ja") : scalar(pbs->items[i], "name"));
+		ro_buf_adds(b, tr("</h3>\n<table><tr><th>No.</th><th>手順</th><th>種類</th><th>対象</th><th>内容</th><th>見積（秒）</th></tr>\n"));
+		for (k = 0; k < steps->n; k++) {
+			const struct ro_ynode *st = steps->items[k], *roles = ro_ymap_get(st, "roles");
+			char num[24];
+			size_t r;
+			snprintf(num, sizeof num, "%zu", k + 1);
+			ro_buf_adds(b, "<tr>");
+			td(b, num);
+			td(b, scalar(st, "name"));
+			td(b, scalar(st, "kind"));
+			ro_buf_adds(b, "<td>");
+			for (r = 0; roles && roles->kind == RO_YSEQ && r < roles->n; r++) {
+				if (r)
+					ro_buf_adds(b, ", ");
+				ro_html_escape(b, roles->items[r]->kind == RO_YSCALAR ? roles->items[r]->str : "");
+			}
+			ro_buf_adds(b, "</td><td><code>");
+			ro_html_escape(b, scalar(st, "does"));
+			ro_buf_adds(b, "</code></td>");
+			td(b, scalar(st, "estimate_s"));
+			ro_buf_adds(b, "</tr>\n");
+		}
+	}
 	ro_buf_adds(b, tr("</table>\n<table><tr><th>パラメータ（KB番号・配布物のハッシュ等）</th><th>値</th></tr>\n"));
 	for (i = 0; params && params->kind == RO_YMAP && i < params->n; i++) {
 		ro_buf_adds(b, "<tr>");
@@ -456,6 +492,10 @@ page_campaign(struct ro_store *st, const char *id, struct ro_buf *b)
 	section_results(b, st, ci.id);
 	section_approvers(b, doc->root);
 	section_approvals(b, st, ci.id);
+	/* On paper: the block the approval meeting signs, with the plan hash. */
+	ro_buf_adds(b, tr("<div class=\"print-only\"><h2>承認欄</h2><table class=\"sign\"><tr><th>承認者（所属・氏名）</th><td></td></tr><tr><th>承認日</th><td></td></tr><tr><th>計画ハッシュ</th><td><code>"));
+	ro_html_escape(b, ci.plan_hash);
+	ro_buf_adds(b, "</code></td></tr></table></div>\n");
 	ro_buf_adds(b, tr("<h2>承認の方法</h2>\n<p>承認者は自分の鍵ファイルで署名します: <code>rollout approve "));
 	ro_html_escape(b, ci.id);
 	ro_buf_adds(b, tr(" --wave N --key 鍵ファイル --plan-hash "));

@@ -122,7 +122,17 @@ try:
               in ("rgba(232, 238, 246, 1)", "rgb(232, 238, 246)"))
         logs = [e for e in drv.get_log("browser") if "Content Security Policy" in e.get("message", "")]
         check("no CSP violation was reported (%d)" % len(logs), not logs)
+        check("the procedure lists every step with what it does",
+              "OSセキュリティ更新プログラムの適用" in text and "wusa.exe" in text
+              and "cluster-healthy-before" in text)
+        sign = drv.find_elements(By.CLASS_NAME, "print-only")
+        check("the approval block is not on the screen", sign and not sign[0].is_displayed())
         drv.save_screenshot(os.path.join(work, "plan.png"))
+        drv.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        check("on paper, the approval block with the plan hash is there",
+              sign[0].is_displayed() and "承認欄" in sign[0].text)
+        drv.save_screenshot(os.path.join(work, "plan-print.png"))
+        drv.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
         drv.get(base + "/c/web-xss?lang=en")
         heads = [h.text for h in drv.find_elements(By.TAG_NAME, "h2")]
         check("?lang=en gives the same page in English (%s)" % ", ".join(heads[:2]),
