@@ -432,6 +432,8 @@ ro_file_kind_of(const char *path, enum ro_file_kind *kind, struct ro_diags *d)
 				*kind = RO_FILE_PLAYBOOK;
 			else if (strncmp(line, "campaign:", 9) == 0)
 				*kind = RO_FILE_CAMPAIGN;
+			else if (strncmp(line, "approvers:", 10) == 0)
+				*kind = RO_FILE_APPROVERS;
 			break;
 		}
 		fclose(f);
@@ -444,7 +446,8 @@ ro_file_kind_of(const char *path, enum ro_file_kind *kind, struct ro_diags *d)
 	if (rc != RO_OK)
 		return rc;
 	ro_diag_add(d, path, doc->root ? doc->root->line : 1, doc->root ? doc->root->col : 1,
-	    "start the file with 'inventory: NAME', 'playbook: NAME' or 'campaign: ID'",
+	    "start the file with 'inventory: NAME', 'playbook: NAME', 'campaign: ID' or "
+	    "'approvers: NAME'",
 	    doc->root ? "cannot tell what kind of file this is" : "the file is empty");
 	ro_ydoc_free(doc);
 	return RO_EINVAL;

@@ -63,7 +63,8 @@ const char *ro_campaign_param(const struct ro_campaign *c, const char *name);
 char *ro_campaign_path(const struct ro_campaign *c, const char *value);
 
 /* The kinds of file `rollout validate` recognises by their first key. */
-enum ro_file_kind { RO_FILE_UNKNOWN, RO_FILE_INVENTORY, RO_FILE_PLAYBOOK, RO_FILE_CAMPAIGN };
+enum ro_file_kind { RO_FILE_UNKNOWN, RO_FILE_INVENTORY, RO_FILE_PLAYBOOK, RO_FILE_CAMPAIGN,
+	RO_FILE_APPROVERS };
 /* ro_file_kind_of peeks at a file's first key (diagnostics on failure). */
 int ro_file_kind_of(const char *path, enum ro_file_kind *kind, struct ro_diags *d);
 

@@ -27,7 +27,7 @@ mkdir -p "$demo"
 
 echo "== the fleet and the plan"
 "$rollout" inventory summary inventory/sapporo.yml
-"$rollout" validate inventory/sapporo.yml playbooks/*.yml playbooks/campaigns/*.yml
+"$rollout" validate inventory/sapporo.yml playbooks/*.yml playbooks/campaigns/*.yml playbooks/approvers/*.yml
 "$rollout" plan playbooks/campaigns/$campaign.yml --html "$demo/plan.html" | sed -n '1,24p'
 echo "   ... (the full plan, with a table per day: rollout plan playbooks/campaigns/$campaign.yml;"
 echo "        the approval meeting's Gantt chart: $demo/plan.html)"

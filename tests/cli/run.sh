@@ -40,6 +40,8 @@ expect 1 "not the 000000000000 you reviewed" "an approval for another plan's has
 	"$rollout" approve 2026-10-os-update --wave 1 --plan-hash 000000000000 --state-dir "$st"
 expect 1 "not gated|cannot be approved|not a gated" "approving an ungated wave" -- \
 	"$rollout" approve 2026-10-os-update --wave 2 --state-dir "$st"
+expect 0 "approvers 'sapporo-simulated', 2 members" "validate knows an approvers roster" -- \
+	"$rollout" validate "$src/playbooks/approvers/sapporo.yml"
 # Approvals are signed with the approver's own key file (tests/approvers).
 mkdir -p "$tmp/keys"
 for who in sato tanaka yamada; do install -m 600 "$src/tests/approvers/$who.key" "$tmp/keys/$who.key"; done
