@@ -15,15 +15,17 @@
 #include "error.h"
 #include "store.h"
 #include "util.h"
+#include "web-int.h"
 #include "ydoc.h"
 
 #define MAX_CONNECTIONS 32
 #define MAX_URL 256
 
-/* No script, no frames, no forms, nothing from elsewhere: the pages are
- * text and one stylesheet of our own. */
-#define CSP "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; " \
-	"form-action 'none'; frame-ancestors 'none'"
+/* Nothing from elsewhere, no inline script or style, no frames, no forms:
+ * the pages are text, one stylesheet and one script of our own (the live
+ * progress, which only sets text), and the event stream it reads. */
+#define CSP "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; " \
+	"img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 static const char css[] =
     "body{font-family:'Noto Sans CJK JP','Hiragino Sans',sans-serif;margin:1.5em;color:#222}"
@@ -107,7 +109,7 @@ static const char *const en_text[][2] = {
 	{ "</td></tr><tr><th>計画ハッシュ（承認の対象）</th><td><code>", "</td></tr><tr><th>Plan hash (what is approved)</th><td><code>" },
 	{ "<h2>承認の方法</h2>\n<p>承認者は自分の鍵ファイルで署名します: <code>rollout approve ", "<h2>How to approve</h2>\n<p>Approvers sign with their own key file: <code>rollout approve " },
 	{ " --wave N --key 鍵ファイル --plan-hash ", " --wave N --key KEYFILE --plan-hash " },
-	{ "</code>（差し戻しは <code>--refuse --comment 理由</code>）</p>\n</body></html>\n", "</code> (to refuse: <code>--refuse --comment REASON</code>)</p>\n</body></html>\n" },
+	{ "</code>（差し戻しは <code>--refuse --comment 理由</code>）</p>\n", "</code> (to refuse: <code>--refuse --comment REASON</code>)</p>\n" },
 };
 
 /* tr gives the English text of a Japanese page fragment for ?lang=en. */
@@ -492,6 +494,11 @@ page_campaign(struct ro_store *st, const char *id, struct ro_buf *b)
 	section_results(b, st, ci.id);
 	section_approvers(b, doc->root);
 	section_approvals(b, st, ci.id);
+	/* Live progress (live.c): filled in by /app.js from the event stream. */
+	ro_buf_adds(b, "<p id=\"live\" data-src=\"/c/");
+	ro_html_escape(b, ci.id);
+	ro_buf_adds(b, lang_en ? "/events\" data-lang=\"en\"></p>\n" :
+	    "/events\" data-lang=\"ja\"></p>\n");
 	/* On paper: the block the approval meeting signs, with the plan hash. */
 	ro_buf_adds(b, tr("<div class=\"print-only\"><h2>承認欄</h2><table class=\"sign\"><tr><th>承認者（所属・氏名）</th><td></td></tr><tr><th>承認日</th><td></td></tr><tr><th>計画ハッシュ</th><td><code>"));
 	ro_html_escape(b, ci.plan_hash);
@@ -504,7 +511,8 @@ page_campaign(struct ro_store *st, const char *id, struct ro_buf *b)
 		snprintf(h, sizeof h, "%.12s", ci.plan_hash);
 		ro_html_escape(b, h);
 	}
-	ro_buf_adds(b, tr("</code>（差し戻しは <code>--refuse --comment 理由</code>）</p>\n</body></html>\n"));
+	ro_buf_adds(b, tr("</code>（差し戻しは <code>--refuse --comment 理由</code>）</p>\n"));
+	ro_buf_adds(b, "<script src=\"/app.js\"></script></body></html>\n");
 out:
 	ro_wave_list_free(wv, nw);
 	ro_ydoc_free(doc);
@@ -554,6 +562,39 @@ id_ok(const char *s)
 	return 1;
 }
 
+/* events answers /c/ID/events with the live stream of an existing campaign. */
+static int
+events(struct server *sv, struct MHD_Connection *conn, const char *url)
+{
+	char id[MAX_URL + 1];
+	struct ro_store *st = NULL;
+	struct ro_campaign_info ci;
+	struct MHD_Response *r;
+	size_t n = strlen(url) - 3 - 7;
+	int ret, rc;
+
+	memcpy(id, url + 3, n);
+	id[n] = '\0';
+	if (!id_ok(id))
+		return reply_text(conn, MHD_HTTP_NOT_FOUND, "見つかりません (not found)\n");
+	memset(&ci, 0, sizeof ci);
+	if ((rc = ro_store_open_dir(sv->cfg->state_dir, &st, NULL)) == RO_OK)
+		rc = ro_store_campaign_get(st, id, &ci, NULL);
+	ro_campaign_info_clear(&ci);
+	ro_store_close(st);
+	if (rc != RO_OK)
+		return reply_text(conn, MHD_HTTP_NOT_FOUND, "そのキャンペーンはありません (no such campaign)\n");
+	if ((r = ro_web_live_response(sv->cfg->state_dir, id)) == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "text/event-stream; charset=utf-8");
+	MHD_add_response_header(r, "Content-Security-Policy", CSP);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
     const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
@@ -586,6 +627,14 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 	if (strcmp(url, "/style.css") == 0)
 		return (enum MHD_Result)reply(conn, MHD_HTTP_OK, "text/css; charset=utf-8", css,
 		    sizeof css - 1);
+	if (strcmp(url, "/app.js") == 0)
+		return (enum MHD_Result)reply(conn, MHD_HTTP_OK, "text/javascript; charset=utf-8",
+		    ro_web_live_js, strlen(ro_web_live_js));
+	{
+		size_t n = strlen(url);
+		if (strncmp(url, "/c/", 3) == 0 && n > 10 && strcmp(url + n - 7, "/events") == 0)
+			return (enum MHD_Result)events(sv, conn, url);
+	}
 	if (strcmp(url, "/") != 0 && (strncmp(url, "/c/", 3) != 0 || !id_ok(url + 3)))
 		return (enum MHD_Result)reply_text(conn, MHD_HTTP_NOT_FOUND, "見つかりません (not found)\n");
 	if (ro_store_open_dir(sv->cfg->state_dir, &st, &cause) != RO_OK) {
@@ -643,7 +692,9 @@ ro_web_serve(const struct ro_web_config *cfg, volatile sig_atomic_t *stop, char 
 	const union MHD_DaemonInfo *info;
 	char *cert = NULL, *key = NULL;
 	size_t cert_len = 0, key_len = 0;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	/* A thread per connection: a live stream waits between its events. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+	    MHD_USE_ERROR_LOG;
 	int port, rc = RO_OK;
 
 	memset(&addr, 0, sizeof addr);

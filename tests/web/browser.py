@@ -74,9 +74,10 @@ try:
             return e.code, dict(e.headers), e.read().decode()
 
     code, hdr, body = status("/")
-    check("the campaigns page answers 200 with a strict CSP (no script source at all)",
-          code == 200 and "script-src" not in hdr.get("Content-Security-Policy", "x")
-          and "default-src 'none'" in hdr.get("Content-Security-Policy", ""))
+    csp = hdr.get("Content-Security-Policy", "")
+    check("the campaigns page answers 200 with a strict CSP (scripts only our own, nothing inline)",
+          code == 200 and "default-src 'none'" in csp and "script-src 'self';" in csp
+          and "unsafe" not in csp)
     check("the title is escaped in the HTML", "&lt;script&gt;alert(1)&lt;/script&gt;" in body
           and "<script>" not in body)
     check("a POST is refused (405) and changes nothing",
@@ -127,6 +128,26 @@ try:
               and "cluster-healthy-before" in text)
         sign = drv.find_elements(By.CLASS_NAME, "print-only")
         check("the approval block is not on the screen", sign and not sign[0].is_displayed())
+        # Live progress: the page follows the store without a reload.
+        from selenium.webdriver.support.ui import WebDriverWait
+        live = drv.find_element(By.ID, "live")
+        try:
+            WebDriverWait(drv, 15).until(lambda d: "ウェーブ2 未着手" in live.text)
+            first = True
+        except Exception:
+            first = False
+        check("the live line shows the waves (%s)" % live.text, first)
+        import sqlite3
+        db = sqlite3.connect(os.path.join(state, "state.db"))
+        db.execute("UPDATE waves SET state = 'awaiting-approval' WHERE campaign = 'web-xss' AND idx = 1")
+        db.commit()
+        db.close()
+        try:
+            WebDriverWait(drv, 15).until(lambda d: "ウェーブ2 承認待ち" in live.text)
+            moved = True
+        except Exception:
+            moved = False
+        check("a change in the store reaches the page without a reload (%s)" % live.text, moved)
         drv.save_screenshot(os.path.join(work, "plan.png"))
         drv.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
         check("on paper, the approval block with the plan hash is there",
