@@ -1,5 +1,6 @@
 /* campaign.c - loading a campaign: inventory + playbooks + parameters, bound. */
 #include "campaign.h"
+#include "approvers.h"
 #include "error.h"
 #include "template.h"
 #include "util.h"
@@ -10,7 +11,7 @@
 #include <string.h>
 
 static const char *const top_keys[] = { "campaign", "title", "inventory", "playbooks",
-	"params", "start", "policy", "targets", NULL };
+	"params", "start", "policy", "targets", "approvers", "notify", NULL };
 
 struct loader {
 	struct ro_yctx c;
@@ -546,6 +547,20 @@ load(struct loader *l, const struct ro_param_arg *args, size_t nargs)
 			free(p);
 		}
 	}
+	/* A command told of gates waiting, waves halting and the end. */
+	if (ro_yopt_str(&l->c, root, "notify", &cp->arena, &cp->notify))
+		rc = RO_EINVAL;
+	/* Who may approve the gates: bound into the plan, so into its hash. */
+	if ((v = ro_ymap_get(root, "approvers")) != NULL) {
+		if (ro_ystr(&l->c, v, &str)) {
+			rc = RO_EINVAL;
+		} else {
+			char *p = relative_to(l->c.file, str);
+			if (ro_roster_load(p, &cp->roster, l->c.d) != RO_OK)
+				rc = RO_EINVAL;
+			free(p);
+		}
+	}
 	if (rc != RO_OK)
 		return rc;
 	cp->policy = cp->playbooks[0]->policy;
@@ -644,6 +659,7 @@ ro_campaign_free(struct ro_campaign *c)
 	for (i = 0; i < c->nplaybooks; i++)
 		ro_playbook_free(c->playbooks[i]);
 	ro_inventory_free(c->inv);
+	ro_roster_free(c->roster);
 	ro_ydoc_free(c->doc);
 	ro_arena_free(&c->arena);
 	free(c);
@@ -678,6 +694,8 @@ ro_file_kind_of(const char *path, enum ro_file_kind *kind, struct ro_diags *d)
 				*kind = RO_FILE_PLAYBOOK;
 			else if (strncmp(line, "campaign:", 9) == 0)
 				*kind = RO_FILE_CAMPAIGN;
+			else if (strncmp(line, "approvers:", 10) == 0)
+				*kind = RO_FILE_APPROVERS;
 			break;
 		}
 		fclose(f);
@@ -690,7 +708,8 @@ ro_file_kind_of(const char *path, enum ro_file_kind *kind, struct ro_diags *d)
 	if (rc != RO_OK)
 		return rc;
 	ro_diag_add(d, path, doc->root ? doc->root->line : 1, doc->root ? doc->root->col : 1,
-	    "start the file with 'inventory: NAME', 'playbook: NAME' or 'campaign: ID'",
+	    "start the file with 'inventory: NAME', 'playbook: NAME', 'campaign: ID' or "
+	    "'approvers: NAME'",
 	    doc->root ? "cannot tell what kind of file this is" : "the file is empty");
 	ro_ydoc_free(doc);
 	return RO_EINVAL;

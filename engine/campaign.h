@@ -9,6 +9,8 @@
 #include "model.h"
 #include "playbook.h"
 
+struct ro_roster;
+
 struct ro_param_value {
 	const char *name;
 	const char *value;
@@ -48,6 +50,8 @@ struct ro_campaign {
 	struct ro_upload_file *uploads; /* one per upload step whose src is a {{path}} */
 	size_t nuploads;
 	uint8_t sha256[32];            /* of the campaign file */
+	struct ro_roster *roster;      /* `approvers:` (approvers.h), or NULL */
+	const char *notify;            /* `notify:` shell command (notify.h), or NULL */
 	struct ro_ydoc *doc;
 	struct ro_arena arena;
 };
@@ -71,7 +75,8 @@ const char *ro_campaign_param(const struct ro_campaign *c, const char *name);
 const char *ro_campaign_upload_src(const struct ro_campaign *c, const struct ro_step *s);
 
 /* The kinds of file `rollout validate` recognises by their first key. */
-enum ro_file_kind { RO_FILE_UNKNOWN, RO_FILE_INVENTORY, RO_FILE_PLAYBOOK, RO_FILE_CAMPAIGN };
+enum ro_file_kind { RO_FILE_UNKNOWN, RO_FILE_INVENTORY, RO_FILE_PLAYBOOK, RO_FILE_CAMPAIGN,
+	RO_FILE_APPROVERS };
 /* ro_file_kind_of peeks at a file's first key (diagnostics on failure). */
 int ro_file_kind_of(const char *path, enum ro_file_kind *kind, struct ro_diags *d);
 

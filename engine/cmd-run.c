@@ -21,6 +21,7 @@
 #include "lease.h"
 #include "plan-record.h"
 #include "planner.h"
+#include "notify.h"
 #include "progress.h"
 #include "statedir.h"
 #include "store.h"
@@ -38,6 +39,7 @@ extern const struct ro_cmd ro_cmd_run;
 struct run_signals {
 	struct ro_executor *ex;
 	struct ro_progress *progress;
+	struct ro_notifier *notify;
 	struct ro_lease *lease;
 	const char *campaign, *state_dir;
 	int count;       /* interrupts so far */
@@ -47,6 +49,16 @@ struct run_signals {
 	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t tick;
 };
+
+/* run_event hands each event to the progress view and the notify command. */
+static void
+run_event(const struct ro_event *ev, void *arg)
+{
+	struct run_signals *rs = arg;
+
+	ro_progress_event(ev, rs->progress);
+	ro_notify_event(rs->notify, ev);
+}
 
 static void
 on_signal(uv_signal_t *h, int signum)
@@ -494,14 +506,16 @@ run_exec(int argc, char **argv)
 	uv_unref((uv_handle_t *)&rs.sighup);
 	uv_unref((uv_handle_t *)&rs.tick);
 	progress = ro_progress_new(stdout, mode, plan, &clock, &loop);
+	rs.progress = progress;
+	rs.notify = ro_notify_new(&loop, plan, st, absdir);
 	struct ro_exec_config cfg = {
 		.clock = &clock,
 		.key_path = keybuf,
 		.auth = ro_engine_id_auth(id),
 		.known_hosts_path = known,
 		.port = port,
-		.on_event = ro_progress_event,
-		.event_arg = progress,
+		.on_event = run_event,
+		.event_arg = &rs,
 	};
 	if ((rc = ro_executor_new(&loop, st, plan, &cfg, &ex, &cause)) != RO_OK) {
 		fprintf(stderr, "rollout run: %s\n", cause ? cause : ro_strerror(rc));
@@ -541,6 +555,7 @@ out:
 	}
 	ro_executor_free(ex);
 	ro_progress_free(progress);
+	ro_notify_free(rs.notify);
 	if (loop_ok) {
 		uv_run(&loop, UV_RUN_DEFAULT);
 		uv_loop_close(&loop);

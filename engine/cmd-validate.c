@@ -1,4 +1,5 @@
 /* cmd-validate.c - `rollout validate FILE...`: check inventories, playbooks, campaigns. */
+#include "approvers.h"
 #include "campaign.h"
 #include "cmd.h"
 #include "error.h"
@@ -49,6 +50,16 @@ validate_one(const char *path, const struct ro_param_arg *args, size_t nargs, in
 			printf("ok  %s: campaign '%s', %zu playbook%s, %zu hosts in scope\n", path,
 			    c->id, c->nplaybooks, c->nplaybooks == 1 ? "" : "s", c->nhosts);
 		ro_campaign_free(c);
+		break;
+	}
+	case RO_FILE_APPROVERS: {
+		struct ro_roster *r;
+		if ((rc = ro_roster_load(path, &r, d)) != RO_OK)
+			return rc;
+		if (!json)
+			printf("ok  %s: approvers '%s', %zu member%s\n", path, r->name, r->n,
+			    r->n == 1 ? "" : "s");
+		ro_roster_free(r);
 		break;
 	}
 	case RO_FILE_UNKNOWN:

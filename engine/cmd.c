@@ -24,6 +24,8 @@ extern const struct ro_cmd ro_cmd_hosts;
 extern const struct ro_cmd ro_cmd_stop;
 extern const struct ro_cmd ro_cmd_resume;
 extern const struct ro_cmd ro_cmd_audit;
+extern const struct ro_cmd ro_cmd_approvals;
+extern const struct ro_cmd ro_cmd_serve;
 
 /* The order here is the order `rollout help` lists them in. */
 const struct ro_cmd *const ro_cmd_table[] = {
@@ -32,6 +34,8 @@ const struct ro_cmd *const ro_cmd_table[] = {
 	&ro_cmd_plan,
 	&ro_cmd_run,
 	&ro_cmd_approve,
+	&ro_cmd_approvals,
+	&ro_cmd_serve,
 	&ro_cmd_status,
 	&ro_cmd_keygen,
 	&ro_cmd_hosts,

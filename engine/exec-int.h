@@ -97,6 +97,10 @@ struct ro_executor {
 	int rc;
 	char *cause;
 	unsigned char *held;     /* per run: set aside by `rollout hosts hold` */
+	struct ro_gates *gates;  /* the plan's gates and roster (approval.h) */
+	int64_t approvals_seen;  /* highest approval row id already judged */
+	size_t gate_announced;   /* 1 + the wave whose waiting gate was announced */
+	int64_t *not_before;     /* per wave x site: its first planned day, 00:00 JST */
 };
 
 /* exec-host.c */

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "approval.h"
+#include "plan-cal.h"
 #include "error.h"
 #include "exec-int.h"
 #include "util.h"
@@ -284,6 +286,55 @@ site_hours(const struct ro_executor *ex, uint32_t site)
 }
 
 /*
+ * not_before_init works out, per wave and site, the first day the approved
+ * plan gives the site's hosts of that wave (00:00 JST of the earliest
+ * planned start): the same day the plan's JSON shows as not_before.
+ */
+static void
+not_before_init(struct ro_executor *ex)
+{
+	const struct ro_plan *p = ex->plan;
+	size_t nsites = ex->c->inv->nsites ? ex->c->inv->nsites : 1, i, j;
+
+	ex->not_before = ro_xmalloc((p->nwaves ? p->nwaves : 1) * nsites * sizeof *ex->not_before);
+	for (i = 0; i < (p->nwaves ? p->nwaves : 1) * nsites; i++)
+		ex->not_before[i] = INT64_MAX;
+	if (!p->timed)
+		return;
+	for (i = 0; i < p->nwaves; i++)
+		for (j = 0; j < p->waves[i].nhosts; j++) {
+			uint32_t h = p->waves[i].hosts[j];
+			int64_t *nb = &ex->not_before[i * nsites + ex->c->inv->hosts[h].site];
+			if (p->host_start[h] != RO_PLAN_NO_TIME && p->host_start[h] < *nb)
+				*nb = p->host_start[h];
+		}
+	for (i = 0; i < p->nwaves * nsites; i++)
+		if (ex->not_before[i] != INT64_MAX)
+			ex->not_before[i] = ro_pcal_at(ro_pcal_day(ex->not_before[i]), 0);
+}
+
+/*
+ * schedule_allows keeps the approved schedule: a site's hosts of a wave do
+ * not start before the day the plan gives them, unless the policy says
+ * early_start: allowed. 0 with *wake set when it is too early.
+ */
+static int
+schedule_allows(const struct ro_executor *ex, const struct hostrun *hr, double *wake)
+{
+	size_t nsites = ex->c->inv->nsites ? ex->c->inv->nsites : 1;
+	int64_t nb;
+
+	if (ex->c->policy.early_start || ex->not_before == NULL || hr->wave < 0 ||
+	    (size_t)hr->wave >= ex->plan->nwaves)
+		return 1;
+	nb = ex->not_before[(size_t)hr->wave * nsites + hr->site];
+	if (nb == INT64_MAX || ro__now(ex) >= (double)nb)
+		return 1;
+	*wake = (double)nb;
+	return 0;
+}
+
+/*
  * May the host start now? 1 yes; 0 not yet, with *wake set to the virtual
  * Unix time worth looking again; -1 never inside this plan (the approved
  * closed-office window has passed or is too short now). Work never starts
@@ -302,6 +353,8 @@ window_allows(const struct ro_executor *ex, const struct hostrun *hr, double *wa
 	long est_min = (hr->estimate + 59) / 60;
 	int working;
 
+	if (!schedule_allows(ex, hr, wake))
+		return 0;
 	if (p->timed && p->start != RO_PLAN_NO_TIME && now < (double)p->start) {
 		*wake = (double)p->start;
 		return 0;
@@ -582,14 +635,82 @@ dispatch(struct ro_executor *ex)
 		ex->announced_wake = wake;
 		char when[RO_JST_FMT_MAX], msg[160];
 		ro_jst_format((int64_t)floor(wake / 60.0), when);
-		snprintf(msg, sizeof msg, "outside the campaign's %s window: the next host starts at %s JST",
-		    ro_window_names[ex->c->policy.window], when);
+		snprintf(msg, sizeof msg, "outside the campaign's %s window or before a site's planned "
+		    "day: the next host starts at %s JST", ro_window_names[ex->c->policy.window], when);
 		emit_wait(ex, wake, msg);
 	}
 	if (wake > 0) {
 		double dt = wake - ro__now(ex);
 		uv_timer_start(&ex->poll, poll_fire, ro_clock_real_ms(ex->cfg.clock, dt > 0 ? dt : 0.001), 0);
 	}
+}
+
+/* ---- gates: signed approvals (approval.h) ------------------------------------- */
+
+/*
+ * gate_verdict judges wave w's gate by the signatures alone: the wave's
+ * state in the store (which anyone with the file can set) never opens it.
+ * Rows that do not verify are journaled as security events by
+ * ro_approval_gate and count for nothing. A store failure ends the run.
+ */
+static int
+gate_verdict(struct ro_executor *ex, const struct ro_wave *w, enum ro_gate_verdict *v)
+{
+	char *refusal = NULL, *cause = NULL;
+	int rc;
+
+	rc = ro_approval_gate(ex->st, ex->gates, (int)w->index, &ex->approvals_seen, v, &refusal,
+	    &cause);
+	if (rc != RO_OK) {
+		store_failed(ex, rc, cause);
+		return rc;
+	}
+	if (*v == RO_GATE_REFUSED)
+		halt(ex, "%s; the campaign is halted (`rollout status %s`); once the cause is dealt "
+		    "with, the wave needs a new approval and a resume", refusal, ex->c->id);
+	free(refusal);
+	return RO_OK;
+}
+
+/* gate_wait keeps polling the store for wave w's approval; the wait is
+ * announced once per wave, also when a resumed run finds it waiting. */
+static void
+gate_wait(struct ro_executor *ex, const struct ro_wave *w)
+{
+	if (ex->gate_announced != (size_t)w->index + 1) {
+		ex->gate_announced = (size_t)w->index + 1;
+		ro__emit(ex, RO_EV_WAVE, (int)w->index, -1, NULL, "awaiting-approval", 0,
+		    RO_STORE_NO_EXIT_CODE, NULL);
+	}
+	ex->gate_waiting = 1;
+	uv_timer_start(&ex->poll, poll_fire, ex->cfg.poll_ms, 0);
+}
+
+/*
+ * gate_judge handles a gated wave that is awaiting approval or marked
+ * approved: 1 when its hosts may start now, 0 when it waits (or the run
+ * ends: refused, store failure, stop).
+ */
+static int
+gate_judge(struct ro_executor *ex, const struct ro_wave *w, enum ro_wave_state state)
+{
+	enum ro_gate_verdict v = RO_GATE_WAIT;
+
+	if (gate_verdict(ex, w, &v) != RO_OK || v == RO_GATE_REFUSED) {
+		end_campaign(ex);
+		return 0;
+	}
+	if (ex->stopping) {
+		halt(ex, "stopped by the operator while wave %u waited for approval", w->index + 1);
+		end_campaign(ex);
+		return 0;
+	}
+	/* A valid approval moves the wave to approved (rollout approve does
+	 * that in the same transaction); only then may it run. */
+	if (v == RO_GATE_OPEN && state == RO_WAVE_APPROVED)
+		return 1;
+	gate_wait(ex, w);
+	return 0;
 }
 
 /* Opens wave ex->wave (or the campaign's end): the gate, then its hosts. */
@@ -640,12 +761,8 @@ start_wave(struct ro_executor *ex)
 		if (w->gated) {
 			rc = ro_store_wave_set_state(ex->st, ex->c->id, (int)w->index,
 			    RO_WAVE_AWAITING_APPROVAL, &cause);
-			if (rc == RO_OK) {
-				ro__emit(ex, RO_EV_WAVE, (int)w->index, -1, NULL, "awaiting-approval", 0,
-				    RO_STORE_NO_EXIT_CODE, NULL);
-				ex->gate_waiting = 1;
-				uv_timer_start(&ex->poll, poll_fire, ex->cfg.poll_ms, 0);
-			}
+			if (rc == RO_OK)
+				gate_wait(ex, w);
 			ro_wave_info_clear(&info);
 			if (rc != RO_OK) {
 				store_failed(ex, rc, cause);
@@ -657,15 +774,15 @@ start_wave(struct ro_executor *ex)
 		break;
 	case RO_WAVE_AWAITING_APPROVAL:
 		ro_wave_info_clear(&info);
-		if (ex->stopping) {
-			halt(ex, "stopped by the operator while wave %u waited for approval", w->index + 1);
-			end_campaign(ex);
-			return;
-		}
-		ex->gate_waiting = 1;
-		uv_timer_start(&ex->poll, poll_fire, ex->cfg.poll_ms, 0);
+		(void)gate_judge(ex, w, RO_WAVE_AWAITING_APPROVAL);
 		return;
 	case RO_WAVE_APPROVED:
+		if (w->gated && !gate_judge(ex, w, RO_WAVE_APPROVED)) {
+			ro_wave_info_clear(&info);
+			return;
+		}
+		rc = ro_store_wave_set_state(ex->st, ex->c->id, (int)w->index, RO_WAVE_RUNNING, &cause);
+		break;
 	case RO_WAVE_HALTED:
 		rc = ro_store_wave_set_state(ex->st, ex->c->id, (int)w->index, RO_WAVE_RUNNING, &cause);
 		break;
@@ -799,12 +916,40 @@ ro_executor_supports(const struct ro_plan *plan, char **cause)
 	return RO_OK;
 }
 
+/*
+ * load_gates reads the gates and roster from the plan's own canonical bytes
+ * (the ones its hash covers). A campaign with a gate and no roster cannot
+ * run: no approval of it could ever be verified.
+ */
+static int
+load_gates(const struct ro_plan *plan, struct ro_gates **out, char **cause)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = ro_gates_from_canonical(plan->canonical, plan->canonical_len, plan->hash, out,
+	    cause)) != RO_OK)
+		return rc;
+	for (i = 0; i < plan->nwaves; i++)
+		if (plan->waves[i].gated && (*out)->roster == NULL) {
+			*cause = ro_xasprintf("%s: campaign %s has gated waves but names no approvers "
+			    "roster, so no approval of it could be verified; add 'approvers: FILE' "
+			    "to the campaign (docs/APPROVALS.md) and plan it under a new id",
+			    plan->campaign->path, plan->campaign->id);
+			ro_gates_free(*out);
+			*out = NULL;
+			return RO_ESTATE;
+		}
+	return RO_OK;
+}
+
 int
 ro_executor_new(uv_loop_t *loop, struct ro_store *st, const struct ro_plan *plan,
     const struct ro_exec_config *cfg, struct ro_executor **out, char **cause)
 {
 	struct ro_executor *ex;
 	struct ro_campaign_info info;
+	struct ro_gates *gates = NULL;
 	int rc;
 
 	*out = NULL;
@@ -822,13 +967,17 @@ ro_executor_new(uv_loop_t *loop, struct ro_store *st, const struct ro_plan *plan
 		return RO_ESTATE;
 	}
 	ro_campaign_info_clear(&info);
+	if ((rc = load_gates(plan, &gates, cause)) != RO_OK)
+		return rc;
 
 	ex = ro_xcalloc(1, sizeof *ex);
+	ex->gates = gates;
 	ex->loop = loop;
 	ex->st = st;
 	ex->plan = plan;
 	ex->c = plan->campaign;
 	ex->cfg = *cfg;
+	not_before_init(ex);
 	if (ex->cfg.poll_ms == 0)
 		ex->cfg.poll_ms = DEFAULT_POLL_MS;
 	{
@@ -946,5 +1095,7 @@ ro_executor_free(struct ro_executor *ex)
 	free(ex->cause);
 	free(ex->held);
 	free(ex->crash_at);
+	ro_gates_free(ex->gates);
+	free(ex->not_before);
 	free(ex);
 }

@@ -446,6 +446,30 @@ out:
 
 /* ---- the whole plan ------------------------------------------------- */
 
+/*
+ * last_working_before is the opening of the last working day that opens
+ * before t, or t itself when t is working time: when the city approves, in
+ * its working hours, the first gate of work planned outside them (the
+ * Friday before a weekend window, never 00:00 on the Saturday).
+ */
+static int64_t
+last_working_before(const struct ro_pcal *cal, int64_t t)
+{
+	int32_t d;
+
+	if (ro_pcal_next_working(cal, t) == t)
+		return t;
+	for (d = ro_pcal_day(t); d > ro_pcal_day(t) - 60; d--) {
+		int64_t open;
+		if (!ro_pcal_is_workday(cal, d))
+			continue;
+		open = ro_pcal_next_working(cal, ro_pcal_at(d, 0));
+		if (open < t)
+			return open;
+	}
+	return t; /* no working day in two months: nothing better to plan */
+}
+
 int
 ro_sched_run(struct ro_sched *s)
 {
@@ -469,12 +493,20 @@ ro_sched_run(struct ro_sched *s)
 		if (w->gated) {
 			/* In business windows the city reviews a wave's results
 			 * and approves the next one at the next working day's
-			 * opening (the first wave: at the first opening). Work
-			 * planned outside business hours has an approver on duty
-			 * in the window: the approval is due when the wave is
-			 * ready. */
-			if (s->kind != RO_PCAL_BUSINESS)
+			 * opening (the first wave: at the first opening). For
+			 * work outside business hours, the first gate is approved
+			 * in the working hours before it; a later gate follows
+			 * waves that must be done first, so the next wave waits
+			 * for the next working hours and then its next window.
+			 * Only skew none, whose one window leaves no working
+			 * hours between its waves, plans such a gate inside the
+			 * window (an approver on duty; the text says so). */
+			if (s->kind != RO_PCAL_BUSINESS && i == 0)
+				approval = last_working_before(s->cal, ready);
+			else if (s->kind != RO_PCAL_BUSINESS && s->skew == RO_SKEW_NONE)
 				approval = ready;
+			else if (s->kind != RO_PCAL_BUSINESS)
+				approval = ro_pcal_next_working(s->cal, ready);
 			else if (i == 0)
 				approval = ro_pcal_next_working(s->cal, ready);
 			else
@@ -484,7 +516,8 @@ ro_sched_run(struct ro_sched *s)
 				s->fail = RO_SF_HORIZON;
 				return RO_EINFEASIBLE;
 			}
-			ready = approval;
+			if (approval > ready)
+				ready = approval;
 		}
 		end = place_wave(s, w, ready);
 		if (end < 0) {

@@ -174,6 +174,9 @@ ro_plan_print_text(FILE *f, const struct ro_plan *p)
 		fprintf(f, "Schedule  %s .. %s, %zu day%s with work, last %s; deadline %s\n",
 		    ro_pcal_fmt(p->first_start, a), ro_pcal_fmt(p->end, b), used, used == 1 ? "" : "s",
 		    ro_pcal_fmt_day(last, t), ro_pcal_fmt(p->deadline, du));
+		fprintf(f, "Start     %s\n", pol->early_start ?
+		    "a site's work may start before its planned day (early_start: allowed)" :
+		    "no site's work starts before its planned day (early_start: no)");
 		if (p->window_start != RO_PLAN_NO_TIME)
 			fprintf(f, "Window    closed-office %s .. %s (skew none: every host inside it)\n",
 			    ro_pcal_fmt(p->window_start, a), ro_pcal_fmt(p->window_end, b));
@@ -199,7 +202,8 @@ ro_plan_print_text(FILE *f, const struct ro_plan *p)
 			fprintf(f, "        %s .. %s, work %s", ro_pcal_fmt(w->planned_start, a),
 			    ro_pcal_fmt(w->planned_end, b), ro_plan_fmt_dur(w->work, du, sizeof du));
 			if (w->gated)
-				fprintf(f, ", approval planned %s", ro_pcal_fmt(w->approval, t));
+				fprintf(f, ", approval planned %s%s", ro_pcal_fmt(w->approval, t),
+				    w->approval_off_hours ? " (outside working hours: an approver on duty)" : "");
 			fputc('\n', f);
 		}
 	}

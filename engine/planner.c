@@ -5,6 +5,7 @@
 #include "planner.h"
 #include "error.h"
 #include "plan-internal.h"
+#include "approvers.h"
 #include "util.h"
 
 #include <sodium.h>
@@ -256,15 +257,26 @@ apply_gates(struct ro_plan *p, const struct ro_campaign *c)
 	for (i = 0; i < p->nwaves; i++) {
 		struct ro_wave *w = &p->waves[i];
 		int is_cs = c->inv->hosts[w->hosts[0]].role != RO_ROLE_TERMINAL;
-		if ((g & RO_GATE_EVERY_WAVE) || (i == 0 && (g & RO_GATE_BEFORE_FIRST)))
+		/* The gate's kind is the most specific reason for it: it says
+		 * which role approves it (approvers.h). */
+		if (g & RO_GATE_EVERY_WAVE) {
 			w->gated = 1;
-		if (i > 0 && p->waves[i - 1].canary && (g & RO_GATE_AFTER_CANARY))
-			w->gated = 1;
+			w->gate = RO_GATE_EVERY_WAVE;
+		}
 		if (is_cs)
 			seen_cs = 1;
 		else if (seen_cs && !gated_after_cs && (g & RO_GATE_AFTER_CS)) {
 			w->gated = 1;
+			w->gate = RO_GATE_AFTER_CS;
 			gated_after_cs = 1;
+		}
+		if (i > 0 && p->waves[i - 1].canary && (g & RO_GATE_AFTER_CANARY)) {
+			w->gated = 1;
+			w->gate = RO_GATE_AFTER_CANARY;
+		}
+		if (i == 0 && (g & RO_GATE_BEFORE_FIRST)) {
+			w->gated = 1;
+			w->gate = RO_GATE_BEFORE_FIRST;
 		}
 	}
 }
@@ -352,6 +364,52 @@ schedule_json(const struct ro_plan *p, struct ro_buf *b)
 	ro_buf_addc(b, '}');
 }
 
+/*
+ * procedure_json writes a playbook's procedure (作業手順) into the plan: its
+ * titles and, per step in order, the name, the kind, the roles it runs on,
+ * what it does (the command, the upload and its hash, the instruction) and
+ * its estimate, so that what the city approves, and reads on the console,
+ * is the procedure itself and not only the playbook's hash.
+ */
+static void
+procedure_json(const struct ro_playbook *pb, struct ro_buf *b)
+{
+	size_t i;
+	int r, n;
+
+	ro_buf_adds(b, ",\"title\":");
+	ro_buf_json_str(b, pb->title);
+	ro_buf_adds(b, ",\"title_ja\":");
+	ro_buf_json_str(b, pb->title_ja);
+	ro_buf_adds(b, ",\"steps\":[");
+	for (i = 0; i < pb->nsteps; i++) {
+		const struct ro_step *s = &pb->steps[i];
+		ro_buf_adds(b, i ? ",{\"name\":" : "{\"name\":");
+		ro_buf_json_str(b, s->name);
+		ro_buf_printf(b, ",\"kind\":\"%s\",\"roles\":[", ro_step_kind_names[s->kind]);
+		for (r = 0, n = 0; r < RO_ROLE_N; r++)
+			if (s->roles == 0 || (s->roles & RO_ROLE_BIT(r)))
+				ro_buf_printf(b, "%s\"%s\"", n++ ? "," : "", ro_role_names[r]);
+		ro_buf_adds(b, "],\"does\":");
+		if (s->kind == RO_STEP_UPLOAD) {
+			char *u = ro_xasprintf("%s -> %s (sha256 %s)", s->src ? s->src : "",
+			    s->dest ? s->dest : "", s->sha256 ? s->sha256 : "");
+			ro_buf_json_str(b, u);
+			free(u);
+		} else if (s->kind == RO_STEP_MANUAL)
+			ro_buf_json_str(b, s->instruction_ja ? s->instruction_ja : s->instruction);
+		else if (s->kind == RO_STEP_REBOOT)
+			ro_buf_json_str(b, s->if_required ? "restart if an earlier step asked for it" :
+			    "restart");
+		else if (s->kind == RO_STEP_PASSWORD)
+			ro_buf_json_str(b, s->credential); /* the entry's name, never a value */
+		else
+			ro_buf_json_str(b, s->command);
+		ro_buf_printf(b, ",\"estimate_s\":%ld}", s->estimate);
+	}
+	ro_buf_addc(b, ']');
+}
+
 /* The canonical body: fixed key order, no whitespace, no paths or times,
  * so that the bytes depend only on what the plan says. */
 static void
@@ -380,7 +438,9 @@ canonical(struct ro_plan *p)
 		ro_hex(c->playbooks[i]->sha256, 32, h);
 		ro_buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
 		ro_buf_json_str(&b, c->playbooks[i]->name);
-		ro_buf_printf(&b, ",\"sha256\":\"%s\"}", h);
+		ro_buf_printf(&b, ",\"sha256\":\"%s\"", h);
+		procedure_json(c->playbooks[i], &b);
+		ro_buf_addc(&b, '}');
 	}
 	ro_buf_adds(&b, "],\"params\":{");
 	for (i = 0; i < c->nparams; i++) {
@@ -414,7 +474,14 @@ canonical(struct ro_plan *p)
 	for (bit = 0, j = 0; ro_gate_names[bit]; bit++)
 		if (pol->gates & (1u << bit))
 			ro_buf_printf(&b, "%s\"%s\"", j++ ? "," : "", ro_gate_names[bit]);
-	ro_buf_printf(&b, "],\"deadline_days\":%ld}", pol->deadline_days);
+	ro_buf_printf(&b, "],\"deadline_days\":%ld,\"early_start\":\"%s\"}", pol->deadline_days,
+	    pol->early_start ? "allowed" : "no");
+	/* Only a campaign with a roster has these keys, so the plans (and
+	 * hashes) of campaigns without one stay as they were. */
+	if (c->roster != NULL) {
+		ro_buf_adds(&b, ",\"approvers\":");
+		ro_roster_json(c->roster, &b);
+	}
 	ro_buf_printf(&b, ",\"hosts\":%zu,\"schedule\":", c->nhosts);
 	schedule_json(p, &b);
 	ro_buf_adds(&b, ",\"waves\":[");
@@ -427,6 +494,8 @@ canonical(struct ro_plan *p)
 		ro_buf_printf(&b, ",\"canary\":%s,\"gated\":%s,\"failure_budget\":%ld,\"rounds\":%u",
 		    w->canary ? "true" : "false", w->gated ? "true" : "false", w->failure_budget,
 		    w->rounds);
+		if (c->roster != NULL && w->gated)
+			ro_buf_printf(&b, ",\"gate\":\"%s\"", ro_gate_name(w->gate));
 		time_member(&b, "approval", w->approval);
 		time_member(&b, "start", w->planned_start);
 		time_member(&b, "end", w->planned_end);
@@ -436,7 +505,18 @@ canonical(struct ro_plan *p)
 			size_t k;
 			ro_buf_adds(&b, j ? ",{\"site\":" : "{\"site\":");
 			ro_buf_json_str(&b, inv->sites[s].id);
-			ro_buf_printf(&b, ",\"limit\":%u,\"hosts\":[", p->site_limit[s]);
+			ro_buf_printf(&b, ",\"limit\":%u,", p->site_limit[s]);
+			/* The first day the site's hosts of this wave may start
+			 * (the run keeps it unless early_start is allowed). */
+			if (p->timed) {
+				int64_t first = INT64_MAX;
+				char day[40];
+				for (k = j; k < w->nhosts && inv->hosts[w->hosts[k]].site == s; k++)
+					if (p->host_start[w->hosts[k]] < first)
+						first = p->host_start[w->hosts[k]];
+				ro_buf_printf(&b, "\"not_before\":\"%s\",", ro_pcal_fmt_day(ro_pcal_day(first), day));
+			}
+			ro_buf_adds(&b, "\"hosts\":[");
 			for (k = j; k < w->nhosts && inv->hosts[w->hosts[k]].site == s; k++) {
 				if (k > j)
 					ro_buf_addc(&b, ',');
@@ -554,6 +634,8 @@ schedule(struct ro_plan *p, const struct ro_campaign *c, struct ro_diags *d)
 	for (i = 0; i < p->nwaves; i++) {
 		struct ro_wave *w = &p->waves[i];
 		w->approval = s.w_approval[i];
+		w->approval_off_hours = w->gated && w->approval != RO_PLAN_NO_TIME &&
+		    ro_pcal_next_working(s.cal, w->approval) != w->approval;
 		w->planned_start = s.w_start[i];
 		w->planned_end = s.w_end[i];
 		for (j = 0; j < w->nhosts; j++) {

@@ -31,6 +31,7 @@ struct ro_wave {
 	uint32_t phase;          /* index into the campaign's phases */
 	int canary;
 	int gated;               /* waits for an approval before it starts */
+	unsigned gate;           /* gated: the enum ro_gate bit that gates it */
 	uint32_t *hosts;         /* inventory host indexes, grouped by site */
 	size_t nhosts;
 	long failure_budget;     /* failed hosts allowed before the campaign halts */
@@ -38,6 +39,8 @@ struct ro_wave {
 	uint32_t max_site_hosts; /* most hosts of one site in the wave */
 	uint32_t rounds;         /* batches needed under the per-site limit */
 	/* v2 (Unix seconds; RO_PLAN_NO_TIME when the campaign has no start): */
+	int approval_off_hours;  /* gated: planned outside working hours (skew
+	                            none: an approver on duty in the window) */
 	int64_t approval;        /* gated: when the plan expects the approval
 	                            (the wave is ready); else RO_PLAN_NO_TIME */
 	int64_t planned_start;   /* first host start in the wave */

@@ -30,7 +30,7 @@ static const char *const param_keys[] = { "type", "required", "default", "descri
 static const char *const phase_keys[] = { "name", "roles", "after", NULL };
 static const char *const policy_keys[] = { "canary", "wave_size", "concurrency",
 	"max_unavailable_per_site", "failure_budget", "window", "skew", "skew_within_days",
-	"gates", "deadline_days", NULL };
+	"gates", "deadline_days", "early_start", NULL };
 static const char *const step_keys[] = { "name", "exec", "upload", "reboot", "check", "verify",
 	"manual", "password", "expect", "reboot_required", "timeout", "retries", "retry_delay",
 	"estimate", "roles", "skip_if", "continue_on_failure", "read_only", NULL };
@@ -877,6 +877,14 @@ ro_policy_read(const struct ro_yctx *c, const struct ro_ynode *n, struct ro_poli
 	}
 	if ((v = ro_ymap_get(n, "deadline_days")) && ro_yint(c, v, 1, 366, &p->deadline_days))
 		rc = RO_EINVAL;
+	/* May a site's work start before the day the plan gives it? */
+	if ((v = ro_ymap_get(n, "early_start")) != NULL) {
+		static const char *const early[] = { "no", "allowed", NULL };
+		if (ro_yenum(c, v, early, "early_start (no | allowed)", &e))
+			rc = RO_EINVAL;
+		else
+			p->early_start = e;
+	}
 	return rc;
 }
 

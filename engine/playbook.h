@@ -87,6 +87,7 @@ struct ro_policy {
 	long skew_within_days;
 	unsigned gates;           /* enum ro_gate bits */
 	long deadline_days;
+	int early_start;          /* 1: work may start before its planned day */
 };
 
 struct ro_phase {

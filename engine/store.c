@@ -209,6 +209,14 @@ static const char *const migrations[] = {
 	 * key (docs/STORE.md, "Journal"); NULL for records written before the
 	 * key existed. */
 	"ALTER TABLE journal ADD COLUMN mac TEXT;",
+	/* 6 -> 7: signed approvals and refusals (docs/APPROVALS.md): the
+	 * decision, the gate, the signer's public key and the Ed25519
+	 * signature over the record. Rows without a signature are legacy or
+	 * forged; the engine opens no gate on them. */
+	"ALTER TABLE approvals ADD COLUMN decision TEXT;"
+	"ALTER TABLE approvals ADD COLUMN gate TEXT;"
+	"ALTER TABLE approvals ADD COLUMN signer_key TEXT;"
+	"ALTER TABLE approvals ADD COLUMN signature TEXT;",
 };
 
 _Static_assert(RO_NELEM(migrations) == RO_STORE_SCHEMA_VERSION,
@@ -257,6 +265,7 @@ enum sql_id {
 	Q_COMMIT,
 	Q_VROSTER_GET,
 	Q_VROSTER_PUT,
+	Q_APPROVAL_INSERT_SIGNED,
 	Q__COUNT
 };
 
@@ -301,8 +310,8 @@ static const char *const sql_text[Q__COUNT] = {
 	[Q_APPROVAL_FOR_WAVE] = "SELECT count(*) FROM approvals a JOIN campaigns c"
 	    " ON c.id = a.campaign WHERE a.campaign = ? AND a.wave = ?"
 	    " AND a.plan_hash = c.plan_hash",
-	[Q_APPROVAL_LIST] = "SELECT id, wave, approver, comment, plan_hash, approved_at"
-	    " FROM approvals WHERE campaign = ?1 AND (?2 < 0 OR wave = ?2) ORDER BY id",
+	[Q_APPROVAL_LIST] = "SELECT id, wave, approver, comment, plan_hash, approved_at,"
+	    " decision, gate, signer_key, signature FROM approvals WHERE campaign = ?1 AND (?2 < 0 OR wave = ?2) ORDER BY id",
 	[Q_INTENT_OPEN_FOR_STEP] = "SELECT i.id, i.attempt FROM step_intents i"
 	    " LEFT JOIN step_outcomes o ON o.intent = i.id"
 	    " WHERE i.campaign = ? AND i.host = ? AND i.step_idx = ? AND o.intent IS NULL"
@@ -344,6 +353,9 @@ static const char *const sql_text[Q__COUNT] = {
 	[Q_VROSTER_PUT] = "INSERT INTO vault_rosters (vault_id, roster, updated_at)"
 	    " VALUES (?1, ?2, ?3) ON CONFLICT (vault_id) DO UPDATE"
 	    " SET roster = ?2, updated_at = ?3",
+	[Q_APPROVAL_INSERT_SIGNED] = "INSERT INTO approvals (campaign, wave, approver, comment,"
+	    " approved_at, plan_hash, decision, gate, signer_key, signature)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 };
 
 enum tx_kind { TX_NONE, TX_READ, TX_WRITE, TX_GROUP };
@@ -1390,20 +1402,24 @@ static const char *const audit_sql[] = {
 	" WHERE a0.campaign IS NULL OR h.state IS NOT coalesce(s0.st, 'pending')"
 	"   OR h.reason IS NOT s0.reason"
 	" ORDER BY h.campaign, h.host",
-	/* approvals: each one is a wave.state record that names it. */
+	/* approvals: each one is a wave.state (or, for a refusal or a second
+	 * decision on an approved wave, an approval.*) record that names it,
+	 * with the same signature. */
 	"WITH j AS MATERIALIZED (SELECT seq, campaign, at,"
 	"   CAST(json_extract(detail, '$.approval') AS INTEGER) AS id,"
 	"   CAST(json_extract(detail, '$.wave') AS INTEGER) AS wave,"
 	"   json_extract(detail, '$.approver') AS approver,"
 	"   json_extract(detail, '$.comment') AS comment,"
-	"   json_extract(detail, '$.plan_hash') AS plan_hash"
-	"   FROM journal WHERE kind = 'wave.state'"
+	"   json_extract(detail, '$.plan_hash') AS plan_hash,"
+	"   json_extract(detail, '$.signature') AS signature"
+	"   FROM journal WHERE kind IN ('wave.state', 'approval.approve', 'approval.refuse')"
 	"   AND json_extract(detail, '$.approval') IS NOT NULL)"
 	" SELECT 'approvals', 'approval ' || a.id || ' (campaign ' || a.campaign || ' wave '"
 	"  || (a.wave + 1) || ')', 'has no journal record with the same content'"
 	" FROM approvals a WHERE NOT EXISTS (SELECT 1 FROM j WHERE j.id = a.id"
 	"   AND j.campaign IS a.campaign AND j.wave = a.wave AND j.approver IS a.approver"
 	"   AND j.comment IS a.comment AND j.plan_hash IS a.plan_hash"
+	"   AND j.signature IS a.signature"
 	"   AND (j.seq <= ?1 OR j.at = a.approved_at))"
 	" UNION ALL SELECT 'approvals', 'approval ' || j.id || ' (campaign ' || j.campaign"
 	"  || ' wave ' || (j.wave + 1) || ')', 'is in the journal but not in the table (deleted)'"
@@ -2465,19 +2481,31 @@ out:
 static int open_canary_before(struct ro_store *st, const char *campaign, int idx, int *canary,
     char **cause);
 
-int
-ro_store_approve(struct ro_store *st, const char *campaign, int idx, const char *approver,
-    const char *comment, const char *plan_hash, char **cause)
+/*
+ * record_decision is ro_store_approve, and with sa (a signed decision) also
+ * ro_store_approval_record: the same checks, then the row (with its
+ * signature) and, for an approval, the wave's move to approved.
+ */
+static int
+record_decision(struct ro_store *st, const char *campaign, int idx, const char *approver,
+    const char *comment, const char *plan_hash, const struct ro_approval_new *sa, char **cause)
 {
 	struct ro_wave_info w;
 	struct ro_buf d;
 	enum ro_campaign_state cs;
 	sqlite3_stmt *s;
 	char *have_hash = NULL;
-	int64_t at = now(st);
+	/* A signed decision's row and journal record carry the time it was
+	 * signed at (the signature covers it); an unsigned one the store's. */
+	int64_t at = sa != NULL ? sa->at : now(st);
 	int owned, rc, src;
+	int refuse = sa != NULL && sa->decision != NULL && strcmp(sa->decision, "refuse") == 0;
 
 	memset(&w, 0, sizeof w);
+	if (sa != NULL && (sa->decision == NULL || (!refuse && strcmp(sa->decision, "approve") != 0) ||
+	    !nonempty(sa->gate) || !nonempty(sa->signer_key) || !nonempty(sa->signature)))
+		return fail(st, cause, RO_EINVAL, "a signed decision needs a decision (approve or "
+		    "refuse), a gate, a signer's key and a signature");
 	if (!nonempty(approver) || !nonempty(plan_hash))
 		return fail(st, cause, RO_EINVAL, "an approval needs an approver and a plan hash");
 	if ((rc = wtx_begin(st, &owned, cause)) != 0)
@@ -2503,15 +2531,19 @@ ro_store_approve(struct ro_store *st, const char *campaign, int idx, const char 
 		    "approval", st->path, idx + 1, campaign);
 		goto out;
 	}
-	if (w.state != RO_WAVE_PENDING && w.state != RO_WAVE_AWAITING_APPROVAL) {
+	/* A wave marked approved without a valid signature (written by hand)
+	 * must still take a signed decision: the engine ignores the mark. */
+	if (w.state != RO_WAVE_PENDING && w.state != RO_WAVE_AWAITING_APPROVAL &&
+	    !(sa != NULL && w.state == RO_WAVE_APPROVED)) {
 		rc = fail(st, cause, RO_ESTATE, "%s: wave %d of %s is %s; only a pending or "
 		    "awaiting-approval wave can be approved", st->path, idx + 1, campaign,
 		    ro_wave_state_name(w.state));
 		goto out;
 	}
 	/* The gate after a canary wave is the city's judgement of that canary:
-	 * given before the canary has finished, it would judge nothing. */
-	{
+	 * given before the canary has finished, it would judge nothing. (A
+	 * refusal may come at any time: it only stops.) */
+	if (refuse == 0) {
 		int canary = -1;
 		if ((rc = open_canary_before(st, campaign, idx, &canary, cause)) != 0)
 			goto out;
@@ -2523,7 +2555,28 @@ ro_store_approve(struct ro_store *st, const char *campaign, int idx, const char 
 			goto out;
 		}
 	}
-	if ((rc = prep(st, Q_APPROVAL_INSERT, &s, cause, "recording an approval")) != 0)
+	/* A signed approval judges the waves before its gate: every one of
+	 * them must be done (the first wave's gate follows none). */
+	if (sa != NULL && !refuse) {
+		struct ro_wave_info *wv = NULL;
+		size_t nw = 0, k;
+		int before = -1;
+		if ((rc = ro_store_wave_list(st, campaign, &wv, &nw)) != 0)
+			goto out;
+		for (k = 0; k < nw && before < 0; k++)
+			if (wv[k].idx < idx && wv[k].state != RO_WAVE_DONE)
+				before = wv[k].idx;
+		ro_wave_list_free(wv, nw);
+		if (before >= 0) {
+			rc = fail(st, cause, RO_ESTATE, "wave %d of %s follows wave %d, which is not "
+			    "done yet; approve it once the waves before it have finished (`rollout "
+			    "status %s --wait-gate` waits for that)", idx + 1, campaign, before + 1,
+			    campaign);
+			goto out;
+		}
+	}
+	if ((rc = prep(st, sa ? Q_APPROVAL_INSERT_SIGNED : Q_APPROVAL_INSERT, &s, cause,
+	    "recording an approval")) != 0)
 		goto out;
 	bind_text(s, 1, campaign);
 	sqlite3_bind_int(s, 2, idx);
@@ -2531,6 +2584,12 @@ ro_store_approve(struct ro_store *st, const char *campaign, int idx, const char 
 	bind_text(s, 4, comment);
 	sqlite3_bind_int64(s, 5, at);
 	bind_text(s, 6, plan_hash);
+	if (sa) {
+		bind_text(s, 7, sa->decision);
+		bind_text(s, 8, sa->gate);
+		bind_text(s, 9, sa->signer_key);
+		bind_text(s, 10, sa->signature);
+	}
 	if ((src = done(s)) != SQLITE_OK) {
 		rc = sqlfail(st, cause, src, "recording an approval");
 		goto out;
@@ -2542,12 +2601,45 @@ ro_store_approve(struct ro_store *st, const char *campaign, int idx, const char 
 	ro_buf_json_str(&d, comment);
 	ro_buf_adds(&d, ",\"plan_hash\":");
 	ro_buf_json_str(&d, plan_hash);
-	rc = wave_set_state_locked(st, at, campaign, idx, w.state, RO_WAVE_APPROVED, d.p, cause);
+	if (sa) {
+		ro_buf_adds(&d, ",\"decision\":");
+		ro_buf_json_str(&d, sa->decision);
+		ro_buf_adds(&d, ",\"gate\":");
+		ro_buf_json_str(&d, sa->gate);
+		ro_buf_adds(&d, ",\"signer_key\":");
+		ro_buf_json_str(&d, sa->signer_key);
+		ro_buf_adds(&d, ",\"signature\":");
+		ro_buf_json_str(&d, sa->signature);
+	}
+	if (refuse || w.state == RO_WAVE_APPROVED) {
+		/* The wave stays where it is; the engine judges the signatures
+		 * (and halts on a refusal). */
+		char *j = ro_xasprintf("{\"wave\":%d%s}", idx, d.p);
+		rc = journal_append_at(st, at, campaign, refuse ? "approval.refuse" :
+		    "approval.approve", NULL, j, cause);
+		free(j);
+	} else
+		rc = wave_set_state_locked(st, at, campaign, idx, w.state, RO_WAVE_APPROVED, d.p,
+		    cause);
 out:
 	free(have_hash);
 	ro_buf_free(&d);
 	ro_wave_info_clear(&w);
 	return wtx_end(st, owned, rc, cause);
+}
+
+int
+ro_store_approve(struct ro_store *st, const char *campaign, int idx, const char *approver,
+    const char *comment, const char *plan_hash, char **cause)
+{
+	return record_decision(st, campaign, idx, approver, comment, plan_hash, NULL, cause);
+}
+
+int
+ro_store_approval_record(struct ro_store *st, const struct ro_approval_new *a, char **cause)
+{
+	return record_decision(st, a->campaign, a->wave, a->signer, a->comment, a->plan_hash, a,
+	    cause);
 }
 
 /* approval_row maps a row of Q_APPROVAL_LIST (a row_kind map). */
@@ -2563,6 +2655,10 @@ approval_row(sqlite3_stmt *s, void *elem, void *ctx)
 	a->comment = col_dup(s, 3);
 	a->plan_hash = col_dup(s, 4);
 	a->approved_at = sqlite3_column_int64(s, 5);
+	a->decision = col_dup(s, 6);
+	a->gate = col_dup(s, 7);
+	a->signer_key = col_dup(s, 8);
+	a->signature = col_dup(s, 9);
 }
 
 /* approval_clear frees what an approval owns (a row_kind clear). */
@@ -2574,6 +2670,10 @@ approval_clear(void *elem)
 	free(a->approver);
 	free(a->comment);
 	free(a->plan_hash);
+	free(a->decision);
+	free(a->gate);
+	free(a->signer_key);
+	free(a->signature);
 }
 
 static const struct row_kind approval_rows = {

@@ -79,7 +79,7 @@ int ro_store_journal(struct ro_store *st, const char *campaign, const char *kind
 /* Connection settings                                                     */
 
 /* The schema version this build writes (PRAGMA user_version after open). */
-#define RO_STORE_SCHEMA_VERSION 6
+#define RO_STORE_SCHEMA_VERSION 7
 
 /* "No time" for nullable timestamps (planned wave start/end). */
 #define RO_STORE_NO_TIME INT64_MIN
@@ -282,7 +282,27 @@ struct ro_approval_info {
 	int wave;
 	char *approver, *comment, *plan_hash;
 	int64_t approved_at;
+	/* Signed approvals (schema 5): NULL in rows without a signature. */
+	char *decision;   /* "approve" or "refuse" */
+	char *gate;       /* the gate kind, e.g. "after-canary" */
+	char *signer_key; /* hex Ed25519 public key */
+	char *signature;  /* hex Ed25519 signature (approval.h says over what) */
 };
+/*
+ * A signed decision on a gate (approval.c builds and signs it; the store
+ * checks only what it can without keys). decision "approve" moves the wave
+ * to approved exactly as ro_store_approve does (same refusals); "refuse"
+ * records the refusal and journals it, leaving the wave as it is. at is
+ * the signed time, recorded as approved_at.
+ */
+struct ro_approval_new {
+	const char *campaign;
+	int wave; /* 0-based */
+	const char *gate, *plan_hash, *decision, *comment, *signer, *signer_key, *signature;
+	int64_t at;
+};
+int ro_store_approval_record(struct ro_store *st, const struct ro_approval_new *a, char **cause);
+
 /* Approvals of a campaign in the order they were given (wave < 0: all). */
 int ro_store_approval_list(struct ro_store *st, const char *campaign, int wave,
     struct ro_approval_info **out, size_t *n);

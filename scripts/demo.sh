@@ -3,7 +3,8 @@
 # fleet (182 hosts, each on its own loopback address), and runs the October
 # 2026 OS security update on all of them: the CS pair, a canary wave, then the
 # terminals, with each gate approved by the city from a second process. Time
-# warp makes the day's work take about a minute.
+# warp makes the plan's three days (the run keeps each site's planned day)
+# take about a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -14,7 +15,7 @@ wait_file=build/tests/e2e/wait-file
 campaign=2026-10-os-update
 demo=build/demo
 port=${ROLLOUT_DEMO_PORT:-10022}
-warp=${ROLLOUT_DEMO_WARP:-300}
+warp=${ROLLOUT_DEMO_WARP:-3000}
 
 # A previous demo's fleet may still be up (an interrupted run): stop it.
 if [ -f "$demo/fleet.ready" ]; then
@@ -26,7 +27,7 @@ mkdir -p "$demo"
 
 echo "== the fleet and the plan"
 "$rollout" inventory summary inventory/sapporo.yml
-"$rollout" validate inventory/sapporo.yml playbooks/*.yml playbooks/campaigns/*.yml
+"$rollout" validate inventory/sapporo.yml playbooks/*.yml playbooks/campaigns/*.yml playbooks/approvers/*.yml
 "$rollout" plan playbooks/campaigns/$campaign.yml --html "$demo/plan.html" | sed -n '1,24p'
 echo "   ... (the full plan, with a table per day: rollout plan playbooks/campaigns/$campaign.yml;"
 echo "        the approval meeting's Gantt chart: $demo/plan.html)"
@@ -50,11 +51,17 @@ fi
 
 echo
 echo "== the campaign (virtual clock from 2026-10-05 08:40 JST, ${warp}x)"
-# The city's approver: a second process that approves each gate as it opens.
+# The city's approver, sato of 戸籍住民課 on the campaign's roster
+# (playbooks/approvers/sapporo.yml): a second process that signs each gate's
+# approval with sato's own key file as the gate opens. The demo's key file is
+# the test one (tests/approvers, a known passphrase, the minimum Argon2id
+# cost); a real approver types their passphrase at a no-echo prompt.
+install -m 600 tests/approvers/sato.key "$demo/sato.key"
 (
 	while gate=$("$rollout" status $campaign --state-dir "$demo/engine" --wait-gate --timeout 600 2>/dev/null); do
 		"$rollout" approve $campaign --wave "$gate" --state-dir "$demo/engine" \
-			--as "札幌市 戸籍住民課 (demo)" --comment "承認します" >>"$demo/approvals.log"
+			--key "$demo/sato.key" --passphrase-fd 3 --comment "承認します" \
+			3< <(printf 'e2e approver sato passphrase\n') >>"$demo/approvals.log"
 	done
 ) &
 approver_pid=$!
@@ -63,8 +70,14 @@ rc=0
 wait "$approver_pid" 2>/dev/null || true
 
 echo
-echo "== approvals given"
+echo "== approvals given, each signed by its approver"
 cat "$demo/approvals.log"
+echo
+echo "== the signatures checked offline against the roster bound into the plan"
+"$rollout" approvals verify $campaign --state-dir "$demo/engine" || rc=1
+echo
+echo "== the city's console (read-only, Japanese): the plan, every host's times, the approvals"
+echo "   $rollout serve --state-dir $demo/engine --port 8080    then open http://127.0.0.1:8080/"
 echo
 "$rollout" status $campaign --state-dir "$demo/engine" | sed -n '1,14p'
 exit $rc

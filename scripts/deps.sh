@@ -5,7 +5,8 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config
       libuv1-dev libssh2-1-dev libsqlite3-dev libsodium-dev libyaml-dev libcmocka-dev
-      libssh-dev openssh-server openssh-client)
+      libssh-dev openssh-server openssh-client libmicrohttpd-dev
+      chromium chromium-driver python3-selenium fonts-ipafont-gothic)   # the console's browser test
 # Extra packages a caller asks for (e.g. the sanitizer or fuzzing toolchain).
 pkgs+=("$@")
 

@@ -155,6 +155,28 @@ int vault_passphrase_check(const void *pass, size_t len, const char **why);
  * their own, e.g. a plaintext notice being imported. */
 void vault_protect(int on);
 
+/* ---- Signing messages with a member key ---------------------------- */
+
+#define VAULT_SIGNATUREBYTES 64
+
+/* vault_key_sign_public copies the key's Ed25519 public key (VAULT_EMIGRATE
+ * for a version-1 key file, which has none). */
+int vault_key_sign_public(const struct vault_key *k, unsigned char pk[VAULT_PUBLICKEYBYTES]);
+
+/*
+ * vault_key_sign_message signs msg for the purpose named by ctx (a short
+ * non-empty string such as "rollout-approval-v1") with the member's Ed25519
+ * key. A signature for one ctx never verifies for another, nor as any of
+ * the vault's own signatures. VAULT_EMIGRATE for a version-1 key file.
+ */
+int vault_key_sign_message(const struct vault_key *k, const char *ctx, const void *msg,
+    size_t len, unsigned char sig[VAULT_SIGNATUREBYTES]);
+
+/* vault_message_verify checks such a signature against a public signing
+ * key: VAULT_OK, or VAULT_EFORGED when it does not verify. */
+int vault_message_verify(const unsigned char pk[VAULT_PUBLICKEYBYTES], const char *ctx,
+    const void *msg, size_t len, const unsigned char sig[VAULT_SIGNATUREBYTES]);
+
 /* ---- The vault ------------------------------------------------------ */
 
 struct vault;

@@ -59,10 +59,16 @@ EOF
 unlock='DROP TRIGGER journal_no_update; DROP TRIGGER journal_no_delete;
 DROP TRIGGER approvals_no_update; DROP TRIGGER approvals_no_delete;'
 fresh() { rm -rf "$tmp/st"; cp -a "$base" "$tmp/st"; }
+# approve STATE_DIR ARGS...: the city's approver (sato, tests/approvers) signs.
+approve() {
+	local st=$1; shift
+	"$rollout" approve "$@" --state-dir "$st" --key "$src/tests/approvers/sato.key" \
+		--passphrase-fd 3 3< <(printf 'e2e approver sato passphrase\n')
+}
 
 # A recorded campaign with an approval, and the head exported after it.
 "$rollout" plan "$os" --save --state "$base" >/dev/null 2>&1 || bad "plan --save"
-"$rollout" approve $id --wave 1 --comment reviewed --as city --state-dir "$base" >/dev/null 2>&1 ||
+approve "$base" $id --wave 1 --comment reviewed >/dev/null 2>&1 ||
 	bad "approve"
 expect 0 "the chain verifies" "a recorded store verifies" -- "$rollout" audit verify --state-dir "$base"
 expect 0 "every row .* matches its journal record" "its tables agree with the journal" -- \
@@ -177,20 +183,21 @@ cp "$tmp/st/state.db" "$tmp/copy/state.db"
 expect 1 "is not in the journal" "a re-chained copy without the key is caught by the head" -- \
 	"$rollout" audit verify --head "$head0" --state-dir "$tmp/copy"
 
-# 8. Terminal escapes in --as and --comment are shown escaped.
+# 8. Terminal escapes in a comment are shown escaped (the approver's name is
+#    the signing key file's member, never typed text).
 fresh
 "$rollout" approve $id --wave 2 --state-dir "$tmp/st" >/dev/null 2>&1 # not gated: refused, fine
 esc=$'\e'
 "$rollout" plan "$os" --save --state "$tmp/esc" >/dev/null 2>&1
-"$rollout" approve $id --wave 1 --as $'eve\e]0;owned\a' --comment $'ok\e[2J\e[31m\x9b' \
-	--state-dir "$tmp/esc" >"$tmp/approve.out" 2>&1 || bad "approve with escapes"
+approve "$tmp/esc" $id --wave 1 --comment $'ok\e]0;owned\a\e[2J\e[31m\x9b' \
+	>"$tmp/approve.out" 2>&1 || bad "approve with escapes"
 "$rollout" status $id --state-dir "$tmp/esc" >"$tmp/status.out" 2>&1 || bad "status with escapes"
 for f in approve status; do
 	if grep -q "$esc" "$tmp/$f.out"; then bad "$f printed a raw ESC"; else ok; fi
 done
-grep -qF 'eve\x1b]0;owned\x07' "$tmp/status.out" && ok || { bad "status shows the approver escaped"; cat "$tmp/status.out"; }
-grep -qF 'ok\x1b[2J\x1b[31m\x9b' "$tmp/approve.out" && ok || { bad "approve shows the comment escaped"; cat "$tmp/approve.out"; }
-expect 0 '"approver":"eve\\u001b\]0;owned\\u0007"' "JSON keeps the exact value" -- \
+grep -qF 'ok\x1b]0;owned\x07\x1b[2J\x1b[31m\x9b' "$tmp/status.out" && ok || { bad "status shows the comment escaped"; cat "$tmp/status.out"; }
+grep -qF 'ok\x1b]0;owned\x07\x1b[2J\x1b[31m\x9b' "$tmp/approve.out" && ok || { bad "approve shows the comment escaped"; cat "$tmp/approve.out"; }
+expect 0 '"comment":"ok\\u001b\]0;owned\\u0007' "JSON keeps the exact value" -- \
 	"$rollout" status $id --json --state-dir "$tmp/esc"
 "$rollout" status $'no\e[2Jsuch' --state-dir "$tmp/esc" >"$tmp/unknown.out" 2>&1
 if grep -q "$esc" "$tmp/unknown.out"; then bad "status echoed an unknown campaign's ESC raw"; else ok; fi

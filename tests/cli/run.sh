@@ -40,10 +40,38 @@ expect 1 "not the 000000000000 you reviewed" "an approval for another plan's has
 	"$rollout" approve 2026-10-os-update --wave 1 --plan-hash 000000000000 --state-dir "$st"
 expect 1 "not gated|cannot be approved|not a gated" "approving an ungated wave" -- \
 	"$rollout" approve 2026-10-os-update --wave 2 --state-dir "$st"
-expect 0 "Approved wave 1 \(cs-standby, 1 host\)" "approving a gate ahead of the run" -- \
-	"$rollout" approve 2026-10-os-update --wave 1 --comment "ok" --as "city" --state-dir "$st"
-expect 0 '"approver":"city"' "status --json shows the approval" -- \
+expect 0 "approvers 'sapporo-simulated', 2 members" "validate knows an approvers roster" -- \
+	"$rollout" validate "$src/playbooks/approvers/sapporo.yml"
+# Approvals are signed with the approver's own key file (tests/approvers).
+mkdir -p "$tmp/keys"
+for who in sato tanaka yamada; do install -m 600 "$src/tests/approvers/$who.key" "$tmp/keys/$who.key"; done
+printf 'e2e approver sato passphrase\n' >"$tmp/sato.pass"
+printf 'e2e approver tanaka passphrase\n' >"$tmp/tanaka.pass"
+printf 'e2e approver yamada passphrase\n' >"$tmp/yamada.pass"
+printf 'not the passphrase at all\n' >"$tmp/wrong.pass"
+expect 2 "--as no longer names the approver" "--as cannot choose who approved" -- \
+	"$rollout" approve 2026-10-os-update --wave 1 --as "札幌市長" --state-dir "$st"
+expect 1 "passphrase" "a wrong passphrase signs nothing" -- \
+	"$rollout" approve 2026-10-os-update --wave 1 --key "$tmp/keys/sato.key" --passphrase-fd 3 \
+	--state-dir "$st" 3<"$tmp/wrong.pass"
+expect 1 "refused: the key of 'yamada' .* is not on the roster 'sapporo-simulated'" \
+	"a key not on the roster is refused" -- \
+	"$rollout" approve 2026-10-os-update --wave 1 --key "$tmp/keys/yamada.key" --passphrase-fd 3 \
+	--state-dir "$st" 3<"$tmp/yamada.pass"
+expect 1 "refused: tanaka is a contractor-lead; the before-first gate of wave 1 is approved by a city-approver" \
+	"an approver without the gate's role is refused" -- \
+	"$rollout" approve 2026-10-os-update --wave 1 --key "$tmp/keys/tanaka.key" --passphrase-fd 3 \
+	--state-dir "$st" 3<"$tmp/tanaka.pass"
+expect 0 "Approved wave 1 \(cs-standby, 1 host\) .* signed by sato \(city-approver\)" \
+	"approving a gate ahead of the run" -- \
+	"$rollout" approve 2026-10-os-update --wave 1 --comment "ok" --key "$tmp/keys/sato.key" \
+	--passphrase-fd 3 --state-dir "$st" 3<"$tmp/sato.pass"
+expect 0 '"approver":"sato"' "status --json shows the approval" -- \
 	"$rollout" status 2026-10-os-update --json --state-dir "$st"
+expect 0 "valid   approval 1, wave 1, approve by sato" "the approval verifies offline" -- \
+	"$rollout" approvals verify 2026-10-os-update --state-dir "$st"
+n=$(sqlite3 "$st/state.db" "SELECT count(*) FROM journal WHERE kind = 'security.approval-refused'")
+if [ "$n" = 2 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: 2 refused attempts journaled, got $n"; fi
 # Wave numbers in errors are the plan's (from 1), not the store's index.
 expect 2 "has no wave 99;" "an unknown wave is named as the plan numbers it" -- \
 	"$rollout" approve 2026-10-os-update --wave 99 --state-dir "$st"

@@ -44,6 +44,7 @@ check "a retried step shows its attempts (install on kita-t05: 2)" \
 
 # The same faults with no failure budget: the first wave with a failure halts.
 C=e2e-faults-budget
+export ROLLOUT_E2E_NOTIFY=$WORK/notify-budget.log
 run_campaign "$SRC/tests/e2e/campaigns/faults-budget.yml"
 approve_all $C
 wait_run
@@ -60,4 +61,8 @@ check "in wave 2 only the faulty hosts failed; the others finished or were never
 	[ "$(echo "$st" | json "(d['waves'][1]['hosts']['failed'], d['waves'][1]['hosts']['skipped'] + d['waves'][1]['hosts']['pending'], d['waves'][1]['hosts']['running'])")" = "(5, 7, 0)" ]
 check "the halt names the wave, its budget and what to do" \
 	grep -q "wave 2 (terminals-1): .* more than its failure budget of 0; the campaign is halted" "$WORK/run.log"
+# The notify command heard of the halted wave and the halted campaign.
+check "notify: wave 2 halted, then the campaign ended halted, naming the budget" \
+	[ "$(json "[(e['event'], e.get('wave'), e['state']) for e in d if e['event'] != 'gate-waiting'] == [('wave-halted', 2, 'halted'), ('campaign-ended', None, 'halted')] and 'failure budget of 0' in d[-1]['detail']" \
+		< <(python3 -c "import json,sys; print(json.dumps([json.loads(l) for l in open(sys.argv[1])]))" "$ROLLOUT_E2E_NOTIFY"))" = True ]
 finish

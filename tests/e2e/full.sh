@@ -25,7 +25,9 @@ check "the campaign is done" [ "$(echo "$st" | json "d['state']")" = done ]
 check "all 182 hosts are done" \
 	[ "$(echo "$st" | json "sum(w['hosts']['done'] for w in d['waves'])")" = 182 ]
 check "three gates were approved, each by the approver" \
-	[ "$(echo "$st" | json "len([a for a in d['approvals'] if a['approver'] == 'e2e approver'])")" = 3 ]
+	[ "$(echo "$st" | json "len([a for a in d['approvals'] if a['approver'] == 'sato'])")" = 3 ]
+check "every approval verifies offline against the roster" \
+	"$ROLLOUT" approvals verify $C --state-dir "$STATE"
 
 # Every host has its package, as the host itself reports it.
 db=$WORK/engine/state.db
@@ -48,6 +50,31 @@ check "KB5066782 is installed on both CS nodes (saw $kb_cs)" [ "$kb_cs" = 2 ]
 # journal record that wrote it (rollout audit verify, docs/STORE.md).
 "$ROLLOUT" audit verify --state-dir "$STATE" >"$WORK/audit.log" 2>&1 && rc=0 || rc=$?
 check "audit verify passes on the real run's store (exit $rc; $WORK/audit.log)" [ "$rc" = 0 ]
+# The approved schedule was kept: no host started before the day the plan gives
+# its site in its wave (the plan's not_before), however early its gate opened.
+sched=$(python3 - "$db" "$C" <<'PY'
+import datetime, json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+plan = json.loads(db.execute("SELECT plan_json FROM campaigns WHERE id = ?", (sys.argv[2],)).fetchone()[0])
+jst = datetime.timezone(datetime.timedelta(hours=9))
+nb = {}
+for w in plan["waves"]:
+    for s in w["sites"]:
+        day = datetime.datetime.fromisoformat(s["not_before"]).replace(tzinfo=jst).timestamp()
+        for h in s["hosts"]:
+            nb[h] = day
+early, later_days = 0, set()
+for at, detail in db.execute("SELECT at, detail FROM journal WHERE kind = 'host.state'"):
+    d = json.loads(detail)
+    if d["to"] == "running":
+        early += at < nb[d["host"]]
+        if at >= nb[d["host"]] and nb[d["host"]] > min(nb.values()):
+            later_days.add(datetime.datetime.fromtimestamp(nb[d["host"]], jst).date().isoformat())
+print(early, len(nb), ",".join(sorted(later_days)))
+PY
+)
+check "no host started before its planned day, and later days were waited for ($sched)" \
+	[ "$sched" = "0 182 2026-10-06,2026-10-07" ]
 
 # Running it again finds nothing to do and says so.
 "$ROLLOUT" run "$SRC/playbooks/campaigns/$C.yml" --state-dir "$STATE" --port "$(port)" --plain \

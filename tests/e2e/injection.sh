@@ -126,6 +126,7 @@ params:
   cs_kb: KB5066782
   cs_artifact: $(python3 -c 'import os,sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$SRC/playbooks/artifacts/windows10.0-kb5066782-x64.msu" "$CW")
   cs_sha256: c793867dd3f633d71b9483eac4fb5444e7ca7610a599f6eafe80e40b506a2170
+approvers: $(python3 -c 'import os,sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$SRC/tests/approvers/roster.yml" "$CW")
 EOF
 }
 for what in "$STATE/id_ed25519" \
@@ -147,6 +148,7 @@ targets: {hosts: [$3]}
 start: 2026-10-05
 params:
   incident: "$4"
+approvers: $(python3 -c 'import os,sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$SRC/tests/approvers/roster.yml" "$CW")
 EOF
 }
 evil='x; Remove-Item -LiteralPath C:\\rollout\\vendor\\yarai-set-password.cmd -Force; exit 42'
@@ -159,7 +161,7 @@ check "the refusal points at the value, line 7" grep -q "^$CW/evil.yml:7:[0-9]*:
 run_campaign "$CW/evil.yml"
 while kill -0 "$RUN_PID" 2>/dev/null; do # approve while it runs (bounded waits, no sleep)
 	if gate=$("$ROLLOUT" status inj-evil --state-dir "$STATE" --wait-gate --timeout 2 2>/dev/null); then
-		"$ROLLOUT" approve inj-evil --wave "$gate" --state-dir "$STATE" --as "e2e approver" >/dev/null || true
+		approve_as sato inj-evil "$gate" >/dev/null || true
 	fi
 done
 wait_run
@@ -189,6 +191,7 @@ targets: {hosts: [$3]}
 start: 2026-10-05
 params: {key: 'HKLM\\SOFTWARE\\Rollout', value_name: inject, value_type: REG_SZ, change_id: t-$3,
   data: $4}
+approvers: $(python3 -c 'import os,sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$SRC/tests/approvers/roster.yml" "$CW")
 EOF
 }
 reg_data() { sqlite3 "$WORK/sim/state.db" "SELECT b FROM item WHERE host = '$1' AND kind = 'reg' AND key LIKE '%|inject'"; }

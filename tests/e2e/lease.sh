@@ -51,7 +51,7 @@ first=$RUN_PID
 check "the first engine reaches the gate of wave 1" [ "$(wait_gate)" = 1 ]
 check "a first run after plan --save says Starting, not Resuming" \
 	grep -q "^Starting campaign $C" "$WORK/run.log"
-"$ROLLOUT" approve $C --wave 2 --state-dir "$STATE" >/dev/null 2>"$WORK/early.err" && rc=0 || rc=$?
+approve_as sato $C 2 >/dev/null 2>"$WORK/early.err" && rc=0 || rc=$?
 check "the after-canary gate cannot be approved before the canary wave is done ($rc)" \
 	bash -c "[ $rc = 1 ] && grep -q 'follows canary wave 1, which is not done yet' '$WORK/early.err'"
 "$ROLLOUT" status $C --state-dir "$STATE" >"$WORK/status-running.out" && rc=0 || rc=$?

@@ -13,9 +13,18 @@ INVENTORY=$SRC/inventory/sapporo.yml
 # Time: the fleet and the engine share one virtual clock (see engine/clock.h).
 WARP=${WARP:-600}
 CLOCK_START=${CLOCK_START:-2026-10-05T08:40}
+# The engine's clock starts when the test starts, not when its fixture came up:
+# under ctest -j2 every fixture comes up first and the tests take turns, so a
+# test could otherwise begin days of virtual time late (past its windows, its
+# approver's patience). The fleet's own clock only times commands and restarts.
+date +%s >"$WORK/anchor"
 
 fail=0
 pass=0
+# A test that stops early (a failed command under set -e) leaves no engine
+# behind to hold its campaign's lease for the next run.
+RUN_PID=
+trap '[ -z "${RUN_PID:-}" ] || kill "${RUN_PID:-}" 2>/dev/null || true' EXIT
 ok() { pass=$((pass + 1)); echo "ok: $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 check() { # check DESCRIPTION COMMAND...
@@ -49,13 +58,33 @@ run_campaign() {
 	RUN_PID=$!
 }
 
+# The test approvers (tests/approvers): sato is the city's approver, tanaka
+# the contractor's lead, yamada on no roster. Their key files are test-only.
+APPROVERS=$SRC/tests/approvers
+
+# approver_key NAME: a private (0600) copy of NAME's key file; prints its path.
+approver_key() {
+	mkdir -p "$WORK/keys"
+	install -m 600 "$APPROVERS/$1.key" "$WORK/keys/$1.key"
+	echo "$WORK/keys/$1.key"
+}
+
+# approve_as NAME CAMPAIGN WAVE [approve flags]: NAME signs with their key
+# file, the passphrase on a pipe (never argv or the environment).
+approve_as() {
+	local who=$1 c=$2 w=$3 key
+	shift 3
+	key=$(approver_key "$who")
+	"$ROLLOUT" approve "$c" --wave "$w" --state-dir "$STATE" --key "$key" --passphrase-fd 3 "$@" \
+		3< <(printf 'e2e approver %s passphrase\n' "$who")
+}
+
 # approve_all CAMPAIGN: the city's approver in a second process: approves each
 # gate as the run reaches it, until the campaign stops running.
 approve_all() {
 	local c=$1 gate
 	while gate=$("$ROLLOUT" status "$c" --state-dir "$STATE" --wait-gate --timeout 300 2>/dev/null); do
-		"$ROLLOUT" approve "$c" --wave "$gate" --state-dir "$STATE" --as "e2e approver" \
-			--comment "approved by the end-to-end test" >/dev/null
+		approve_as sato "$c" "$gate" --comment "approved by the end-to-end test" >/dev/null
 	done
 }
 

@@ -15,7 +15,7 @@ q() { sqlite3 -cmd ".timeout 5000" "$db" "$1"; }
 (
 	while [ ! -e "$WORK/approver.stop" ]; do
 		if gate=$("$ROLLOUT" status $C --state-dir "$STATE" --wait-gate --timeout 2 2>/dev/null); then
-			"$ROLLOUT" approve $C --wave "$gate" --state-dir "$STATE" --as "e2e approver" >/dev/null 2>&1 || true
+			approve_as sato $C "$gate" >/dev/null 2>&1 || true
 		fi
 	done
 ) &

@@ -10,7 +10,7 @@ C=e2e-resume
 file=$SRC/tests/e2e/campaigns/resume.yml
 db=$STATE/state.db
 "$ROLLOUT" plan "$file" --save --state "$STATE" >/dev/null
-"$ROLLOUT" approve $C --wave 1 --state-dir "$STATE" --as "e2e approver" >/dev/null
+approve_as sato $C 1 >/dev/null
 
 # run_until N SIGNAL: runs with JSON events and sends SIGNAL once N hosts are done.
 run_until() {

@@ -11,7 +11,7 @@ C=e2e-windows
 # engine's clock starts now, at Friday 15:30, not when the fixture started
 # (the fleet's own clock only times its commands and restarts).
 "$ROLLOUT" plan "$SRC/tests/e2e/campaigns/windows.yml" --save --state "$STATE" >/dev/null
-"$ROLLOUT" approve $C --wave 1 --state-dir "$STATE" --as "e2e approver" >/dev/null
+approve_as sato $C 1 >/dev/null
 date +%s >"$WORK/anchor"
 run_campaign "$SRC/tests/e2e/campaigns/windows.yml"
 wait_run

@@ -1,0 +1,39 @@
+/*
+ * web.h - `rollout serve`: the city's read-only console over HTTP on
+ * libmicrohttpd (docs/APPROVALS.md, "The console").
+ *
+ * Pages, in Japanese: the campaigns; one campaign's plan as the city
+ * approves it (waves, gates, every site's hosts with their times in plain
+ * text, the playbooks, parameters such as KB numbers and artefact hashes,
+ * the approvers roster) and its approvals with their verification status.
+ * Every value is HTML-escaped (names come from files); every response has
+ * a strict Content-Security-Policy (one script of our own, /app.js, which
+ * shows the live progress that live.c streams); only GET and HEAD;
+ * no secret is ever in the store, so none can be rendered.
+ *
+ * Plain HTTP is served only on a loopback address; any other address needs
+ * TLS, from a certificate and key (PEM) the city provides.
+ */
+#ifndef RO_WEB_H
+#define RO_WEB_H
+
+#include <signal.h>
+
+struct ro_web_config {
+	const char *state_dir;
+	const char *listen;     /* an IPv4 loopback address, e.g. 127.0.0.1 */
+	int port;               /* 0: any free port */
+	const char *ready_file; /* written with "port N" once listening, or NULL */
+	const char *tls_cert;   /* PEM certificate (chain), or NULL: plain HTTP */
+	const char *tls_key;    /* PEM private key, with tls_cert */
+};
+
+/* ro_web_serve serves (HTTPS when tls_cert is given) until *stop becomes non-zero. 0, or a negative
+ * RO_E* code with *cause set. */
+int ro_web_serve(const struct ro_web_config *cfg, volatile sig_atomic_t *stop, char **cause);
+
+/* ro_html_escape appends s to b with & < > " ' escaped. */
+struct ro_buf;
+void ro_html_escape(struct ro_buf *b, const char *s);
+
+#endif

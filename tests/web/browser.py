@@ -1,0 +1,200 @@
+#!/usr/bin/python3
+"""The console in a real browser (headless Chromium through chromium-driver):
+the campaigns page and a campaign's plan page render in Japanese, a campaign
+title that is a script is shown as text and never runs, approvals show their
+verification, the Content-Security-Policy is strict, and anything but a GET of
+a known page is refused. Screenshots go to the test's output directory.
+
+Usage: browser.py ROLLOUT WAIT_FILE SOURCE_DIR WORK_DIR
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+rollout, wait_file, src, work = sys.argv[1:5]
+shutil.rmtree(work, ignore_errors=True)
+os.makedirs(work)
+state = os.path.join(work, "state")
+passed = failed = 0
+
+
+def check(what, cond):
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok:", what)
+    else:
+        failed += 1
+        print("FAIL:", what)
+
+
+XSS = "<script>alert(1)</script>令和8年 テスト"
+camp = open(os.path.join(src, "tests/e2e/campaigns/forgery.yml"), encoding="utf-8").read()
+camp = camp.replace("../../../", src + "/").replace("../../approvers/", src + "/tests/approvers/")
+camp = camp.replace("title: e2e approvals no one can forge", "title: " + json.dumps(XSS, ensure_ascii=False))
+camp = camp.replace("campaign: e2e-forgery", "campaign: web-xss")
+cfile = os.path.join(work, "web.yml")
+open(cfile, "w", encoding="utf-8").write(camp)
+subprocess.run([rollout, "plan", cfile, "--save", "--state-dir", state], check=True,
+               stdout=subprocess.DEVNULL)
+key = os.path.join(work, "sato.key")
+shutil.copy(os.path.join(src, "tests/approvers/sato.key"), key)
+os.chmod(key, 0o600)
+r, w = os.pipe()
+os.write(w, b"e2e approver sato passphrase\n")
+os.close(w)
+subprocess.run([rollout, "approve", "web-xss", "--wave", "1", "--state-dir", state, "--key", key,
+                "--passphrase-fd", str(r), "--comment", "承認します <b>bold?</b>"],
+               check=True, pass_fds=(r,), stdout=subprocess.DEVNULL)
+os.close(r)
+
+ready = os.path.join(work, "serve.ready")
+srv = subprocess.Popen([rollout, "serve", "--state-dir", state, "--port", "0", "--ready-file", ready])
+try:
+    subprocess.run([wait_file, "--pid", str(srv.pid), ready, "30"], check=True)
+    port = open(ready).read().split()[1]
+    base = "http://127.0.0.1:%s" % port
+
+    # HTTP-level refusals: nothing but GET/HEAD of known pages.
+    def status(path, method="GET", data=None):
+        req = urllib.request.Request(base + path, method=method, data=data)
+        try:
+            with urllib.request.urlopen(req) as resp:
+                return resp.status, dict(resp.headers), resp.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read().decode()
+
+    code, hdr, body = status("/")
+    csp = hdr.get("Content-Security-Policy", "")
+    check("the campaigns page answers 200 with a strict CSP (scripts only our own, nothing inline)",
+          code == 200 and "default-src 'none'" in csp and "script-src 'self';" in csp
+          and "unsafe" not in csp)
+    check("the title is escaped in the HTML", "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+          and "<script>" not in body)
+    check("a POST is refused (405) and changes nothing",
+          status("/", "POST", b"approve=1")[0] == 405)
+    check("a path that walks out is not found",
+          status("/c/..%2f..%2fetc%2fpasswd")[0] == 404 and status("/c/../state.db")[0] in (404, 400))
+    check("an unknown campaign is 404", status("/c/nosuch")[0] == 404)
+    check("an oversized URL is refused", status("/c/" + "a" * 5000)[0] in (404, 414, 431))
+
+    opts = webdriver.ChromeOptions()
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,2000",
+              "--lang=ja"):
+        opts.add_argument(a)
+    drv = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    try:
+        drv.get(base + "/")
+        check("the campaigns page is in Japanese", "キャンペーン一覧" in drv.find_element(By.TAG_NAME, "h1").text)
+        row = drv.find_element(By.XPATH, "//a[text()='web-xss']/../..")
+        check("the script in the title is shown as text", "<script>alert(1)</script>" in row.text)
+        try:
+            drv.switch_to.alert
+            check("no script ran (no alert)", False)
+        except NoAlertPresentException:
+            check("no script ran (no alert)", True)
+        drv.save_screenshot(os.path.join(work, "campaigns.png"))
+        drv.find_element(By.LINK_TEXT, "web-xss").click()
+        heads = [h.text for h in drv.find_elements(By.TAG_NAME, "h2")]
+        check("the plan page has its sections (%s)" % ", ".join(heads),
+              heads[:6] == ["作業手順（プレイブックとパラメータ）", "ウェーブと承認ゲート",
+                            "拠点別の作業予定（全端末）", "ホスト別の実施結果", "承認者名簿",
+                            "承認記録と署名の検証"])
+        text = drv.find_element(By.TAG_NAME, "body").text
+        check("the KB number and the artefact hash are on the page",
+              "KB5066835" in text and "2f88176b5edf8c0319ffa59c2e94c834fe2f1af6b40aab7b697380c4dca89474" in text)
+        check("every host's times are in the text, not in tooltips",
+              "shinoro-t01" in text and "2026-10-05 08:45" in text and "2026-10-07" in text)
+        check("the roster shows the approvers' Japanese names and roles",
+              "佐藤 花子" in text and "戸籍住民課" in text and "contractor-lead" in text)
+        check("the approval is shown as verified", "承認 sato 有効" in text.replace("\n", " ")
+              or "sato 有効" in text)
+        check("the stylesheet applied (CSP allows our own, nothing else)",
+              drv.find_element(By.TAG_NAME, "th").value_of_css_property("background-color")
+              in ("rgba(232, 238, 246, 1)", "rgb(232, 238, 246)"))
+        logs = [e for e in drv.get_log("browser") if "Content Security Policy" in e.get("message", "")]
+        check("no CSP violation was reported (%d)" % len(logs), not logs)
+        check("the procedure lists every step with what it does",
+              "OSセキュリティ更新プログラムの適用" in text and "wusa.exe" in text
+              and "cluster-healthy-before" in text)
+        sign = drv.find_elements(By.CLASS_NAME, "print-only")
+        check("the approval block is not on the screen", sign and not sign[0].is_displayed())
+        # Live progress: the page follows the store without a reload.
+        from selenium.webdriver.support.ui import WebDriverWait
+        live = drv.find_element(By.ID, "live")
+        try:
+            WebDriverWait(drv, 15).until(lambda d: "ウェーブ2 未着手" in live.text)
+            first = True
+        except Exception:
+            first = False
+        check("the live line shows the waves (%s)" % live.text, first)
+        import sqlite3
+        db = sqlite3.connect(os.path.join(state, "state.db"))
+        db.execute("UPDATE waves SET state = 'awaiting-approval' WHERE campaign = 'web-xss' AND idx = 1")
+        db.commit()
+        db.close()
+        try:
+            WebDriverWait(drv, 15).until(lambda d: "ウェーブ2 承認待ち" in live.text)
+            moved = True
+        except Exception:
+            moved = False
+        check("a change in the store reaches the page without a reload (%s)" % live.text, moved)
+        drv.save_screenshot(os.path.join(work, "plan.png"))
+        drv.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        check("on paper, the approval block with the plan hash is there",
+              sign[0].is_displayed() and "承認欄" in sign[0].text)
+        drv.save_screenshot(os.path.join(work, "plan-print.png"))
+        drv.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        drv.get(base + "/c/web-xss?lang=en")
+        heads = [h.text for h in drv.find_elements(By.TAG_NAME, "h2")]
+        check("?lang=en gives the same page in English (%s)" % ", ".join(heads[:2]),
+              heads[:2] == ["Procedure (playbooks and parameters)", "Waves and their gates"]
+              and drv.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+        drv.find_element(By.LINK_TEXT, "Campaigns").click()
+        check("and its links keep English", "Campaigns" in drv.find_element(By.TAG_NAME, "h1").text
+              and drv.find_element(By.LINK_TEXT, "web-xss").get_attribute("href").endswith("?lang=en"))
+    finally:
+        drv.quit()
+finally:
+    srv.terminate()
+    srv.wait()
+
+# Anywhere but loopback only with TLS; with the city's certificate, HTTPS.
+r = subprocess.run([rollout, "serve", "--state-dir", state, "--listen", "0.0.0.0", "--port", "0"],
+                   capture_output=True, text=True)
+check("plain HTTP on a non-loopback address is refused (exit %d)" % r.returncode,
+      r.returncode == 2 and "--tls-cert" in r.stderr)
+cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+ready = os.path.join(work, "tls.ready")
+srv = subprocess.Popen([rollout, "serve", "--state-dir", state, "--port", "0", "--ready-file", ready,
+                        "--tls-cert", cert, "--tls-key", key])
+try:
+    import ssl
+    subprocess.run([wait_file, "--pid", str(srv.pid), ready, "30"], check=True)
+    port = open(ready).read().split()[1]
+    ctx = ssl.create_default_context(cafile=cert)
+    with urllib.request.urlopen("https://127.0.0.1:%s/" % port, context=ctx) as resp:
+        body = resp.read().decode()
+    check("HTTPS with the given certificate serves the campaigns", "キャンペーン一覧" in body)
+    try:
+        urllib.request.urlopen("http://127.0.0.1:%s/" % port, timeout=10).read()
+        check("plain HTTP to the HTTPS port gets nothing", False)
+    except Exception:
+        check("plain HTTP to the HTTPS port gets nothing", True)
+finally:
+    srv.terminate()
+    srv.wait()
+print("%d passed, %d failed (screenshots in %s)" % (passed, failed, work))
+sys.exit(1 if failed else 0)
