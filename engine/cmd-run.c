@@ -506,6 +506,7 @@ run_exec(int argc, char **argv)
 	uv_unref((uv_handle_t *)&rs.sighup);
 	uv_unref((uv_handle_t *)&rs.tick);
 	progress = ro_progress_new(stdout, mode, plan, &clock, &loop);
+	ro_progress_set_state_dir(progress, absdir);
 	rs.progress = progress;
 	rs.notify = ro_notify_new(&loop, plan, st, absdir);
 	struct ro_exec_config cfg = {

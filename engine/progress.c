@@ -1,6 +1,7 @@
 /* progress.c - live view, plain lines or JSON events of a run (see progress.h). */
 #include "progress.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,8 @@ struct ro_progress {
 	const char **wave_state;
 	uint8_t *host_state;       /* per inventory host: 0 pending 1 running 2 done 3 failed */
 	int32_t *host_wave;        /* per inventory host: wave index or -1 */
-	char wait[200];            /* what the run waits for, "" if nothing */
+	char wait[PATH_MAX + 200]; /* what the run waits for, "" if nothing */
+	char state_dir[PATH_MAX];  /* for the commands it suggests; "" if unknown */
 	char recent[RECENT][240];  /* the last failures and notes */
 	int nrecent;
 	double started;            /* virtual time of the first event */
@@ -227,8 +229,9 @@ event_line(struct ro_progress *p, const struct ro_event *ev, char *buf, size_t n
 		return 1;
 	case RO_EV_WAVE:
 		if (strcmp(ev->state, "awaiting-approval") == 0)
-			snprintf(buf, n, "wave %d (%s) awaits approval: rollout approve %s --wave %d",
-			    ev->wave + 1, w ? w->name : "?", p->c->id, ev->wave + 1);
+			snprintf(buf, n, "wave %d (%s) awaits approval: rollout approve %s --wave %d%s%s",
+			    ev->wave + 1, w ? w->name : "?", p->c->id, ev->wave + 1,
+			    *p->state_dir ? " --state-dir " : "", p->state_dir);
 		else
 			snprintf(buf, n, "wave %d (%s) %s", ev->wave + 1, w ? w->name : "?", ev->state);
 		return 1;
@@ -258,10 +261,16 @@ event_line(struct ro_progress *p, const struct ro_event *ev, char *buf, size_t n
 }
 
 void
+ro_progress_set_state_dir(struct ro_progress *p, const char *dir)
+{
+	snprintf(p->state_dir, sizeof p->state_dir, "%s", dir ? dir : "");
+}
+
+void
 ro_progress_event(const struct ro_event *ev, void *arg)
 {
 	struct ro_progress *p = arg;
-	char line[600], t[40];
+	char line[PATH_MAX + 600], t[40];
 
 	if (p->started < 0)
 		p->started = ev->at;
@@ -277,8 +286,8 @@ ro_progress_event(const struct ro_event *ev, void *arg)
 		p->wait[0] = '\0';
 		if (strcmp(ev->state, "awaiting-approval") == 0)
 			snprintf(p->wait, sizeof p->wait, "wave %d (%s) waits for the city's approval: "
-			    "rollout approve %s --wave %d", ev->wave + 1, p->plan->waves[ev->wave].name,
-			    p->c->id, ev->wave + 1);
+			    "rollout approve %s --wave %d%s%s", ev->wave + 1, p->plan->waves[ev->wave].name,
+			    p->c->id, ev->wave + 1, *p->state_dir ? " --state-dir " : "", p->state_dir);
 	}
 	if (ev->kind == RO_EV_WAIT && ev->detail)
 		snprintf(p->wait, sizeof p->wait, "%s", ev->detail);
@@ -298,7 +307,7 @@ ro_progress_event(const struct ro_event *ev, void *arg)
 	if ((ev->kind == RO_EV_HOST && strcmp(ev->state, "failed") == 0) ||
 	    (ev->kind == RO_EV_STEP && strcmp(ev->state, "ok") != 0) || ev->kind == RO_EV_NOTE) {
 		fmt_time(ev->at, t, sizeof t);
-		char both[700];
+		char both[sizeof line + 48];
 		snprintf(both, sizeof both, "%s %s", t + 11, line);
 		remember(p, both);
 	}

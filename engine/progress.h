@@ -25,6 +25,10 @@ enum ro_progress_mode ro_progress_mode_auto(FILE *out);
 struct ro_progress *ro_progress_new(FILE *out, enum ro_progress_mode mode,
     const struct ro_plan *plan, const struct ro_clock *clock, uv_loop_t *loop);
 
+/* ro_progress_set_state_dir names the state directory in the commands the
+ * view suggests (approve), so that they paste as they are from any shell. */
+void ro_progress_set_state_dir(struct ro_progress *p, const char *dir);
+
 /* The executor's event callback (arg is the struct ro_progress). */
 void ro_progress_event(const struct ro_event *ev, void *arg);
 

@@ -28,6 +28,9 @@ check "three gates were approved, each by the approver" \
 	[ "$(echo "$st" | json "len([a for a in d['approvals'] if a['approver'] == 'sato'])")" = 3 ]
 check "every approval verifies offline against the roster" \
 	"$ROLLOUT" approvals verify $C --state-dir "$STATE"
+abs=$(cd "$STATE" && pwd -P)
+check "the run's approval hint pastes as it is: it names the state directory" \
+	grep -qF "awaits approval: rollout approve $C --wave 1 --state-dir $abs" "$WORK/run.log"
 
 # Every host has its package, as the host itself reports it.
 db=$WORK/engine/state.db
