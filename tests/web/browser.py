@@ -39,7 +39,10 @@ def check(what, cond):
 
 XSS = "<script>alert(1)</script>令和8年 テスト"
 camp = open(os.path.join(src, "tests/e2e/campaigns/forgery.yml"), encoding="utf-8").read()
-camp = camp.replace("../../../", src + "/").replace("../../approvers/", src + "/tests/approvers/")
+# Paths relative to where the campaign is written: an upload's src must be a
+# relative name inside the playbook's tree (docs/PLAYBOOKS.md).
+rel = os.path.relpath(src, work)
+camp = camp.replace("../../../", rel + "/").replace("../../approvers/", rel + "/tests/approvers/")
 camp = camp.replace("title: e2e approvals no one can forge", "title: " + json.dumps(XSS, ensure_ascii=False))
 camp = camp.replace("campaign: e2e-forgery", "campaign: web-xss")
 cfile = os.path.join(work, "web.yml")
