@@ -7,6 +7,9 @@
   passwd-fleet.py notice HOSTS.json OLD.csv NEW.csv SEED
       (HOSTS.json: `rollout inventory list --json`) writes the vault's current values (the old ones) and the city's notice
       of new values (one random value per host and credential, from SEED).
+  passwd-fleet.py split LIST.txt OLD.csv NEW.csv CUR.csv OTHER.csv
+      from `rollout vault list`, the value the vault holds current for each
+      entry (CUR.csv) and the other one; prints how many were rotated.
   passwd-fleet.py check SIM_DB NEW.csv OLD.csv [HOST,...]
       judges by the simulator's own state (salted BLAKE2b hashes of what each
       account accepts): every host accepts exactly its new value for every
@@ -49,10 +52,11 @@ def creds_of(host, role):
     return [c for c in CS if c not in CS_ACTIVE_ONLY or role == "cs-active"]
 
 
-def hosts(inventory_json):
-    """(name, role) of every host, from `rollout inventory list --json`."""
+def hosts(inventory_json, sites=None):
+    """(name, role) of every host (of sites), from `rollout inventory list --json`."""
     import json
-    return [(h["name"], h["role"]) for h in json.load(open(inventory_json))]
+    return [(h["name"], h["role"]) for h in json.load(open(inventory_json))
+            if sites is None or h["site"] in sites]
 
 
 def main():
@@ -63,13 +67,37 @@ def main():
         return 0
     if cmd == "notice":
         inv, old_path, new_path, seed = sys.argv[2:6]
+        sites = set(sys.argv[6].split(",")) if len(sys.argv) > 6 else None
         r = random.Random(int(seed))
         with open(old_path, "w", newline="") as fo, open(new_path, "w", newline="") as fn:
-            for h, role in hosts(inv):
+            for h, role in hosts(inv, sites):
                 for c in creds_of(h, role):
                     fo.write(f"{h},{c},{old_value(c)}\n")
                     tail = "".join(r.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(10))
                     fn.write(f"{h},{c},Nw7!{tail}-{c[:6]}\n")
+        return 0
+    if cmd == "split":
+        # split LIST.txt OLD.csv NEW.csv CUR.csv OTHER.csv: from `rollout vault list`
+        # (v1 = the old value imported as current, v2 = the notice's), the value
+        # the vault holds current for each entry, and the other one.
+        lst, old_path, new_path, cur_path, other_path = sys.argv[2:7]
+        cur_seq, name = {}, None
+        for line in open(lst):
+            if not line.startswith(" "):
+                name = line.strip()
+            elif " current " in line:
+                cur_seq[name] = int(line.split()[0][1:])
+        old = {(h, c): v for h, c, v in csv.reader(open(old_path))}
+        new = {(h, c): v for h, c, v in csv.reader(open(new_path))}
+        rotated = 0
+        with open(cur_path, "w") as fc, open(other_path, "w") as fo:
+            for (h, c), v in new.items():
+                seq = cur_seq.get(f"{h}/{c}")
+                cur, other = (v, old[(h, c)]) if seq == 2 else (old[(h, c)], v)
+                rotated += seq == 2
+                fc.write(f"{h},{c},{cur}\n")
+                fo.write(f"{h},{c},{other}\n")
+        print(rotated)
         return 0
     if cmd == "check":
         sim_db, new_path, old_path = sys.argv[2:5]
