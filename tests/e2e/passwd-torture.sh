@@ -103,4 +103,12 @@ if python3 "$SRC/tests/e2e/passwd-fleet.py" check sim/state.db cur.csv other.csv
 else
 	bad "the fleet and the vault disagree (seed $seed): $(cat fleet.txt)"
 fi
+# The canary sweep over everything this test's engines, store and simulator wrote
+# (the plain progress output of every killed run among them).
+if python3 "$SRC/tests/e2e/canary-sweep.py" "$WORK" old.csv,new.csv \
+	old.csv,new.csv,cur.csv,other.csv,passwords,pa >sweep.txt; then
+	ok "canary sweep: $(tail -1 sweep.txt)"
+else
+	bad "canary sweep: $(cat sweep.txt)"
+fi
 finish

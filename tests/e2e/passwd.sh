@@ -51,7 +51,12 @@ check "the refused runs sent nothing to any host ($cmds_before, $cmds_after comm
 
 # The city's notice, then the run: the passphrase once, on a descriptor.
 "$ROLLOUT" vault import new.csv "${V[@]}" 3<pa >/dev/null
-run_campaign "$file" --vault-member alice --passphrase-fd 3 3<pa
+run_campaign "$file" --vault-member alice --passphrase-fd 3 3<pa --json
+"$ROLLOUT" status $C --state-dir "$STATE" --wait-gate --timeout 120 >/dev/null
+# The running engine's command line and environment, as anyone on the machine sees them.
+cat "/proc/$RUN_PID/cmdline" >proc-cmdline 2>/dev/null || true
+cat "/proc/$RUN_PID/environ" >proc-environ 2>/dev/null || true
+check "the engine's /proc entries were read while it ran" [ -s proc-cmdline ]
 approve_all $C
 wait_run
 check "the run exits 0 ($RUN_RC: $(tail -3 run.log | tr '\n' ' '))" [ "$RUN_RC" = 0 ]
@@ -79,7 +84,18 @@ prev=$(grep -c ' previous ' list.txt || true)
 pend=$(grep -c ' pending ' list.txt || true)
 check "the vault: 555 current, 555 previous (the old values), 0 pending ($cur, $prev, $pend)" \
 	bash -c "[ $cur = 555 ] && [ $prev = 555 ] && [ $pend = 0 ]"
-writes=$(sed -n 's/^Vault: 555 passwords made current in \([0-9]*\) writes.*/\1/p' run.log)
+writes=$(sqlite3 "$STATE/state.db" "SELECT count(*) FROM journal WHERE kind = 'vault.commit'")
 check "the vault commits were grouped: $writes writes for 555 commits" \
 	bash -c "[ -n '$writes' ] && [ '$writes' -lt 100 ]"
+# The canary sweep: no old or new value in any file the engine, the store, the
+# progress output (JSON here; plain in the torture test), `status --json` or the
+# simulator (its -v log has every command line) wrote, nor in the engine's /proc.
+status_json $C >status.json
+"$ROLLOUT" status $C --state-dir "$STATE" >status.txt || true
+if python3 "$SRC/tests/e2e/canary-sweep.py" "$WORK" old.csv,new.csv \
+	old.csv,new.csv,passwords,pa,wrong proc-cmdline proc-environ >sweep.txt; then
+	ok "canary sweep: $(tail -1 sweep.txt)"
+else
+	bad "canary sweep: $(cat sweep.txt)"
+fi
 finish
