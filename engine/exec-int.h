@@ -65,6 +65,7 @@ struct hostrun {
 	/* Password steps (exec-passwd.c): never a value here, only versions. */
 	uint32_t pw_version;     /* the vault version the next intent names (0: none) */
 	uint32_t pw_doubt;       /* in doubt in this run: the version that may be on the host */
+	uint32_t pw_named;       /* the version the current step's intent named */
 	int pw_mode;             /* what the step's intent is for (exec-passwd.c) */
 	int pw_losses;           /* connections lost under a password command in this run */
 	struct vault_secret *pw_value; /* the value being applied or verified */

@@ -360,7 +360,7 @@ apply_done(struct ro_ssh *s, const struct ro_exec_result *r, void *arg)
 		ro__outcome(hr, r->status == RO_ETIMEDOUT ? RO_STEP_TIMEOUT : RO_STEP_UNREACHABLE,
 		    RO_STORE_NO_EXIT_CODE, detail);
 		ro__drop_session(hr);
-		hr->pw_doubt = hr->pw_version;
+		hr->pw_doubt = hr->pw_named;
 		if (++hr->pw_losses >= PW_LOSSES_MAX || hr->ex->stopping) {
 			ro__fail(hr, detail);
 			return;
@@ -423,7 +423,7 @@ confirmed(struct hostrun *hr, enum pw_answer a, const char *why)
 	if (a == PW_ACCEPTED) {
 		hr->any_work = 1;
 		snprintf(detail, sizeof detail, "an earlier run made version %u current in the vault; "
-		    "the host accepts it", hr->pw_version);
+		    "the host accepts it", hr->pw_named);
 		ro__outcome(hr, RO_STEP_OK, RO_STORE_NO_EXIT_CODE, detail);
 		ro__advance(hr);
 		return;
@@ -433,7 +433,7 @@ confirmed(struct hostrun *hr, enum pw_answer a, const char *why)
 		    host_name(hr), credential(hr), why);
 		return;
 	}
-	locked_out(hr, 0, hr->pw_version, why);
+	locked_out(hr, 0, hr->pw_named, why);
 }
 
 /* Runs once the intent naming the version is durable. */
@@ -442,6 +442,8 @@ pw_go(struct hostrun *hr)
 {
 	int rc;
 
+	/* Recorded with the intent; later intents of this host name no version. */
+	hr->pw_named = hr->pw_version;
 	hr->pw_version = 0;
 	switch ((enum pw_mode)hr->pw_mode) {
 	case PW_APPLY:
@@ -457,7 +459,6 @@ pw_go(struct hostrun *hr)
 		verify_value(hr, after_new);
 		return;
 	case PW_CONFIRM:
-		hr->pw_version = 0;
 		if ((rc = ro_pwvault_get(hr->ex->cfg.vault, host_name(hr), credential(hr),
 		    VAULT_CURRENT, &hr->pw_value)) != RO_OK) {
 			pw_fail(hr, RO_STEP_FAILED, "%s/%s: cannot read the current value: %s",
