@@ -15,7 +15,7 @@ umask 077
 echo 'alice passphrase for the e2e vault' >pa
 V=(--state-dir "$STATE" --member alice --passphrase-fd 3)
 "$ROLLOUT" inventory list --json "$INVENTORY" >hosts.json
-python3 "$SRC/tests/e2e/passwd-fleet.py" notice hosts.json old.csv new.csv 11 kikusui,kiyota,odori,city-hall
+python3 "$SRC/tests/e2e/passwd-fleet.py" notice hosts.json old.csv new.csv 11 kikusui,kiyota,odori,city-hall,shinoro,chuo-tax,hokubu-tax
 "$ROLLOUT" vault init "${V[@]}" --insecure-test-kdf 3<pa >/dev/null 2>&1
 "$ROLLOUT" vault import old.csv --current "${V[@]}" 3<pa >/dev/null
 "$ROLLOUT" vault import new.csv "${V[@]}" 3<pa >/dev/null
