@@ -134,8 +134,7 @@ login_done(struct ro_ssh *s, int status, const char *cause, void *arg)
 	if (status == RO_OK) {
 		ro_ssh_close(s, login_closed, NULL);
 		a = PW_ACCEPTED;
-		snprintf(why, sizeof why, "the login as %s succeeded", ro__cur_step(hr)->account ?
-		    ro__cur_step(hr)->account : ro__host_of(hr)->user);
+		snprintf(why, sizeof why, "the login succeeded");
 	} else if (status == RO_EAUTH && !(cause && strstr(cause, "Waiting for USERAUTH"))) {
 		a = PW_REFUSED;
 		snprintf(why, sizeof why, "the login was refused");
@@ -187,6 +186,7 @@ verify_value(struct hostrun *hr, pw_verified_fn done)
 	const struct ro_step *s = ro__cur_step(hr);
 	struct pw_check *pc = ro_xcalloc(1, sizeof *pc);
 	size_t n = vault_secret_len(hr->pw_value);
+	char *account = NULL;
 	int rc;
 
 	pc->hr = hr;
@@ -205,11 +205,26 @@ verify_value(struct hostrun *hr, pw_verified_fn done)
 		}
 		p = (unsigned char *)vault_secret_data(pc->pass);
 		p[n - 1] = '\0';
-		cfg.user = s->account ? s->account : cfg.user;
+		{
+			int missing = 0;
+			account = s->account ? ro_template_render(s->account, hr->ex->c, hr->host,
+			    &missing) : NULL;
+			if (missing) {
+				free(account);
+				vault_secret_free(pc->pass);
+				free(pc);
+				pw_fail(hr, RO_STEP_FAILED, "step %s: its account has a parameter without "
+				    "a value", s->name);
+				return;
+			}
+		}
+		cfg.user = account ? account : cfg.user;
 		cfg.key_path = NULL;
 		cfg.auth = NULL;
 		cfg.password = (const char *)p;
-		if ((rc = ro_ssh_connect(hr->ex->loop, &cfg, login_done, pc, &ls)) != RO_OK) {
+		rc = ro_ssh_connect(hr->ex->loop, &cfg, login_done, pc, &ls);
+		free(account);
+		if (rc != RO_OK) {
 			vault_secret_free(pc->pass);
 			free(pc);
 			done(hr, PW_UNKNOWN, ro_strerror(rc));
