@@ -45,6 +45,12 @@ out=$("$ROLLOUT" run "$file" --state-dir "$STATE" --port "$(port)" --plain $(clo
 	--vault-member alice --vault other/vault.rov --passphrase-fd 3 3<pa 2>&1) && rc=0 || rc=$?
 check "another fleet's vault is refused, exit 2 ($rc)" \
 	bash -c "[ $rc = 2 ] && [[ \"\$0\" == *'another fleet'* ]]" "$out"
+# A notice with a password that breaks the city's policy: refused at import, by line,
+# never quoting the value; nothing stored, so the run is still refused.
+printf 'kita-t01,windows-admin,Short1-Pass\n' >bad-notice.csv
+out=$("$ROLLOUT" vault import bad-notice.csv "${V[@]}" 3<pa 2>&1) && rc=0 || rc=$?
+check "a notice breaking the password policy is refused at import, exit 1, by line ($rc)" \
+	bash -c "[ $rc = 1 ] && [[ \"\$0\" == *'bad-notice.csv:1'* ]] && [[ \"\$0\" != *'Short1-Pass'* ]]" "$out"
 cmds_after=$(grep -c ': exit ' sim.log || true)
 check "the refused runs sent nothing to any host ($cmds_before, $cmds_after commands)" \
 	[ "$cmds_before" = "$cmds_after" ]
