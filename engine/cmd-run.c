@@ -23,6 +23,7 @@
 #include "planner.h"
 #include "notify.h"
 #include "progress.h"
+#include "pwvault.h"
 #include "statedir.h"
 #include "store.h"
 #include "transport.h"
@@ -281,6 +282,11 @@ run_exec(int argc, char **argv)
 		{ "clock-anchor", required_argument, NULL, 'A' },
 		{ "log", required_argument, NULL, 'L' },
 		{ "state", required_argument, NULL, 'S' }, /* the old name, kept as an alias */
+		{ "vault-member", required_argument, NULL, 'M' },
+		{ "vault", required_argument, NULL, 'V' },
+		{ "vault-key", required_argument, NULL, 'K' },
+		{ "passphrase-fd", required_argument, NULL, 'f' },
+		{ "trust-vault", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ro_param_arg *args = ro_xcalloc((size_t)argc, sizeof *args);
@@ -300,6 +306,8 @@ run_exec(int argc, char **argv)
 	char *cause = NULL, *keybuf = NULL, *known = NULL;
 	struct ro_engine_id_opts ko = { .agent = -1, .passphrase_fd = -1 };
 	struct ro_engine_id *id = NULL;
+	struct ro_pwvault_opts vo = { .passphrase_fd = -1 };
+	struct ro_pwvault *vault = NULL;
 	uv_loop_t loop;
 	int loop_ok = 0, ch, rc, existed = 0, port = 0, exit_code = RO_EXIT_OK, mode_set = 0;
 	int starting = 1;
@@ -355,6 +363,33 @@ run_exec(int argc, char **argv)
 				goto out;
 			}
 			ko.passphrase_fd = (int)v;
+			break;
+		case 'M':
+			vo.member = optarg;
+			break;
+		case 'V':
+			vo.vault_path = optarg;
+			break;
+		case 'K':
+			vo.key_path = optarg;
+			break;
+		case 'T':
+			if (strlen(optarg) != 64 || strspn(optarg, "0123456789abcdef") != 64) {
+				exit_code = ro_cmd_usage(&ro_cmd_run, "--trust-vault takes the vault's "
+				    "fingerprint (64 hex digits)");
+				goto out;
+			}
+			vo.trust = optarg;
+			break;
+		case 'f':
+			v = strtol(optarg, &end, 10);
+			/* Checked now, before rollout opens anything itself (as above). */
+			if (*optarg == '\0' || *end || v < 0 || v > 1023 || !passphrase_fd_ok((int)v)) {
+				exit_code = ro_cmd_usage(&ro_cmd_run, "--passphrase-fd takes a descriptor "
+				    "open on a pipe, file or terminal (give it as: 3<FILE)");
+				goto out;
+			}
+			vo.passphrase_fd = (int)v;
 			break;
 		case 'j':
 			mode = RO_PROGRESS_JSON;
@@ -422,6 +457,13 @@ run_exec(int argc, char **argv)
 		exit_code = RO_EXIT_USAGE; /* nothing recorded, nothing run */
 		goto out;
 	}
+	if (ro_plan_password_steps(plan) > 0 && vo.member == NULL) {
+		fprintf(stderr, "rollout run: campaign %s changes passwords: name the vault member "
+		    "who unlocks the vault, e.g. --vault-member alice (the passphrase is asked once, "
+		    "or read from --passphrase-fd N)\n  nothing was changed.\n", c->id);
+		exit_code = RO_EXIT_USAGE;
+		goto out;
+	}
 	ko.key_path = keybuf;
 	if ((exit_code = check_identity(&ko, &id, known, state_dir)) != RO_EXIT_OK)
 		goto out;
@@ -448,6 +490,24 @@ run_exec(int argc, char **argv)
 			    "`rollout stop %s --state-dir %s` stops it\n", c->id, absdir, c->id, absdir);
 		exit_code = RO_EXIT_FAIL;
 		goto out;
+	}
+	if (ro_plan_password_steps(plan) > 0) {
+		/* Unlocked once for the whole run, before anything is recorded; a vault
+		 * without the values the campaign needs refuses the run here. */
+		vo.state_dir = state_dir;
+		rc = ro_pwvault_open(&vo, st, &vault, &cause);
+		if (rc == RO_OK && (rc = ro_executor_password_check(plan, vault, st, &cause)) != RO_OK) {
+			ro_pwvault_close(vault);
+			vault = NULL;
+		}
+		if (rc != RO_OK) {
+			fprintf(stderr, "rollout run: %s\n  nothing was sent to any host.\n", cause);
+			exit_code = rc == RO_EIO ? RO_EXIT_FAIL : RO_EXIT_USAGE;
+			goto out;
+		}
+		if (mode != RO_PROGRESS_JSON)
+			fprintf(stderr, "Vault %s unlocked by %s\n", ro_pwvault_id(vault),
+			    ro_pwvault_member(vault));
 	}
 	if ((rc = ro_plan_record(st, plan, &existed, &cause)) != RO_OK) {
 		fprintf(stderr, "rollout run: %s\n", cause ? cause : ro_strerror(rc));
@@ -515,6 +575,7 @@ run_exec(int argc, char **argv)
 		.auth = ro_engine_id_auth(id),
 		.known_hosts_path = known,
 		.port = port,
+		.vault = vault,
 		.on_event = run_event,
 		.event_arg = &rs,
 	};
@@ -541,6 +602,13 @@ run_exec(int argc, char **argv)
 
 	rc = ro_executor_run(ex, &sum, &cause);
 	ro_progress_finish(progress, &sum, rc, cause);
+	if (vault != NULL && mode != RO_PROGRESS_JSON) {
+		struct ro_pwvault_stats vs;
+		ro_pwvault_stats(vault, &vs);
+		fprintf(stderr, "Vault: %llu password%s made current in %llu write%s (%.1f ms)\n",
+		    (unsigned long long)vs.commits, vs.commits == 1 ? "" : "s",
+		    (unsigned long long)vs.saves, vs.saves == 1 ? "" : "s", vs.save_seconds * 1e3);
+	}
 	if (rc != RO_OK || sum.halted)
 		exit_code = RO_EXIT_FAIL;
 	if (mode != RO_PROGRESS_JSON && (rc != RO_OK || sum.halted))
@@ -562,6 +630,7 @@ out:
 		uv_loop_close(&loop);
 	}
 	ro_lease_release(lease);
+	ro_pwvault_close(vault);
 	ro_store_close(st);
 	ro_engine_id_free(id);
 	ro_plan_free(plan);
@@ -578,7 +647,8 @@ out:
 const struct ro_cmd ro_cmd_run = {
 	.name = "run",
 	.usage = "[--state-dir DIR] [--port N] [--key FILE] [--agent | --no-agent] "
-	    "[--key-passphrase-fd N] [--plain | --json] [--log FILE] "
+	    "[--key-passphrase-fd N] [--vault-member NAME [--vault FILE] [--vault-key FILE] "
+	    "[--passphrase-fd N] [--trust-vault FP]] [--plain | --json] [--log FILE] "
 	    "[--param NAME=VALUE]... [--time-warp N [--clock-start WHEN] [--clock-anchor SECS]] CAMPAIGN",
 	.summary = "Run (or resume) a campaign on its hosts over SSH.",
 	.help =
@@ -605,6 +675,12 @@ const struct ro_cmd ro_cmd_run = {
 	    "  --no-agent        never use an agent, only FILE\n"
 	    "  --key-passphrase-fd N  read the passphrase of an encrypted FILE (one line)\n"
 	    "                    from descriptor N; otherwise it is asked on the terminal\n"
+	    "  --vault-member NAME  a campaign with password steps: the vault member who\n"
+	    "                    unlocks the vault once for the run (key DIR/keys/NAME.key,\n"
+	    "                    or --vault-key FILE; vault DIR/vault.rov, or --vault FILE)\n"
+	    "  --passphrase-fd N read the vault passphrase (one line) from descriptor N;\n"
+	    "                    otherwise it is asked on the terminal. Never in argv or env\n"
+	    "  --trust-vault FP  first open of the vault by this key file (vault/FORMAT.md)\n"
 	    "  --plain           one log line per event (the default when not on a terminal)\n"
 	    "  --json            one JSON object per event, then a summary object\n"
 	    "  --param NAME=VALUE  override a campaign parameter (changes the plan hash)\n"

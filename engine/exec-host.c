@@ -92,6 +92,18 @@ step_event(struct hostrun *hr, const char *status, int exit_code, const char *de
 	    hr->attempt, exit_code, detail);
 }
 
+const struct ro_step *
+ro__cur_step(const struct hostrun *hr)
+{
+	return cur_step(hr);
+}
+
+const struct ro_host *
+ro__host_of(const struct hostrun *hr)
+{
+	return host_of(hr);
+}
+
 /* ---- finishing ---------------------------------------------------------- */
 
 static void
@@ -234,6 +246,30 @@ advance(struct hostrun *hr)
 	free(hr->resolve_boot);
 	hr->resolve_boot = NULL;
 	next_step(hr);
+}
+
+void
+ro__intent(struct hostrun *hr, void (*go)(struct hostrun *hr))
+{
+	intent(hr, go);
+}
+
+void
+ro__outcome(struct hostrun *hr, enum ro_step_status status, int exit_code, const char *detail)
+{
+	outcome(hr, status, exit_code, detail);
+}
+
+void
+ro__fail(struct hostrun *hr, const char *reason)
+{
+	finish(hr, RO_HOST_FAILED, reason);
+}
+
+void
+ro__advance(struct hostrun *hr)
+{
+	advance(hr);
 }
 
 /* Does the step change the host? Manual steps are done by people on site. */
@@ -379,6 +415,14 @@ resume_step(struct hostrun *hr)
 	return 0;
 }
 
+const struct ro_step_record *
+ro__last_record(const struct hostrun *hr, size_t step)
+{
+	if (hr->nhist == 0)
+		return NULL;
+	return last_record(hr, step);
+}
+
 static void
 retry_fire(uv_timer_t *t)
 {
@@ -499,6 +543,20 @@ drop_session(struct hostrun *hr)
 	}
 }
 
+void
+ro__drop_session(struct hostrun *hr)
+{
+	drop_session(hr);
+}
+
+void
+ro__retry_after(struct hostrun *hr, double virtual_s)
+{
+	hr->state = HR_RETRY;
+	hr->reconnecting = 0;
+	uv_timer_start(&hr->timer, retry_fire, real_ms(hr, virtual_s), 0);
+}
+
 static void
 exec_done(struct ro_ssh *s, const struct ro_exec_result *r, void *arg)
 {
@@ -563,6 +621,12 @@ static uint64_t
 step_timeout_ms(const struct hostrun *hr, const struct ro_step *s, long def)
 {
 	return deadline_ms(hr, (double)(s->timeout > 0 ? s->timeout : def));
+}
+
+uint64_t
+ro__step_timeout_ms(const struct hostrun *hr)
+{
+	return step_timeout_ms(hr, cur_step(hr), DEFAULT_TIMEOUT_S);
 }
 
 static void
@@ -791,6 +855,12 @@ ssh_config(const struct hostrun *hr)
 	};
 }
 
+struct ro_ssh_config
+ro__ssh_config(const struct hostrun *hr)
+{
+	return ssh_config(hr);
+}
+
 static void
 boot_poll(uv_timer_t *t)
 {
@@ -1001,6 +1071,8 @@ run_step(struct hostrun *hr)
 		intent(hr, manual_go);
 		return;
 	case RO_STEP_PASSWORD:
+		ro__run_password(hr);
+		return;
 	case RO_STEP_N:
 		break;
 	}
@@ -1157,6 +1229,8 @@ ro__host_start(struct hostrun *hr)
 	hr->any_work = 0;
 	hr->cancelled = 0;
 	hr->reason[0] = '\0';
+	hr->pw_version = hr->pw_doubt = 0;
+	hr->pw_losses = 0;
 	if (load_history(hr) != 0) {
 		hr->state = HR_RETRY;
 		uv_timer_start(&hr->timer, history_failed, 0, 0);
@@ -1204,6 +1278,7 @@ ro__host_release(struct hostrun *hr, uv_close_cb cb)
 	free(hr->up_src);
 	free(hr->up_sha);
 	free(hr->resolve_boot);
+	ro__pw_release(hr);
 	ro_step_record_list_free(hr->hist, hr->nhist);
 	hr->hist = NULL;
 	hr->nhist = 0;

@@ -62,6 +62,13 @@ struct hostrun {
 	int cancelled;
 	enum ro_host_state final;
 	char reason[1024];       /* why the host failed (no secrets) */
+	/* Password steps (exec-passwd.c): never a value here, only versions. */
+	uint32_t pw_version;     /* the vault version the next intent names (0: none) */
+	uint32_t pw_doubt;       /* in doubt in this run: the version that may be on the host */
+	uint32_t pw_named;       /* the version the current step's intent named */
+	int pw_mode;             /* what the step's intent is for (exec-passwd.c) */
+	int pw_losses;           /* connections lost under a password command in this run */
+	struct vault_secret *pw_value; /* the value being applied or verified */
 };
 
 struct ro_executor {
@@ -90,6 +97,7 @@ struct ro_executor {
 	double announced_wake;   /* the wait last reported in an event */
 	uv_timer_t poll;         /* gate checks and window waits */
 	uv_idle_t flusher;       /* runs the write queue while it is not empty */
+	uv_timer_t vault_wait;   /* holds the queue while the vault's last write is too recent */
 	struct pending_write *writes;
 	size_t nwrites, capwrites;
 	char *crash_at;          /* tests: ROLLOUT_TEST_CRASH_AT (see ro__crash_point) */
@@ -103,7 +111,32 @@ struct ro_executor {
 	int64_t *not_before;     /* per wave x site: its first planned day, 00:00 JST */
 };
 
-/* exec-host.c */
+/* exec-host.c, also for exec-passwd.c */
+const struct ro_step *ro__cur_step(const struct hostrun *hr);
+const struct ro_host *ro__host_of(const struct hostrun *hr);
+void ro__intent(struct hostrun *hr, void (*go)(struct hostrun *hr));
+void ro__outcome(struct hostrun *hr, enum ro_step_status status, int exit_code,
+    const char *detail);
+void ro__fail(struct hostrun *hr, const char *reason);
+void ro__advance(struct hostrun *hr);
+void ro__drop_session(struct hostrun *hr);
+struct ro_ssh_config ro__ssh_config(const struct hostrun *hr);
+uint64_t ro__step_timeout_ms(const struct hostrun *hr);
+/* Runs the current step again after virtual_s (on a new session if it was lost). */
+void ro__retry_after(struct hostrun *hr, double virtual_s);
+/* The latest record of step (current playbook) from earlier runs, or NULL. */
+const struct ro_step_record *ro__last_record(const struct hostrun *hr, size_t step);
+
+/* exec-passwd.c: password steps (docs/EXECUTION.md, "Password steps"). */
+void ro__run_password(struct hostrun *hr);
+/* Records the vault version an intent names, inside the group commit. */
+int ro__pw_intent_mark(struct ro_executor *ex, struct hostrun *hr, char **cause);
+/* Writes the vault's commits waiting, at a group commit, before the store's. */
+int ro__pw_flush(struct ro_executor *ex, char **cause);
+void ro__pw_release(struct hostrun *hr);
+/* Real ms the next group commit should wait so that vault writes are grouped (0: none). */
+uint64_t ro__pw_wait_ms(struct ro_executor *ex);
+
 void ro__intent_done(struct hostrun *hr, int rc, const char *cause);
 void ro__host_init(struct ro_executor *ex, struct hostrun *hr);
 void ro__host_start(struct hostrun *hr);

@@ -203,6 +203,14 @@ flush_writes(struct ro_executor *ex)
 	ex->writes = NULL;
 	ex->nwrites = ex->capwrites = 0;
 	rc = ro_store_begin_group(ex->st);
+	/* The vault's commits first: an outcome "ok" in this group is never
+	 * durable before the vault commit it reports (pwvault.h). */
+	if (rc == RO_OK && (rc = ro__pw_flush(ex, &cause)) != RO_OK) {
+		ro_store_rollback(ex->st);
+		for (i = 0; i < n; i++)
+			batch[i].rc = rc;
+		goto flushed;
+	}
 	for (i = 0; i < n; i++) {
 		struct pending_write *w = &batch[i];
 		const char *host = w->hr ? ex->c->inv->hosts[w->hr->host].name : NULL;
@@ -218,6 +226,8 @@ flush_writes(struct ro_executor *ex)
 			    w->step_name, &w->hr->intent, &attempt, &w->cause);
 			if (w->rc == RO_OK)
 				w->hr->attempt = attempt;
+			if (w->rc == RO_OK && w->hr->pw_version)
+				w->rc = ro__pw_intent_mark(ex, w->hr, &w->cause);
 			break;
 		case PW_OUTCOME:
 			w->rc = ro_store_outcome_record(ex->st, w->intent, w->status, w->exit_code,
@@ -240,6 +250,7 @@ flush_writes(struct ro_executor *ex)
 		}
 	} else
 		cause = ro_xasprintf("starting a group commit: %s", ro_store_errmsg(ex->st));
+flushed:
 	if (rc == RO_OK && ex->crash_at)
 		for (i = 0; i < n; i++)
 			if (batch[i].kind != PW_HOST_STATE && batch[i].hr && batch[i].rc == RO_OK)
@@ -261,10 +272,32 @@ flush_writes(struct ro_executor *ex)
 }
 
 static void
+vault_wait_fire(uv_timer_t *t)
+{
+	struct ro_executor *ex = t->data;
+
+	flush_writes(ex);
+	if (ex->nwrites > 0 && !uv_is_active((uv_handle_t *)&ex->flusher))
+		uv_idle_start(&ex->flusher, flusher_fire);
+}
+
+static void
 flusher_fire(uv_idle_t *h)
 {
 	struct ro_executor *ex = h->data;
+	uint64_t wait;
 
+	/* A vault commit is waiting and the vault was written a moment ago: the
+	 * whole queue waits a little, so that one vault write serves many hosts. */
+	if (uv_is_active((uv_handle_t *)&ex->vault_wait)) {
+		uv_idle_stop(h);
+		return;
+	}
+	if ((wait = ro__pw_wait_ms(ex)) > 0) {
+		uv_idle_stop(h);
+		uv_timer_start(&ex->vault_wait, vault_wait_fire, wait, 0);
+		return;
+	}
 	flush_writes(ex);
 	if (ex->nwrites == 0)
 		uv_idle_stop(h);
@@ -905,11 +938,9 @@ ro_executor_supports(const struct ro_plan *plan, char **cause)
 	for (p = 0; p < c->nplaybooks; p++)
 		for (s = 0; s < c->playbooks[p]->nsteps; s++) {
 			const struct ro_step *st = &c->playbooks[p]->steps[s];
-			if (st->kind == RO_STEP_PASSWORD) {
-				*cause = ro_xasprintf("%s:%d:%d: step %s is a password change; `rollout run` "
-				    "does not yet take new passwords from the vault, so this campaign "
-				    "cannot run with this version", c->playbooks[p]->path, st->line,
-				    st->col, st->name);
+			if (st->kind >= RO_STEP_N) {
+				*cause = ro_xasprintf("%s:%d:%d: step %s is of a kind this version "
+				    "cannot run", c->playbooks[p]->path, st->line, st->col, st->name);
 				return RO_ESTATE;
 			}
 		}
@@ -955,6 +986,11 @@ ro_executor_new(uv_loop_t *loop, struct ro_store *st, const struct ro_plan *plan
 	*out = NULL;
 	if ((rc = ro_executor_supports(plan, cause)) != RO_OK)
 		return rc;
+	if (cfg->vault == NULL && ro_plan_password_steps(plan) > 0) {
+		*cause = ro_xasprintf("campaign %s changes passwords: name the vault member who "
+		    "unlocks the vault with --vault-member NAME", plan->campaign->id);
+		return RO_ESTATE;
+	}
 	memset(&info, 0, sizeof info);
 	if ((rc = ro_store_campaign_get(st, plan->campaign->id, &info, cause)) != RO_OK)
 		return rc;
@@ -991,6 +1027,8 @@ ro_executor_new(uv_loop_t *loop, struct ro_store *st, const struct ro_plan *plan
 	ex->poll.data = ex;
 	uv_idle_init(loop, &ex->flusher);
 	ex->flusher.data = ex;
+	uv_timer_init(loop, &ex->vault_wait);
+	ex->vault_wait.data = ex;
 	if ((rc = ro_known_hosts_load(cfg->known_hosts_path, &ex->known, cause)) == RO_OK)
 		rc = load_hosts(ex, cause);
 	if (rc != RO_OK) {
@@ -1077,12 +1115,13 @@ ro_executor_free(struct ro_executor *ex)
 	/* Every embedded handle is closed, and the loop run, before memory goes. */
 	saved = ex->loop->data;
 	flush_writes(ex);
-	left = ex->nruns + 2;
+	left = ex->nruns + 3;
 	ex->loop->data = &left;
 	for (i = 0; i < ex->nruns; i++)
 		ro__host_release(&ex->runs[i], count_closed);
 	uv_close((uv_handle_t *)&ex->poll, count_closed);
 	uv_close((uv_handle_t *)&ex->flusher, count_closed);
+	uv_close((uv_handle_t *)&ex->vault_wait, count_closed);
 	while (left > 0)
 		uv_run(ex->loop, UV_RUN_ONCE);
 	ex->loop->data = saved;

@@ -34,6 +34,7 @@
 #include "store.h"
 
 struct ro_ssh_auth;
+struct ro_pwvault;
 
 enum ro_event_kind {
 	RO_EV_CAMPAIGN, /* state: running, done, halted, failed */
@@ -66,6 +67,7 @@ struct ro_exec_config {
 	const char *known_hosts_path;  /* e.g. .rollout/known_hosts */
 	int port;                      /* 0: each host's inventory port */
 	uint64_t poll_ms;              /* real ms between approval checks (0: 200) */
+	struct ro_pwvault *vault;      /* password steps' values (pwvault.h); NULL: none */
 	ro_event_fn on_event;          /* may be NULL */
 	void *event_arg;
 };
@@ -85,6 +87,19 @@ struct ro_executor;
  * Callers check it before recording anything.
  */
 int ro_executor_supports(const struct ro_plan *plan, char **cause);
+
+/* The number of password steps in the plan's campaign (they need a vault). */
+size_t ro_plan_password_steps(const struct ro_plan *plan);
+
+/*
+ * ro_executor_password_check: every host in scope has, for each password
+ * step it takes, a pending value in the vault, or the store shows the
+ * step's version already current (done, or committed before a crash).
+ * RO_EINVAL with *cause listing the missing entries (host/credential, never
+ * a value); nothing is changed.
+ */
+int ro_executor_password_check(const struct ro_plan *plan, struct ro_pwvault *vault,
+    struct ro_store *st, char **cause);
 
 /*
  * ro_executor_new checks that the plan can run here (the store holds the

@@ -217,6 +217,18 @@ static const char *const migrations[] = {
 	"ALTER TABLE approvals ADD COLUMN gate TEXT;"
 	"ALTER TABLE approvals ADD COLUMN signer_key TEXT;"
 	"ALTER TABLE approvals ADD COLUMN signature TEXT;",
+	/* 7 -> 8: the vault version a password step's intent names (never the
+	 * value), so that a resume knows which value may be on the host
+	 * (docs/EXECUTION.md, "Password steps"). */
+	"CREATE TABLE secret_marks ("
+	"  intent INTEGER PRIMARY KEY REFERENCES step_intents(id),"
+	"  credential TEXT NOT NULL,"
+	"  version INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TRIGGER secret_marks_no_update BEFORE UPDATE ON secret_marks"
+	"  BEGIN SELECT RAISE(ABORT, 'secret marks are append-only'); END;"
+	"CREATE TRIGGER secret_marks_no_delete BEFORE DELETE ON secret_marks"
+	"  BEGIN SELECT RAISE(ABORT, 'secret marks are append-only'); END;",
 };
 
 _Static_assert(RO_NELEM(migrations) == RO_STORE_SCHEMA_VERSION,
@@ -3914,6 +3926,38 @@ out:
 	return wtx_end(st, owned, rc, cause);
 }
 
+/*
+ * ro_store_secret_mark records which vault version of credential a
+ * password step's intent may put on the host (its sequence number, never
+ * the value). It joins the caller's transaction (the executor's group
+ * commit), so it is durable together with the intent, before anything is
+ * sent.
+ */
+int
+ro_store_secret_mark(struct ro_store *st, int64_t intent_id, const char *credential,
+    uint32_t version, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	int owned, rc, src;
+
+	if (credential == NULL || *credential == '\0' || version == 0)
+		return fail(st, cause, RO_EINVAL, "a secret mark needs a credential and a version");
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	src = sqlite3_prepare_v2(st->db, "INSERT INTO secret_marks (intent, credential, version)"
+	    " VALUES (?, ?, ?)", -1, &s, NULL);
+	if (src == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, intent_id);
+		bind_text(s, 2, credential);
+		sqlite3_bind_int64(s, 3, version);
+		src = done(s);
+	}
+	sqlite3_finalize(s);
+	if (src != SQLITE_OK)
+		rc = sqlfail(st, cause, src, "recording the vault version a password step applies");
+	return wtx_end(st, owned, rc, cause);
+}
+
 /* step_record_row maps a row of the history query (a row_kind map). */
 static void
 step_record_row(sqlite3_stmt *s, void *elem, void *ctx)
@@ -3932,6 +3976,8 @@ step_record_row(sqlite3_stmt *s, void *elem, void *ctx)
 	    sqlite3_column_int(s, 5);
 	r->detail = col_dup(s, 6);
 	r->boot_before = col_dup(s, 7);
+	r->secret_version = sqlite3_column_type(s, 8) == SQLITE_NULL ? 0 :
+	    (uint32_t)sqlite3_column_int64(s, 8);
 }
 
 static void
@@ -3957,9 +4003,10 @@ ro_store_host_history(struct ro_store *st, const char *campaign, const char *hos
 	int rc;
 
 	if (sqlite3_prepare_v2(st->db, "SELECT i.id, i.step_idx, i.step_name, i.attempt,"
-	    " o.status, o.exit_code, o.detail, r.boot_before FROM step_intents i"
+	    " o.status, o.exit_code, o.detail, r.boot_before, m.version FROM step_intents i"
 	    " LEFT JOIN step_outcomes o ON o.intent = i.id"
 	    " LEFT JOIN reboot_marks r ON r.intent = i.id"
+	    " LEFT JOIN secret_marks m ON m.intent = i.id"
 	    " WHERE i.campaign = ? AND i.host = ? ORDER BY i.id", -1, &s, NULL) == SQLITE_OK) {
 		bind_text(s, 1, campaign);
 		bind_text(s, 2, host);

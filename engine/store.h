@@ -79,7 +79,7 @@ int ro_store_journal(struct ro_store *st, const char *campaign, const char *kind
 /* Connection settings                                                     */
 
 /* The schema version this build writes (PRAGMA user_version after open). */
-#define RO_STORE_SCHEMA_VERSION 7
+#define RO_STORE_SCHEMA_VERSION 8
 
 /* "No time" for nullable timestamps (planned wave start/end). */
 #define RO_STORE_NO_TIME INT64_MIN
@@ -415,7 +415,16 @@ struct ro_step_record {
 	int step_idx, attempt, has_outcome, exit_code;
 	enum ro_step_status status;
 	char *step_name, *detail, *boot_before;
+	uint32_t secret_version; /* password step: the vault version it named, 0: none */
 };
+
+/*
+ * ro_store_secret_mark records the vault version (sequence number) of
+ * credential that a password step's intent (intent_id) is about to apply:
+ * never a value. Joins the caller's transaction, as the reboot mark does.
+ */
+int ro_store_secret_mark(struct ro_store *st, int64_t intent_id, const char *credential,
+    uint32_t version, char **cause);
 /* Every step run of host in campaign, oldest first (free with
  * ro_step_record_list_free). */
 int ro_store_host_history(struct ro_store *st, const char *campaign, const char *host,

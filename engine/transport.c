@@ -143,6 +143,7 @@ struct ro_ssh {
 	char *command;
 	unsigned char *input;  /* exec: copy of stdin; upload: file chunk buffer */
 	size_t input_cap;
+	int input_locked;        /* input is sodium_malloc'd: stdin data may be a password */
 	const unsigned char *wbuf;
 	size_t wlen, wpos;
 	int wdone, eof_sent, out_eof, err_eof;
@@ -329,6 +330,22 @@ start_deadline(struct ro_ssh *s, uint64_t ms)
  * BROKEN if the link or channel cannot be trusted any more) and the
  * caller's callback runs last.
  */
+/* Frees the operation's input buffer, zeroed (stdin data may be a password). */
+static void
+input_free(struct ro_ssh *s)
+{
+	if (s->input == NULL)
+		return;
+	if (s->input_locked)
+		sodium_free(s->input);
+	else {
+		sodium_memzero(s->input, s->input_cap);
+		free(s->input);
+	}
+	s->input = NULL;
+	s->input_locked = 0;
+}
+
 static enum step_result
 finish_op(struct ro_ssh *s, int status, char *cause)
 {
@@ -355,11 +372,7 @@ finish_op(struct ro_ssh *s, int status, char *cause)
 		close(s->file_fd);
 		s->file_fd = -1;
 	}
-	if (s->input) {
-		sodium_memzero(s->input, s->input_cap);
-		free(s->input);
-		s->input = NULL;
-	}
+	input_free(s);
 	free(s->command);
 	s->command = NULL;
 
@@ -1331,10 +1344,8 @@ on_handle_closed(uv_handle_t *h)
 	free(s->user);
 	free(s->key_path);
 	free(s->pub_path);
-	if (s->password) {
-		sodium_memzero(s->password, strlen(s->password));
-		free(s->password);
-	}
+	if (s->password)
+		sodium_free(s->password); /* zeroes it */
 	free(s->hk);
 	free(s->cause);
 	free(s->command);
@@ -1343,10 +1354,7 @@ on_handle_closed(uv_handle_t *h)
 	free(s->exit_signal);
 	free(s->local_path);
 	free(s->remote_path);
-	if (s->input) {
-		sodium_memzero(s->input, s->input_cap);
-		free(s->input);
-	}
+	input_free(s);
 	if (s->file_fd >= 0)
 		close(s->file_fd);
 	free(s);
@@ -1584,15 +1592,25 @@ ro_ssh_connect(uv_loop_t *loop, const struct ro_ssh_config *cfg,
     ro_ssh_connect_cb cb, void *arg, struct ro_ssh **out)
 {
 	struct ro_ssh *s;
+	char *pw = NULL;
 	int rc;
 
 	*out = NULL;
 	if (cfg == NULL || cb == NULL || cfg->user == NULL || cfg->user[0] == '\0' ||
 	    cfg->known == NULL)
 		return RO_EINVAL;
+	if (cfg->password) {
+		/* Locked memory, as the caller's copy: never swapped, zeroed when freed. */
+		size_t pl = strlen(cfg->password) + 1;
+		if (sodium_init() < 0 || (pw = sodium_malloc(pl)) == NULL)
+			return RO_ENOMEM;
+		memcpy(pw, cfg->password, pl);
+	}
 	rc = new_session(loop, cfg->address, cfg->port, &s);
-	if (rc)
+	if (rc) {
+		sodium_free(pw);
 		return rc;
+	}
 	s->op = OP_CONNECT;
 	s->connect_cb = cb;
 	s->op_arg = arg;
@@ -1602,8 +1620,7 @@ ro_ssh_connect(uv_loop_t *loop, const struct ro_ssh_config *cfg,
 		s->key_path = ro_xstrdup(cfg->key_path);
 		s->pub_path = ro_xasprintf("%s.pub", cfg->key_path);
 	}
-	if (cfg->password)
-		s->password = ro_xstrdup(cfg->password);
+	s->password = pw;
 	s->auth = cfg->auth;
 	if (s->auth && s->auth->key_path)
 		s->pub_path = ro_xasprintf("%s.pub", s->auth->key_path);
@@ -1686,7 +1703,14 @@ ro_ssh_exec(struct ro_ssh *s, const char *command, const void *stdin_data,
 	s->exec_cb = cb;
 	s->command = ro_xstrdup(command);
 	if (stdin_len) {
-		s->input = ro_xmalloc(stdin_len);
+		/* Locked memory: a password step's value comes this way. */
+		if ((s->input = sodium_malloc(stdin_len)) == NULL) {
+			free(s->command);
+			s->command = NULL;
+			s->op = OP_NONE;
+			return RO_ENOMEM;
+		}
+		s->input_locked = 1;
 		s->input_cap = stdin_len;
 		memcpy(s->input, stdin_data, stdin_len);
 		s->wbuf = s->input;

@@ -2,9 +2,10 @@
 # The main job: installs what is missing, builds, starts the simulated Sapporo
 # fleet (182 hosts, each on its own loopback address), and runs the October
 # 2026 OS security update on all of them: the CS pair, a canary wave, then the
-# terminals, with each gate approved by the city from a second process. Time
-# warp makes the plan's three days (the run keeps each site's planned day)
-# take about a minute.
+# terminals, with each gate approved by the city from a second process; then the
+# April 2027 password change of every administrator password, checked against
+# the simulated hosts themselves. Time warp makes the OS update's three days
+# (the run keeps each site's planned day) take about a minute, and the rotation less.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -80,4 +81,46 @@ echo "== the city's console (read-only, Japanese): the plan, every host's times,
 echo "   $rollout serve --state-dir $demo/engine --port 8080    then open http://127.0.0.1:8080/"
 echo
 "$rollout" status $campaign --state-dir "$demo/engine" | sed -n '1,14p'
+[ "$rc" = 0 ] || exit $rc
+
+# The spring password change on the same fleet: the simulator again, its clock at
+# 2027-04-19 08:40 JST, with the fleet's current passwords (demo canaries); the
+# vault with those as current and the city's notice as pending; the run unlocks
+# the vault once (the passphrase on a descriptor here; a prompt otherwise).
+echo
+echo "== the April 2027 password change (docs/EXECUTION.md, \"Password steps\")"
+pw=2027-04-password-change
+kill -TERM "$sim_pid"
+"$wait_file" --gone "$demo/fleet.ready" 30
+umask 077
+{ printf '*\tOld1-Admin-Pass!\n'; python3 tests/e2e/passwd-fleet.py seed; } >"$demo/passwords"
+anchor=$(date +%s)
+clock=(--time-warp "$warp" --clock-start 2027-04-19T08:40 --clock-anchor "$anchor")
+"$sim" --port "$port" --state "$demo/fleet" --authorized-keys "$demo/engine/id_ed25519.pub" \
+	--password-file "$demo/passwords" --ready-file "$demo/fleet.ready" "${clock[@]}" \
+	inventory/sapporo.yml 2>>"$demo/fleet.log" &
+sim_pid=$!
+"$wait_file" --pid "$sim_pid" "$demo/fleet.ready" 60
+echo 'demo vault passphrase, not a real one' >"$demo/pass"
+V=(--state-dir "$demo/engine" --member demo --passphrase-fd 3)
+"$rollout" inventory list --json inventory/sapporo.yml >"$demo/hosts.json"
+python3 tests/e2e/passwd-fleet.py notice "$demo/hosts.json" "$demo/old.csv" "$demo/notice.csv" "$anchor"
+"$rollout" vault init "${V[@]}" --kdf interactive 3<"$demo/pass" | tail -1
+"$rollout" vault import "$demo/old.csv" --current "${V[@]}" 3<"$demo/pass" | head -1
+"$rollout" vault import "$demo/notice.csv" "${V[@]}" 3<"$demo/pass" | head -1
+(
+	while gate=$("$rollout" status $pw --state-dir "$demo/engine" --wait-gate --timeout 600 2>/dev/null); do
+		"$rollout" approve $pw --wave "$gate" --state-dir "$demo/engine" \
+			--key "$demo/sato.key" --passphrase-fd 3 --comment "承認します" \
+			3< <(printf 'e2e approver sato passphrase\n') >>"$demo/approvals.log"
+	done
+) &
+approver_pid=$!
+"$rollout" run playbooks/campaigns/$pw.yml --state-dir "$demo/engine" --port "$port" "${clock[@]}" \
+	--vault-member demo --passphrase-fd 3 3<"$demo/pass" || rc=$?
+wait "$approver_pid" 2>/dev/null || true
+echo
+echo "== what the fleet itself says (the simulator's state, not the engine's word)"
+python3 tests/e2e/passwd-fleet.py check "$demo/fleet/state.db" "$demo/notice.csv" "$demo/old.csv" || rc=1
+shred -u "$demo/old.csv" "$demo/notice.csv" "$demo/passwords" 2>/dev/null || true
 exit $rc

@@ -37,7 +37,8 @@ static const char usage[] =
 	"  --port N                 listen on N for every host (default: each host's port)\n"
 	"  --state DIR              host keys and state (default .rollout-sim)\n"
 	"  --authorized-keys FILE   OpenSSH public keys accepted for the administrator\n"
-	"  --password-file FILE     initial passwords: HOST<TAB>PASSWORD or *<TAB>PASSWORD\n"
+	"  --password-file FILE     initial passwords: HOST<TAB>PASSWORD or *<TAB>PASSWORD,\n"
+	"                           [<TAB>ACCOUNT] for another account (vendor:NAME, oracle:USER)\n"
 	"  --ready-file FILE        written (atomically) once every host listens; removed at exit\n"
 	"  --boot-duration DUR      virtual time of a restart (default 3m)\n"
 	"  --poweroff-duration DUR  virtual time a shut-down host stays off (default 30m)\n"
@@ -52,6 +53,7 @@ static const char usage[] =
 struct pwline {
 	char *host;
 	char *pw;
+	char *account; /* NULL: the administrator; else e.g. vendor:arcserve, oracle:SYSTEM */
 };
 
 static int
@@ -84,8 +86,13 @@ load_passwords(const char *path, struct pwline **out, size_t *n)
 			return RO_EINVAL;
 		}
 		*tab = '\0';
+		/* An optional third column names another account than the administrator. */
+		char *acct = strchr(tab + 1, '\t');
+		if (acct)
+			*acct++ = '\0';
 		*out = ro_xrealloc(*out, (*n + 1) * sizeof(**out));
 		(*out)[*n].host = ro_xstrdup(line);
+		(*out)[*n].account = acct && *acct ? ro_xstrdup(acct) : NULL;
 		(*out)[(*n)++].pw = ro_xstrdup(tab + 1);
 		sodium_memzero(line, sizeof(line));
 	}
@@ -98,6 +105,8 @@ password_for(const struct pwline *pw, size_t n, const char *host)
 {
 	const char *any = NULL;
 	for (size_t i = 0; i < n; i++) {
+		if (pw[i].account)
+			continue;
 		if (strcmp(pw[i].host, host) == 0)
 			return pw[i].pw;
 		if (strcmp(pw[i].host, "*") == 0)
@@ -253,6 +262,12 @@ main(int argc, char **argv)
 			fprintf(stderr, "rollout-sim: cannot seed %s in the state\n", h->name);
 			goto out;
 		}
+		/* Other accounts' first values (vendor:NAME, oracle:USER, lsa:...), set
+		 * only while the account has none: a restart keeps what was changed. */
+		for (size_t j = 0; j < npw; j++)
+			if (pw[j].account && (strcmp(pw[j].host, "*") == 0 ||
+			    strcmp(pw[j].host, h->name) == 0))
+				(void)sim_state_seed_password(st, h->name, pw[j].account, pw[j].pw);
 	}
 	if (sim_state_commit(st) != 0) {
 		fprintf(stderr, "rollout-sim: cannot commit the seeded state\n");
@@ -289,6 +304,7 @@ out:
 	for (size_t i = 0; i < npw; i++) {
 		free(pw[i].host);
 		free(pw[i].pw);
+		free(pw[i].account);
 	}
 	free(pw);
 	ro_inventory_free(inv);

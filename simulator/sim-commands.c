@@ -1904,6 +1904,14 @@ run_script(struct run *R, const char *path, char **argv, size_t argc)
 			return 1;
 		}
 		struct sim_item v;
+		if (check && stdin_first_line(R) != NULL && stdin_first_line(R)[0] != '\0') {
+			/* A value on stdin: is it the LSA secret Winlogon would use? */
+			if (sim_state_check_password(R->h->st, R->h->name, "lsa:DefaultPassword",
+			    stdin_first_line(R)))
+				return 0;
+			errf(R, "Set-AutoLogonSecret.ps1 : the auto-logon secret does not match\r\n");
+			return 1;
+		}
 		if (check) {
 			int ok = sim_state_get(R->h->st, R->h->name, "reg", reg_item(R->a, wl, "AutoAdminLogon"), R->a, &v) == 0 && strcmp(v.b, "1") == 0;
 			ok = ok && sim_state_get(R->h->st, R->h->name, "reg", reg_item(R->a, wl, "DefaultUserName"), R->a, &v) == 0 && strcasecmp(v.b, user) == 0;
@@ -2150,10 +2158,13 @@ sim_exec_reads_stdin(const char *cmdline)
 {
 	static const char *const marks[] = { "[Console]::In", "-set-password.cmd", "-check-password.cmd",
 		"Set-AutoLogonSecret.ps1", "$input", "net user", "net1 user", NULL };
+	/* An upload whose file name is one of these is not a command reading stdin. */
+	while (*cmdline == ' ')
+		cmdline++;
+	if (strncmp(cmdline, "scp ", 4) == 0 || strncmp(cmdline, "scp.exe ", 8) == 0)
+		return 0;
 	for (int i = 0; marks[i]; i++)
 		if (ci_find(cmdline, marks[i]) != NULL) {
-			if (strcmp(marks[i], "Set-AutoLogonSecret.ps1") == 0 && ci_find(cmdline, "-Check"))
-				continue;
 			if ((strcmp(marks[i], "net user") == 0 || strcmp(marks[i], "net1 user") == 0) && !strstr(cmdline, "*"))
 				continue;
 			return 1;

@@ -304,6 +304,22 @@ sim_state_set_password(struct sim_state *st, const char *host, const char *accou
 }
 
 int
+sim_state_seed_password(struct sim_state *st, const char *host, const char *account,
+    const char *password)
+{
+	struct ro_arena ar;
+	struct sim_item it;
+	int rc = 0;
+
+	ro_arena_init(&ar);
+	if (sim_state_get(st, host, "account", account, &ar, &it) != 0 || it.b == NULL ||
+	    it.b[0] == '\0')
+		rc = sim_state_set_password(st, host, account, password);
+	ro_arena_free(&ar);
+	return rc;
+}
+
+int
 sim_state_check_password(struct sim_state *st, const char *host, const char *account,
     const char *password)
 {

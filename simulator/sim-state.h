@@ -72,6 +72,9 @@ int sim_state_set_num(struct sim_state *st, const char *host, const char *key, i
 /* Passwords: set (salted hash) and check (1 match, 0 no match or no such account). */
 int sim_state_set_password(struct sim_state *st, const char *host, const char *account,
     const char *password);
+/* Sets account's password only if it has none yet (the first value of a fleet). */
+int sim_state_seed_password(struct sim_state *st, const char *host, const char *account,
+    const char *password);
 int sim_state_check_password(struct sim_state *st, const char *host, const char *account,
     const char *password);
 

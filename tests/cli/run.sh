@@ -24,8 +24,8 @@ expect 2 "rollout keygen --state-dir" "no engine key: says how to make one" -- "
 "$rollout" keygen --state-dir "$st" >/dev/null
 expect 2 "rollout hosts enroll" "no known hosts: says how to record them" -- "$rollout" run "$os" --state-dir "$st"
 : >"$st/known_hosts"
-expect 2 "password-change.yml:[0-9]+:[0-9]+: step .* is a password change" \
-	"a campaign with password steps is refused, naming the step" -- \
+expect 2 "changes passwords: name the vault member who unlocks the vault, e.g. --vault-member" \
+	"a campaign with password steps needs --vault-member" -- \
 	"$rollout" run "$src/playbooks/campaigns/2026-10-combined.yml" --state-dir "$st"
 if [ -e "$st/state.db" ]; then fail=$((fail + 1)); echo "FAIL: the refused run recorded a store"; else pass=$((pass + 1)); fi
 expect 2 "--time-warp takes a number" "a bad warp" -- "$rollout" run "$os" --time-warp 0

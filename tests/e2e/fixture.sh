@@ -19,7 +19,11 @@ up)
 	mkdir -p "$WORK/engine"
 	"$ROLLOUT" keygen --state-dir "$WORK/engine" >/dev/null
 	umask 077
-	printf '*\tInit1al-Pass!\n' >"$WORK/passwords"
+	printf '*\t%s\n' "${ADMIN_PASSWORD:-Init1al-Pass!}" >"$WORK/passwords"
+	# Password campaigns: the other accounts' first values (tests/e2e/passwd-fleet.py).
+	if [ -n "${SEED_ACCOUNTS:-}" ]; then
+		python3 "$SRC/tests/e2e/passwd-fleet.py" seed >>"$WORK/passwords"
+	fi
 	date +%s >"$WORK/anchor"
 	echo "$PORT" >"$WORK/port"
 	"$SIM" --port "$PORT" --state "$WORK/sim" --authorized-keys "$WORK/engine/id_ed25519.pub" \
