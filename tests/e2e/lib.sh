@@ -88,6 +88,24 @@ approve_all() {
 	done
 }
 
+# start_approver CAMPAIGN: the city's approver (sato) in its own process for
+# the rest of the test: signs each gate the campaign reaches (a gate after
+# others only once they are done), whichever engine, or none, is running. It
+# stops when the test exits.
+start_approver() {
+	local c=$1
+	(
+		while [ ! -e "$WORK/approver.stop" ]; do
+			if gate=$("$ROLLOUT" status "$c" --state-dir "$STATE" --wait-gate --timeout 2 2>/dev/null); then
+				approve_as sato "$c" "$gate" >/dev/null 2>&1 || true
+			fi
+		done
+	) &
+	APPROVER_PID=$!
+	trap 'touch "$WORK/approver.stop"; wait "$APPROVER_PID" 2>/dev/null || true
+		[ -z "${RUN_PID:-}" ] || kill "${RUN_PID:-}" 2>/dev/null || true' EXIT
+}
+
 # wait_run: waits for the background run; sets RUN_RC.
 wait_run() {
 	RUN_RC=0

@@ -20,18 +20,7 @@ python3 "$SRC/tests/e2e/passwd-fleet.py" notice hosts.json old.csv new.csv 11 ki
 "$ROLLOUT" vault import old.csv --current "${V[@]}" 3<pa >/dev/null
 "$ROLLOUT" vault import new.csv "${V[@]}" 3<pa >/dev/null
 "$ROLLOUT" plan "$file" --save --state-dir "$STATE" >/dev/null
-# The approver, in its own process for the whole test: signs each gate the
-# campaign reaches (a gate after others only once they are done), whichever
-# engine (or none) is running.
-(
-	while [ ! -e "$WORK/approver.stop" ]; do
-		if gate=$("$ROLLOUT" status $C --state-dir "$STATE" --wait-gate --timeout 2 2>/dev/null); then
-			approve_as sato $C "$gate" >/dev/null 2>&1 || true
-		fi
-	done
-) &
-approver=$!
-trap 'touch "$WORK/approver.stop"; wait $approver 2>/dev/null || true' EXIT
+start_approver $C
 run() { # run LOG [env...]
 	# shellcheck disable=SC2046
 	env "${@:2}" "$ROLLOUT" run "$file" --state-dir "$STATE" --port "$(port)" --plain $(clock_flags) \

@@ -42,15 +42,7 @@ run() { # run LOG [env...]: the same command every time; called in a subshell,
 }
 
 "$ROLLOUT" plan "$file" --save --state "$STATE" >/dev/null
-(
-	while [ ! -e approver.stop ]; do
-		if gate=$("$ROLLOUT" status $C --state-dir "$STATE" --wait-gate --timeout 2 2>/dev/null); then
-			approve_as sato $C "$gate" >/dev/null 2>&1 || true
-		fi
-	done
-) &
-approver=$!
-trap 'touch "$WORK/approver.stop"; wait $approver 2>/dev/null || true' EXIT
+start_approver $C
 
 # Two exact moments on the standby CS's Windows password.
 rc=0; (run exact1.log ROLLOUT_TEST_CRASH_AT=cs-standby:windows-admin:intent) || rc=$?

@@ -10,17 +10,7 @@ file=$SRC/tests/e2e/campaigns/resume-rules.yml
 db=$STATE/state.db
 q() { sqlite3 -cmd ".timeout 5000" "$db" "$1"; }
 "$ROLLOUT" plan "$file" --save --state "$STATE" >/dev/null
-# The approver, in its own process for the whole test: approves each gate the
-# campaign reaches, whichever engine (or none) is running.
-(
-	while [ ! -e "$WORK/approver.stop" ]; do
-		if gate=$("$ROLLOUT" status $C --state-dir "$STATE" --wait-gate --timeout 2 2>/dev/null); then
-			approve_as sato $C "$gate" >/dev/null 2>&1 || true
-		fi
-	done
-) &
-approver=$!
-trap 'touch "$WORK/approver.stop"; wait $approver 2>/dev/null || true' EXIT
+start_approver $C
 # Hosts by wave: each crash point is in a later wave than the one before, so
 # that no earlier run can have passed it (a wave starts when the last is done).
 nth() { q "SELECT host FROM campaign_hosts WHERE campaign = '$C' AND wave = $1 ORDER BY host LIMIT 1 OFFSET $2"; }

@@ -23,17 +23,7 @@ echo "torture seed: $seed, $kills kills (repeat with ROLLOUT_TORTURE_SEED=$seed 
 count() { sqlite3 -cmd ".timeout 5000" "$db" "SELECT count(*) FROM step_intents WHERE campaign = '$C'" 2>/dev/null || echo 0; }
 
 "$ROLLOUT" plan "$file" --save --state "$STATE" >/dev/null
-# The approver, in its own process for the whole test: approves each gate the
-# campaign reaches, whichever engine (or none) is running.
-(
-	while [ ! -e "$WORK/approver.stop" ]; do
-		if gate=$("$ROLLOUT" status $C --state-dir "$STATE" --wait-gate --timeout 2 2>/dev/null); then
-			approve_as sato $C "$gate" >/dev/null 2>&1 || true
-		fi
-	done
-) &
-approver=$!
-trap 'touch "$WORK/approver.stop"; wait $approver 2>/dev/null || true' EXIT
+start_approver $C
 
 # A clean run of this campaign records about 1,900 intents: the steps between
 # kills are drawn so that the kills spread over all of it.
