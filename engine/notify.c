@@ -16,11 +16,18 @@ struct ro_notifier {
 	const struct ro_plan *plan;
 	struct ro_store *st;
 	char *command, *cwd, *state_dir;
+	/* Events wait here and their commands run one at a time, so that
+	 * whoever listens hears them in the order they happened. */
+	struct child *head, *tail;
+	int busy;    /* a command is running */
+	int freeing; /* ro_notify_free was called: free when the queue drains */
 };
 
-/* One running command: freed when the process, its stdin pipe and its
- * timer have all closed. */
+/* One event's command: freed when the process, its stdin pipe and its
+ * timer have all closed, and the next one starts then. */
 struct child {
+	struct ro_notifier *n;
+	struct child *next;
 	uv_process_t proc;
 	uv_pipe_t in;
 	uv_timer_t timer;
@@ -52,25 +59,39 @@ ro_notify_new(uv_loop_t *loop, const struct ro_plan *plan, struct ro_store *st,
 	return n;
 }
 
-void
-ro_notify_free(struct ro_notifier *n)
+static void
+notifier_free(struct ro_notifier *n)
 {
-	if (n == NULL)
-		return;
 	free(n->command);
 	free(n->cwd);
 	free(n->state_dir);
 	free(n);
 }
 
+void
+ro_notify_free(struct ro_notifier *n)
+{
+	if (n == NULL)
+		return;
+	if (n->busy || n->head != NULL)
+		n->freeing = 1;
+	else
+		notifier_free(n);
+}
+
+static void start_next(struct ro_notifier *n);
+
 static void
 child_closed(uv_handle_t *h)
 {
 	struct child *ch = h->data;
+	struct ro_notifier *n = ch->n;
 
 	if (--ch->open == 0) {
 		free(ch->json);
 		free(ch);
+		n->busy = 0;
+		start_next(n);
 	}
 }
 
@@ -159,17 +180,43 @@ event_json(const struct ro_notifier *n, const struct ro_event *ev, const char *k
 void
 ro_notify_event(struct ro_notifier *n, const struct ro_event *ev)
 {
-	uv_process_options_t o;
-	uv_stdio_container_t io[3];
 	struct child *ch;
 	const char *kind;
+
+	if (n == NULL || n->freeing || (kind = event_kind(ev)) == NULL)
+		return;
+	ch = ro_xcalloc(1, sizeof *ch);
+	ch->n = n;
+	ch->json = event_json(n, ev, kind);
+	if (n->tail != NULL)
+		n->tail->next = ch;
+	else
+		n->head = ch;
+	n->tail = ch;
+	if (!n->busy)
+		start_next(n);
+}
+
+/* Start the oldest waiting event's command, or free a notifier whose run
+ * is over once nothing waits. */
+static void
+start_next(struct ro_notifier *n)
+{
+	uv_process_options_t o;
+	uv_stdio_container_t io[3];
+	struct child *ch = n->head;
 	char *args[4];
 	int rc;
 
-	if (n == NULL || (kind = event_kind(ev)) == NULL)
+	if (ch == NULL) {
+		if (n->freeing)
+			notifier_free(n);
 		return;
-	ch = ro_xcalloc(1, sizeof *ch);
-	ch->json = event_json(n, ev, kind);
+	}
+	n->head = ch->next;
+	if (n->head == NULL)
+		n->tail = NULL;
+	n->busy = 1;
 	uv_pipe_init(n->loop, &ch->in, 0);
 	ch->in.data = ch;
 	ch->open = 1;
@@ -191,7 +238,9 @@ ro_notify_event(struct ro_notifier *n, const struct ro_event *ev)
 	ch->proc.data = ch;
 	if ((rc = uv_spawn(n->loop, &ch->proc, &o)) != 0) {
 		fprintf(stderr, "rollout run: cannot start the notify command: %s\n", uv_strerror(rc));
-		uv_close((uv_handle_t *)&ch->proc, NULL);
+		/* Both handles are freed with ch: wait for both to close. */
+		ch->open = 2;
+		uv_close((uv_handle_t *)&ch->proc, child_closed);
 		uv_close((uv_handle_t *)&ch->in, child_closed);
 		return;
 	}

@@ -6,7 +6,9 @@
  *
  * The command runs under /bin/sh -c, in the campaign file's directory, on
  * the run's loop: the run never waits for it, and one that takes longer
- * than RO_NOTIFY_TIMEOUT_MS is killed. Its output is discarded; a failure
+ * than RO_NOTIFY_TIMEOUT_MS is killed. Commands run one at a time, in the
+ * order of their events, so a listener never hears "campaign ended" before
+ * the halt that ended it. Its output is discarded; a failure
  * is reported on stderr, never retried. Events carry no secret (the
  * engine's events never hold one).
  */
@@ -28,8 +30,9 @@ struct ro_notifier *ro_notify_new(uv_loop_t *loop, const struct ro_plan *plan,
     struct ro_store *st, const char *state_dir);
 /* ro_notify_event runs the command for the events people must hear of. */
 void ro_notify_event(struct ro_notifier *n, const struct ro_event *ev);
-/* ro_notify_free frees the notifier; commands still running finish (or
- * time out) while the loop runs on. Accepts NULL. */
+/* ro_notify_free frees the notifier once the commands still running or
+ * waiting have finished (or timed out) while the loop runs on; no new event
+ * is taken after it. Accepts NULL. */
 void ro_notify_free(struct ro_notifier *n);
 
 #endif
