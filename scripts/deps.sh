@@ -6,7 +6,9 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       libuv1-dev libssh2-1-dev libsqlite3-dev libsodium-dev libyaml-dev libcmocka-dev
       libssh-dev openssh-server openssh-client libmicrohttpd-dev
-      chromium chromium-driver python3-selenium fonts-ipafont-gothic)   # the console's browser test
+      libfido2-dev libxlsxwriter-dev                 # passkey approvals, the city's reports
+      chromium chromium-driver python3-selenium fonts-ipafont-gothic   # the console's browser test
+      python3-openpyxl libreoffice-calc-nogui fonts-noto-cjk)          # reports read back and rendered
 # Extra packages a caller asks for (e.g. the sanitizer or fuzzing toolchain).
 pkgs+=("$@")
 
