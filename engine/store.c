@@ -229,6 +229,51 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'secret marks are append-only'); END;"
 	"CREATE TRIGGER secret_marks_no_delete BEFORE DELETE ON secret_marks"
 	"  BEGIN SELECT RAISE(ABORT, 'secret marks are append-only'); END;",
+	/* 8 -> 9: records (docs/INSPECTION.md): a finding (a verify step that
+	 * failed with continue_on_failure) with its inspection item and its
+	 * output, bounded; and the on-site result of a manual step, signed by
+	 * the person on the roster who recorded it. Both append-only: a later
+	 * record of the same step supersedes an earlier one. */
+	"CREATE TABLE findings ("
+	"  id INTEGER PRIMARY KEY,"
+	"  intent INTEGER NOT NULL REFERENCES step_intents(id),"
+	"  campaign TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  step_idx INTEGER NOT NULL,"
+	"  step_name TEXT NOT NULL,"
+	"  item TEXT,"
+	"  exit_code INTEGER,"
+	"  detail TEXT,"
+	"  output TEXT NOT NULL,"
+	"  truncated INTEGER NOT NULL CHECK (truncated IN (0, 1)),"
+	"  at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX findings_by_campaign ON findings(campaign, host, step_idx);"
+	"CREATE TRIGGER findings_no_update BEFORE UPDATE ON findings"
+	"  BEGIN SELECT RAISE(ABORT, 'findings are append-only'); END;"
+	"CREATE TRIGGER findings_no_delete BEFORE DELETE ON findings"
+	"  BEGIN SELECT RAISE(ABORT, 'findings are append-only'); END;"
+	"CREATE TABLE manual_records ("
+	"  id INTEGER PRIMARY KEY,"
+	"  campaign TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  step_idx INTEGER NOT NULL,"
+	"  step_name TEXT NOT NULL,"
+	"  result TEXT NOT NULL CHECK (result IN ('done','ok','finding')),"
+	"  note TEXT,"
+	"  person TEXT NOT NULL,"
+	"  person_ja TEXT,"
+	"  login TEXT NOT NULL,"
+	"  signer_key TEXT NOT NULL,"
+	"  signature TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  FOREIGN KEY (campaign, host) REFERENCES campaign_hosts(campaign, host)"
+	") STRICT;"
+	"CREATE INDEX manual_records_by_campaign ON manual_records(campaign, host, step_idx);"
+	"CREATE TRIGGER manual_records_no_update BEFORE UPDATE ON manual_records"
+	"  BEGIN SELECT RAISE(ABORT, 'manual records are append-only'); END;"
+	"CREATE TRIGGER manual_records_no_delete BEFORE DELETE ON manual_records"
+	"  BEGIN SELECT RAISE(ABORT, 'manual records are append-only'); END;",
 };
 
 _Static_assert(RO_NELEM(migrations) == RO_STORE_SCHEMA_VERSION,
@@ -4024,4 +4069,342 @@ void
 ro_step_record_list_free(struct ro_step_record *v, size_t n)
 {
 	free_rows(v, n, &step_record_rows);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Records: findings and on-site results (docs/INSPECTION.md)              */
+
+/* These statements are prepared per call, not cached: they run once per
+ * finding or record, and keep this part apart from the cached list. */
+static int
+rec_prepare(struct ro_store *st, const char *sql, sqlite3_stmt **s, char **cause,
+    const char *doing)
+{
+	int src = sqlite3_prepare_v2(st->db, sql, -1, s, NULL);
+
+	if (src != SQLITE_OK) {
+		*s = NULL;
+		return sqlfail(st, cause, src, doing);
+	}
+	return 0;
+}
+
+int
+ro_store_finding_add(struct ro_store *st, const struct ro_finding_new *f, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	struct ro_buf d;
+	size_t len;
+	int owned, rc, src, trunc;
+
+	if (f == NULL || !nonempty(f->campaign) || !nonempty(f->host) || !nonempty(f->step_name))
+		return fail(st, cause, RO_EINVAL, "a finding needs a campaign, a host and a step");
+	len = f->output != NULL ? f->output_len : 0;
+	trunc = len > RO_FINDING_OUTPUT_MAX;
+	if (trunc) {
+		len = RO_FINDING_OUTPUT_MAX;
+		/* Cut on a UTF-8 character boundary so the text stays valid. */
+		while (len > 0 && ((unsigned char)f->output[len] & 0xC0) == 0x80)
+			len--;
+	}
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((rc = rec_prepare(st, "INSERT INTO findings (intent, campaign, host, step_idx, "
+	    "step_name, item, exit_code, detail, output, truncated, at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &s, cause,
+	    "recording a finding")) != 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, f->intent);
+	bind_text(s, 2, f->campaign);
+	bind_text(s, 3, f->host);
+	sqlite3_bind_int(s, 4, f->step_idx);
+	bind_text(s, 5, f->step_name);
+	bind_text(s, 6, f->item);
+	if (f->exit_code == RO_STORE_NO_EXIT_CODE)
+		sqlite3_bind_null(s, 7);
+	else
+		sqlite3_bind_int(s, 7, f->exit_code);
+	bind_text(s, 8, f->detail);
+	sqlite3_bind_text(s, 9, f->output != NULL ? f->output : "", (int)len, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 10, trunc);
+	sqlite3_bind_int64(s, 11, now(st));
+	if ((src = sqlite3_step(s)) != SQLITE_DONE) {
+		rc = sqlfail(st, cause, src, "recording a finding");
+		goto out;
+	}
+	ro_buf_adds(&d, "{\"host\":");
+	ro_buf_json_str(&d, f->host);
+	ro_buf_adds(&d, ",\"step\":");
+	ro_buf_json_str(&d, f->step_name);
+	ro_buf_adds(&d, ",\"item\":");
+	ro_buf_json_str(&d, f->item);
+	ro_buf_printf(&d, ",\"output_bytes\":%zu,\"truncated\":%s}", len, trunc ? "true" : "false");
+	rc = journal_append(st, f->campaign, "finding", NULL, d.p, cause);
+out:
+	sqlite3_finalize(s);
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, cause);
+}
+
+static void
+finding_row(sqlite3_stmt *s, void *elem, void *ctx)
+{
+	struct ro_finding *f = elem;
+
+	(void)ctx;
+	f->id = sqlite3_column_int64(s, 0);
+	f->host = col_dup(s, 1);
+	f->site = col_dup(s, 2);
+	f->step_idx = sqlite3_column_int(s, 3);
+	f->step_name = col_dup(s, 4);
+	f->item = col_dup(s, 5);
+	f->exit_code = sqlite3_column_type(s, 6) == SQLITE_NULL ? RO_STORE_NO_EXIT_CODE :
+	    sqlite3_column_int(s, 6);
+	f->detail = col_dup(s, 7);
+	f->output = col_dup(s, 8);
+	f->truncated = sqlite3_column_int(s, 9);
+	f->at = sqlite3_column_int64(s, 10);
+	f->manual = sqlite3_column_int(s, 11);
+	f->person = col_dup(s, 12);
+	f->person_ja = col_dup(s, 13);
+}
+
+static void
+finding_clear(void *elem)
+{
+	struct ro_finding *f = elem;
+
+	free(f->host);
+	free(f->site);
+	free(f->step_name);
+	free(f->item);
+	free(f->detail);
+	free(f->output);
+	free(f->person);
+	free(f->person_ja);
+}
+
+static const struct row_kind finding_rows = { sizeof(struct ro_finding), 16, finding_row, NULL,
+	finding_clear };
+
+/* The inspection item of a step: its name's leading t01..t99 / c01..c99. */
+static const char *const findings_sql =
+    /* The last finding of each step of each host whose latest attempt failed... */
+    "SELECT f.id, f.host, h.site, f.step_idx, f.step_name, f.item, f.exit_code, f.detail,"
+    "  f.output, f.truncated, f.at, 0, NULL, NULL"
+    " FROM findings f JOIN campaign_hosts h ON h.campaign = f.campaign AND h.host = f.host"
+    " WHERE f.campaign = ?1 AND f.id = (SELECT max(g.id) FROM findings g"
+    "   WHERE g.campaign = f.campaign AND g.host = f.host AND g.step_idx = f.step_idx)"
+    "  AND NOT EXISTS (SELECT 1 FROM step_intents i JOIN step_outcomes o ON o.intent = i.id"
+    "   WHERE i.campaign = f.campaign AND i.host = f.host AND i.step_idx = f.step_idx"
+    "     AND i.id > f.intent AND o.status = 'ok')"
+    /* ... and the manual steps recorded on site as findings (latest record). */
+    " UNION ALL"
+    " SELECT m.id, m.host, h.site, m.step_idx, m.step_name, NULL, NULL, m.note, '', 0, m.at,"
+    "  1, m.person, m.person_ja"
+    " FROM manual_records m JOIN campaign_hosts h ON h.campaign = m.campaign AND h.host = m.host"
+    " WHERE m.campaign = ?1 AND m.result = 'finding' AND m.id = (SELECT max(r.id)"
+    "   FROM manual_records r WHERE r.campaign = m.campaign AND r.host = m.host"
+    "   AND r.step_idx = m.step_idx)"
+    " ORDER BY 3, 2, 4";
+
+int
+ro_store_findings_list(struct ro_store *st, const char *campaign, struct ro_finding **out,
+    size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	void *v;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, findings_sql, -1, &s, NULL) != SQLITE_OK)
+		s = NULL;
+	if (s != NULL)
+		bind_text(s, 1, campaign);
+	rc = collect_rows(st, s, &finding_rows, NULL, &v, n, "listing findings");
+	sqlite3_finalize(s);
+	*out = v;
+	for (size_t i = 0; i < *n; i++) {
+		struct ro_finding *f = &(*out)[i];
+		if (f->item == NULL && f->manual)
+			f->item = ro_finding_item(f->step_name);
+	}
+	return rc;
+}
+
+void
+ro_finding_list_free(struct ro_finding *v, size_t n)
+{
+	free_rows(v, n, &finding_rows);
+}
+
+char *
+ro_finding_item(const char *step_name)
+{
+	if (step_name != NULL && (step_name[0] == 't' || step_name[0] == 'c') &&
+	    step_name[1] >= '0' && step_name[1] <= '9' && step_name[2] >= '0' && step_name[2] <= '9' &&
+	    (step_name[3] == '-' || step_name[3] == '\0')) {
+		char *x = ro_xmalloc(4);
+		memcpy(x, step_name, 3);
+		x[3] = '\0';
+		return x;
+	}
+	return NULL;
+}
+
+static void
+manual_row(sqlite3_stmt *s, void *elem, void *ctx)
+{
+	struct ro_manual_item *m = elem;
+
+	(void)ctx;
+	m->host = col_dup(s, 0);
+	m->site = col_dup(s, 1);
+	m->step_idx = sqlite3_column_int(s, 2);
+	m->step_name = col_dup(s, 3);
+	m->result = col_dup(s, 4);
+	m->note = col_dup(s, 5);
+	m->person = col_dup(s, 6);
+	m->person_ja = col_dup(s, 7);
+	m->login = col_dup(s, 8);
+	m->at = col_time(s, 9);
+}
+
+static void
+manual_clear(void *elem)
+{
+	struct ro_manual_item *m = elem;
+
+	free(m->host);
+	free(m->site);
+	free(m->step_name);
+	free(m->result);
+	free(m->note);
+	free(m->person);
+	free(m->person_ja);
+	free(m->login);
+}
+
+static const struct row_kind manual_rows = { sizeof(struct ro_manual_item), 16, manual_row, NULL,
+	manual_clear };
+
+int
+ro_store_manual_list(struct ro_store *st, const char *campaign, struct ro_manual_item **out,
+    size_t *n)
+{
+	/* Every manual step the engine reached on a host (its outcome says so),
+	 * once per host and step, with the latest on-site record if any. */
+	static const char *const sql =
+	    "SELECT i.host, h.site, i.step_idx, i.step_name, m.result, m.note, m.person,"
+	    "  m.person_ja, m.login, m.at"
+	    " FROM (SELECT DISTINCT i.campaign, i.host, i.step_idx, i.step_name FROM step_intents i"
+	    "   JOIN step_outcomes o ON o.intent = i.id"
+	    "   WHERE i.campaign = ?1 AND o.status = 'skipped' AND o.detail = '" RO_MANUAL_DETAIL "') i"
+	    " JOIN campaign_hosts h ON h.campaign = i.campaign AND h.host = i.host"
+	    " LEFT JOIN manual_records m ON m.id = (SELECT max(r.id) FROM manual_records r"
+	    "   WHERE r.campaign = i.campaign AND r.host = i.host AND r.step_idx = i.step_idx)"
+	    " ORDER BY h.site, i.host, i.step_idx";
+	sqlite3_stmt *s = NULL;
+	void *v;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		s = NULL;
+	if (s != NULL)
+		bind_text(s, 1, campaign);
+	rc = collect_rows(st, s, &manual_rows, NULL, &v, n, "listing manual steps");
+	sqlite3_finalize(s);
+	*out = v;
+	return rc;
+}
+
+void
+ro_manual_list_free(struct ro_manual_item *v, size_t n)
+{
+	free_rows(v, n, &manual_rows);
+}
+
+int
+ro_store_manual_record(struct ro_store *st, const struct ro_manual_rec *r, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	struct ro_buf d;
+	int owned, rc, src, idx = -1;
+	char *name = NULL;
+
+	if (r == NULL || !nonempty(r->campaign) || !nonempty(r->host) || !nonempty(r->step_name) ||
+	    !nonempty(r->result) || !nonempty(r->person) || !nonempty(r->signer_key) ||
+	    !nonempty(r->signature))
+		return fail(st, cause, RO_EINVAL, "an on-site record needs a campaign, a host, a "
+		    "step, a result, a person, the person's key and a signature");
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	/* Only a manual step the engine reached on that host can be recorded. */
+	if ((rc = rec_prepare(st, "SELECT i.step_idx FROM step_intents i JOIN step_outcomes o"
+	    " ON o.intent = i.id WHERE i.campaign = ?1 AND i.host = ?2 AND i.step_name = ?3"
+	    " AND o.status = 'skipped' AND o.detail = '" RO_MANUAL_DETAIL "' LIMIT 1", &s, cause,
+	    "finding the manual step")) != 0)
+		goto out;
+	bind_text(s, 1, r->campaign);
+	bind_text(s, 2, r->host);
+	bind_text(s, 3, r->step_name);
+	if ((src = sqlite3_step(s)) == SQLITE_ROW)
+		idx = sqlite3_column_int(s, 0);
+	else if (src != SQLITE_DONE) {
+		rc = sqlfail(st, cause, src, "finding the manual step");
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (idx < 0) {
+		rc = fail(st, cause, RO_ENOENT, "campaign %s has no manual step %s waiting on host %s "
+		    "(`rollout status %s` lists what is left per site)", r->campaign, r->step_name,
+		    r->host, r->campaign);
+		goto out;
+	}
+	if ((rc = rec_prepare(st, "INSERT INTO manual_records (campaign, host, step_idx, step_name,"
+	    " result, note, person, person_ja, login, signer_key, signature, at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", &s, cause,
+	    "recording an on-site result")) != 0)
+		goto out;
+	bind_text(s, 1, r->campaign);
+	bind_text(s, 2, r->host);
+	sqlite3_bind_int(s, 3, idx);
+	bind_text(s, 4, r->step_name);
+	bind_text(s, 5, r->result);
+	bind_text(s, 6, r->note);
+	bind_text(s, 7, r->person);
+	bind_text(s, 8, r->person_ja);
+	bind_text(s, 9, st->actor);
+	bind_text(s, 10, r->signer_key);
+	bind_text(s, 11, r->signature);
+	sqlite3_bind_int64(s, 12, r->at);
+	if ((src = sqlite3_step(s)) != SQLITE_DONE) {
+		rc = sqlfail(st, cause, src, "recording an on-site result");
+		goto out;
+	}
+	ro_buf_adds(&d, "{\"host\":");
+	ro_buf_json_str(&d, r->host);
+	ro_buf_adds(&d, ",\"step\":");
+	ro_buf_json_str(&d, r->step_name);
+	ro_buf_adds(&d, ",\"result\":");
+	ro_buf_json_str(&d, r->result);
+	ro_buf_adds(&d, ",\"person\":");
+	ro_buf_json_str(&d, r->person);
+	ro_buf_adds(&d, ",\"person_ja\":");
+	ro_buf_json_str(&d, r->person_ja);
+	ro_buf_adds(&d, ",\"signer_key\":");
+	ro_buf_json_str(&d, r->signer_key);
+	ro_buf_adds(&d, ",\"signature\":");
+	ro_buf_json_str(&d, r->signature);
+	ro_buf_adds(&d, ",\"note\":");
+	ro_buf_json_str(&d, r->note);
+	ro_buf_addc(&d, '}');
+	rc = journal_append_at(st, r->at, r->campaign, "manual.record", NULL, d.p, cause);
+out:
+	sqlite3_finalize(s);
+	ro_buf_free(&d);
+	free(name);
+	return wtx_end(st, owned, rc, cause);
 }

@@ -79,7 +79,7 @@ int ro_store_journal(struct ro_store *st, const char *campaign, const char *kind
 /* Connection settings                                                     */
 
 /* The schema version this build writes (PRAGMA user_version after open). */
-#define RO_STORE_SCHEMA_VERSION 8
+#define RO_STORE_SCHEMA_VERSION 9
 
 /* "No time" for nullable timestamps (planned wave start/end). */
 #define RO_STORE_NO_TIME INT64_MIN
@@ -569,5 +569,68 @@ struct ro_audit_problem {
 int ro_store_audit_rows(struct ro_store *st, struct ro_audit_problem **out, size_t *n,
     char **cause);
 void ro_audit_problems_free(struct ro_audit_problem *v, size_t n);
+
+/* ---------------------------------------------------------------------- */
+/* Records: findings and on-site results (docs/INSPECTION.md)              */
+
+/* A finding keeps at most this much of its step's output (64 KiB). */
+#define RO_FINDING_OUTPUT_MAX (64 * 1024)
+/* The outcome detail of a manual step the engine reached: the marker of
+ * what is still to be done and recorded on site. */
+#define RO_MANUAL_DETAIL "manual step: to be done and recorded on site"
+
+struct ro_finding_new {
+	int64_t intent;
+	const char *campaign, *host, *step_name;
+	int step_idx;
+	const char *item;        /* inspection item (t01..c13) or NULL */
+	int exit_code;           /* or RO_STORE_NO_EXIT_CODE */
+	const char *detail;      /* the one-line reason */
+	const char *output;      /* stdout then stderr; never a secret */
+	size_t output_len;       /* cut to RO_FINDING_OUTPUT_MAX */
+};
+/* ro_store_finding_add records a finding and journals it (kind "finding"). */
+int ro_store_finding_add(struct ro_store *st, const struct ro_finding_new *f, char **cause);
+
+struct ro_finding {
+	int64_t id;
+	char *host, *site, *step_name, *item, *detail, *output;
+	int step_idx, exit_code, truncated;
+	int64_t at;
+	int manual;              /* 1: recorded on site (person, person_ja set) */
+	char *person, *person_ja;
+};
+/* ro_store_findings_list lists a campaign's standing findings by site, host
+ * and step: each step's latest automated finding unless a later attempt of
+ * that step passed, and the manual steps recorded on site as a finding. */
+int ro_store_findings_list(struct ro_store *st, const char *campaign, struct ro_finding **out,
+    size_t *n);
+void ro_finding_list_free(struct ro_finding *v, size_t n);
+/* The inspection item (t01..c13) a step name starts with, allocated, or NULL. */
+char *ro_finding_item(const char *step_name);
+
+struct ro_manual_item {
+	char *host, *site, *step_name;
+	int step_idx;
+	char *result;            /* NULL: not recorded yet (still to do on site) */
+	char *note, *person, *person_ja, *login;
+	int64_t at;
+};
+/* Every manual step the engine reached on a host, with its latest record. */
+int ro_store_manual_list(struct ro_store *st, const char *campaign,
+    struct ro_manual_item **out, size_t *n);
+void ro_manual_list_free(struct ro_manual_item *v, size_t n);
+
+struct ro_manual_rec {
+	const char *campaign, *host, *step_name;
+	const char *result;      /* done, ok or finding */
+	const char *note;        /* may be NULL; a person's text, never a secret */
+	const char *person, *person_ja; /* from the campaign's roster */
+	const char *signer_key, *signature; /* hex */
+	int64_t at;              /* the signed time */
+};
+/* ro_store_manual_record records (and journals, kind "manual.record") an
+ * on-site result; RO_ENOENT when the host has no such manual step waiting. */
+int ro_store_manual_record(struct ro_store *st, const struct ro_manual_rec *r, char **cause);
 
 #endif

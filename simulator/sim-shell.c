@@ -1241,7 +1241,9 @@ parse_cmd_value(struct parser *P)
 				P->p++;
 			if (P->p == s)
 				return fail(P, "Missing argument."), NULL;
-			x = nnew(P, N_STR);
+			/* A bare word is an expandable string in command mode, as in
+			 * PowerShell: `auditpol /backup /file:$f` passes $f's value. */
+			x = nnew(P, memchr(P->src + s, '$', P->p - s) ? N_XSTR : N_STR);
 			x->s = ro_arena_strndup(P->ps->a, P->src + s, P->p - s);
 		}
 		if (x == NULL)
