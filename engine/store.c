@@ -4188,7 +4188,6 @@ finding_clear(void *elem)
 static const struct row_kind finding_rows = { sizeof(struct ro_finding), 16, finding_row, NULL,
 	finding_clear };
 
-/* The inspection item of a step: its name's leading t01..t99 / c01..c99. */
 static const char *const findings_sql =
     /* The last finding of each step of each host whose latest attempt failed... */
     "SELECT f.id, f.host, h.site, f.step_idx, f.step_name, f.item, f.exit_code, f.detail,"
@@ -4330,7 +4329,6 @@ ro_store_manual_record(struct ro_store *st, const struct ro_manual_rec *r, char 
 	sqlite3_stmt *s = NULL;
 	struct ro_buf d;
 	int owned, rc, src, idx = -1;
-	char *name = NULL;
 
 	if (r == NULL || !nonempty(r->campaign) || !nonempty(r->host) || !nonempty(r->step_name) ||
 	    !nonempty(r->result) || !nonempty(r->person) || !nonempty(r->signer_key) ||
@@ -4405,6 +4403,5 @@ ro_store_manual_record(struct ro_store *st, const struct ro_manual_rec *r, char 
 out:
 	sqlite3_finalize(s);
 	ro_buf_free(&d);
-	free(name);
 	return wtx_end(st, owned, rc, cause);
 }
