@@ -10,6 +10,7 @@
  */
 #include "store.h"
 #include "statedir.h"
+#include "store-int.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -4024,4 +4025,15 @@ void
 ro_step_record_list_free(struct ro_step_record *v, size_t n)
 {
 	free_rows(v, n, &step_record_rows);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The connection, for the store's read-only report queries                */
+
+/* The store's connection, for store-report.c (store-int.h): the report
+ * queries are part of the store module, kept in a file of their own. */
+sqlite3 *
+ro_store__db(struct ro_store *st)
+{
+	return st->db;
 }
