@@ -78,47 +78,12 @@ fmt_time(int64_t s, char buf[RO_JST_FMT_MAX])
 	return ro_jst_format(s / 60, buf);
 }
 
-/* fmt_span writes a span of seconds as "1h 05m" or "25m" (rounded up to a
- * whole minute, so that "0m late" never appears). */
-static char *
-fmt_span(int64_t s, char buf[32])
-{
-	int64_t m = (s + 59) / 60;
-
-	if (m >= 60 * 24)
-		snprintf(buf, 32, "%" PRId64 "d %02" PRId64 "h %02" PRId64 "m", m / 1440,
-		    m % 1440 / 60, m % 60);
-	else if (m >= 60)
-		snprintf(buf, 32, "%" PRId64 "h %02" PRId64 "m", m / 60, m % 60);
-	else
-		snprintf(buf, 32, "%" PRId64 "m", m);
-	return buf;
-}
-
-/*
- * clock_text describes an incident's clock at now: before arrival the time
- * left or how long it is breached by; after, whether the target was met.
- * *breached is set when the target is (or was) missed.
- */
+/* clock_text describes an incident's clock at now (incident.c). */
 static void
 clock_text(const struct ro_incident_info *inc, int64_t now, char *out, size_t cap,
     int *breached)
 {
-	char a[32];
-
-	if (inc->arrived_at != RO_STORE_NO_TIME) {
-		*breached = inc->arrived_at > inc->deadline;
-		if (*breached)
-			snprintf(out, cap, "missed by %s", fmt_span(inc->arrived_at - inc->deadline, a));
-		else
-			snprintf(out, cap, "met (%s to spare)", fmt_span(inc->deadline - inc->arrived_at, a));
-		return;
-	}
-	*breached = now > inc->deadline;
-	if (*breached)
-		snprintf(out, cap, "BREACHED by %s", fmt_span(now - inc->deadline, a));
-	else
-		snprintf(out, cap, "%s left", fmt_span(inc->deadline - now, a));
+	*breached = ro_incident_clock(inc->deadline, inc->arrived_at, now, out, cap);
 }
 
 static void
@@ -492,6 +457,10 @@ do_show(const struct opts *o, const char *ids)
 	printf("  recovered:    %s\n", fmt_time(inc.recovered_at, a));
 	printf("  closed:       %s\n", fmt_time(inc.closed_at, a));
 	printf("  clock:        %s\n", clk);
+	/* Free text is shown escaped: it came from a command line and must not
+	 * drive the terminal. */
+	ro_safe_replace(&inc.explanation);
+	ro_safe_replace(&inc.note);
 	if (inc.explanation)
 		printf("  explanation:  %s\n", inc.explanation);
 	if (inc.note)

@@ -6,6 +6,8 @@
  */
 #include "incident.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "calendar.h"
@@ -107,4 +109,43 @@ ro_incident_deadline(const struct ro_calendar *cal, enum ro_incident_kind kind,
 		return 0;
 	}
 	return RO_EINVAL;
+}
+
+/* fmt_span writes a span of seconds as "2d 03h 05m", "1h 05m" or "25m",
+ * rounded up to a whole minute so that "0m late" never appears. */
+static char *
+fmt_span(int64_t s, char buf[32])
+{
+	int64_t m = (s + 59) / 60;
+
+	if (m >= 60 * 24)
+		snprintf(buf, 32, "%" PRId64 "d %02" PRId64 "h %02" PRId64 "m", m / 1440,
+		    m % 1440 / 60, m % 60);
+	else if (m >= 60)
+		snprintf(buf, 32, "%" PRId64 "h %02" PRId64 "m", m / 60, m % 60);
+	else
+		snprintf(buf, 32, "%" PRId64 "m", m);
+	return buf;
+}
+
+int
+ro_incident_clock(int64_t deadline, int64_t arrived, int64_t now, char *out, size_t cap)
+{
+	char a[32];
+	int missed;
+
+	if (arrived != INT64_MIN) {
+		missed = arrived > deadline;
+		if (missed)
+			snprintf(out, cap, "missed by %s", fmt_span(arrived - deadline, a));
+		else
+			snprintf(out, cap, "met (%s to spare)", fmt_span(deadline - arrived, a));
+		return missed;
+	}
+	missed = now > deadline;
+	if (missed)
+		snprintf(out, cap, "BREACHED by %s", fmt_span(now - deadline, a));
+	else
+		snprintf(out, cap, "%s left", fmt_span(deadline - now, a));
+	return missed;
 }

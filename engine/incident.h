@@ -10,6 +10,7 @@
 #ifndef RO_INCIDENT_H
 #define RO_INCIDENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct ro_calendar;
@@ -45,5 +46,14 @@ struct ro_sla {
  */
 int ro_incident_deadline(const struct ro_calendar *cal, enum ro_incident_kind kind,
     int64_t instructed, struct ro_sla *out);
+
+/*
+ * ro_incident_clock writes what an incident's clock shows at now (all Unix
+ * seconds; arrived is INT64_MIN when nobody is on site yet): "1h 05m left"
+ * or "BREACHED by 25m" before arrival, "met (10m to spare)" or "missed by
+ * 25m" after it. Spans round up to the minute. Returns 1 when the target is
+ * (or was) missed, else 0.
+ */
+int ro_incident_clock(int64_t deadline, int64_t arrived, int64_t now, char *out, size_t cap);
 
 #endif

@@ -114,6 +114,14 @@ if [ "$(grep -c '^[0-9]' "$tmp/out")" -ne 4 ]; then
 	echo "FAIL: expected 4 incidents after the refusals:"; cat "$tmp/out"; fail=1
 fi
 
+# `status` lists the incidents not closed with their clocks.
+"$rollout" status >"$tmp/out" 2>"$tmp/err" || { echo "FAIL: status"; cat "$tmp/err"; fail=1; }
+has out "open incidents"
+has out "incident 3    touch-panel term-b02         open      on site by 2026-11-04 08:45: BREACHED by"
+if grep -q "incident 1 " "$tmp/out"; then
+	echo "FAIL: status lists closed incident 1"; cat "$tmp/out"; fail=1
+fi
+
 # Journaled: one record per change (4 opens, 2 arrivals, 1 recovery, 2
 # closes), and the journal verifies.
 n=$(sqlite3 "$tmp/state/state.db" "SELECT count(*) FROM journal WHERE kind LIKE 'incident.%'")

@@ -180,6 +180,29 @@ test_kinds(void **state)
 	ro_cal_free(cal);
 }
 
+/* The clock as `list` and `status` show it. */
+static void
+test_clock_text(void **state)
+{
+	char b[64];
+	int64_t dl = T("2026-11-04 22:30") * 60;
+
+	(void)state;
+	assert_int_equal(ro_incident_clock(dl, INT64_MIN, dl - 3600, b, sizeof b), 0);
+	assert_string_equal(b, "1h 00m left");
+	assert_int_equal(ro_incident_clock(dl, INT64_MIN, dl, b, sizeof b), 0);
+	assert_string_equal(b, "0m left");
+	assert_int_equal(ro_incident_clock(dl, INT64_MIN, dl + 1, b, sizeof b), 1);
+	assert_string_equal(b, "BREACHED by 1m");
+	assert_int_equal(ro_incident_clock(dl, INT64_MIN, dl + 2 * 86400 + 3 * 3600 + 300, b,
+	    sizeof b), 1);
+	assert_string_equal(b, "BREACHED by 2d 03h 05m");
+	assert_int_equal(ro_incident_clock(dl, dl, dl + 99999, b, sizeof b), 0);
+	assert_string_equal(b, "met (0m to spare)");
+	assert_int_equal(ro_incident_clock(dl, dl + 1800, 0, b, sizeof b), 1);
+	assert_string_equal(b, "missed by 30m");
+}
+
 /* What ro_store_incidents_month hands the monthly report. */
 struct month_seen {
 	int n;
@@ -275,6 +298,7 @@ main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_extra_closed_day),
 		cmocka_unit_test(test_kinds),
+		cmocka_unit_test(test_clock_text),
 		cmocka_unit_test(test_store_month),
 	};
 
