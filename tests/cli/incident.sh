@@ -1,11 +1,14 @@
 #!/bin/sh
-# incident.sh ROLLOUT - `rollout incident` end to end on a real store: the
+# incident.sh ROLLOUT SOURCE_DIR - `rollout incident` end to end on a real store: the
 # deadline each kind gets, the clocks `list` shows (time left, breached by
 # how much), the refusal to close a missed incident without an explanation
 # (exit 2, nothing changed), events out of order, bad input, the JSON and
-# the journal (every change journaled, and the journal still verifies).
+# the journal (every change journaled, and the journal still verifies); and
+# a campaign started for an incident at a time of day (`start:` with a
+# time, `incident: ID`).
 set -u
 rollout=$1
+src=$2
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 export ROLLOUT_STATE_DIR="$tmp/state"
@@ -122,11 +125,48 @@ if grep -q "incident 1 " "$tmp/out"; then
 	echo "FAIL: status lists closed incident 1"; cat "$tmp/out"; fail=1
 fi
 
+# A campaign started for incident 2 on the evening of the instruction: its
+# work is planned from 19:30, not from the start of the day, and recording
+# it links it to the incident.
+cat >"$tmp/campaign.yml" <<EOC
+campaign: log-collection-term-a01
+title: log collection for incident 2
+inventory: $src/inventory/sapporo.yml
+playbooks: [$src/playbooks/log-collection.yml]
+targets: {hosts: [kita-t05]}
+params:
+  incident: 2026-11-06-kita-t05
+start: 2026-11-06 19:30
+incident: 2
+EOC
+if ! "$rollout" plan "$tmp/campaign.yml" >"$tmp/out" 2>"$tmp/err"; then
+	echo "FAIL: plan of a campaign with a start time"; cat "$tmp/err"; fail=1
+fi
+has out "kita-t05 19:30-"
+if ! "$rollout" plan --json "$tmp/campaign.yml" >"$tmp/out" 2>"$tmp/err"; then
+	echo "FAIL: plan --json"; cat "$tmp/err"; fail=1
+fi
+has out '"start":"2026-11-06 19:30","incident":2'
+# Incident 9 does not exist: nothing is recorded.
+sed 's/^incident: 2$/incident: 9/' "$tmp/campaign.yml" >"$tmp/c9.yml"
+if "$rollout" plan --save "$tmp/c9.yml" >"$tmp/out" 2>"$tmp/err"; then
+	echo "FAIL: plan --save linked a campaign to a missing incident"; fail=1
+fi
+has err "no incident 9"
+if "$rollout" status log-collection-term-a01 >/dev/null 2>&1; then
+	echo "FAIL: the campaign was recorded for a missing incident"; fail=1
+fi
+if ! "$rollout" plan --save "$tmp/campaign.yml" >"$tmp/out" 2>"$tmp/err"; then
+	echo "FAIL: plan --save"; cat "$tmp/err"; fail=1
+fi
+run 0 show 2
+has out "campaigns:    log-collection-term-a01"
+
 # Journaled: one record per change (4 opens, 2 arrivals, 1 recovery, 2
-# closes), and the journal verifies.
+# closes, 1 link), and the journal verifies.
 n=$(sqlite3 "$tmp/state/state.db" "SELECT count(*) FROM journal WHERE kind LIKE 'incident.%'")
-if [ "$n" != 9 ]; then
-	echo "FAIL: $n incident journal records, expected 9"; fail=1
+if [ "$n" != 10 ]; then
+	echo "FAIL: $n incident journal records, expected 10"; fail=1
 fi
 if ! "$rollout" audit verify --state-dir "$tmp/state" >"$tmp/out" 2>&1; then
 	echo "FAIL: the journal does not verify"; cat "$tmp/out"; fail=1
