@@ -29,23 +29,26 @@ printf 'step runs: %s, journal records: %s, store: %s\n' \
 	"$(sqlite3 "$state/state.db" 'SELECT count(*) FROM journal')" \
 	"$(du -h "$state/state.db" | cut -f1)"
 
-# timeit LABEL COMMAND...: RUNS runs; prints the median and the worst in ms.
+# timeit LABEL COMMAND...: RUNS runs; prints the median and the worst wall
+# time and the median CPU time (user + system), in ms. On a shared machine
+# the CPU time is the steadier figure.
 timeit() {
-	local label=$1 i t0 t1
+	local label=$1 i
 	shift
 	: >"$work/times"
 	for i in $(seq 1 "$runs"); do
-		t0=$(date +%s%N)
-		"$@" >/dev/null 2>&1
-		t1=$(date +%s%N)
-		echo $(((t1 - t0) / 1000000)) >>"$work/times"
+		/usr/bin/time -f "%e %U %S" -o "$work/time1" "$@" >/dev/null 2>&1
+		awk '{ printf "%d %d\n", $1 * 1000, ($2 + $3) * 1000 }' "$work/time1" >>"$work/times"
 	done
-	sort -n "$work/times" | awk -v l="$label" '{ v[NR] = $1 } END {
-		printf "| %s | %d ms | %d ms |\n", l, v[int((NR + 1) / 2)], v[NR] }'
+	local wall cpu
+	wall=$(cut -d' ' -f1 "$work/times" | sort -n | tr '\n' ' ')
+	cpu=$(cut -d' ' -f2 "$work/times" | sort -n | tr '\n' ' ')
+	echo "$wall|$cpu" | awk -F'|' -v l="$label" '{ n = split($1, w, " "); split($2, c, " ")
+		printf "| %s | %d ms | %d ms | %d ms |\n", l, w[int((n + 1) / 2)], w[n], c[int((n + 1) / 2)] }'
 }
 
-echo "| command | median | worst |"
-echo "|---|---|---|"
+echo "| command | median wall | worst wall | median CPU |"
+echo "|---|---|---|---|"
 timeit "audit head (journal verification only)" "$rollout" audit head --state-dir "$state"
 for f in xlsx csv json; do
 	timeit "report monthly 2026-10 --format $f" \
