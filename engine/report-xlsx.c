@@ -110,7 +110,9 @@ page_setup(lxw_worksheet *ws, const struct ro_report *r, const char *section, in
 static double
 row_height(int w, int cw)
 {
-	int lines = cw > 0 ? (w + cw - 1) / cw : 1;
+	/* A wrapped line holds a little less than the column's width: words
+	 * and wide glyphs do not break exactly at its edge. */
+	int fit = cw * 9 / 10, lines = fit > 0 ? (w + fit - 1) / fit : 1;
 
 	return LINE_HEIGHT * (lines < 1 ? 1 : lines);
 }

@@ -176,7 +176,18 @@ def monthly_xlsx(db, month, path):
              if isinstance(cs.cell(r, 1).value, int)]
     expect(len(marks) >= 10 and set(marks) <= {"○", "×", "要確認"}, f"checklist marks {marks}")
     expect(marks[0] == "○", "the journal check is not ○ on a journal that verifies")
-    expect(wb["障害対応"].cell(1, 1).value == "番号", "the incidents section has no headings")
+    wi = wb["障害対応"]
+    expect(wi.cell(1, 1).value == "番号", "the incidents section has no headings")
+    want = db.execute("""SELECT id, host, instructed_at, deadline, arrived_at, explanation
+        FROM incidents WHERE instructed_at >= ? AND instructed_at < ? ORDER BY instructed_at""",
+                      (a, b)).fetchall()
+    got = [tuple(wi.cell(r, k).value for k in (1, 3, 5, 6, 7, 9, 11))
+           for r in range(2, wi.max_row + 1) if isinstance(wi.cell(r, 1).value, int)]
+    exp = [(i, h, era(t), era(d), era(ar) if ar else None,
+            "達成" if ar is not None and ar <= d else "未達", ex) for i, h, t, d, ar, ex in want]
+    expect(got == exp, f"障害対応 {got} != store {exp}")
+    expect(s.get("障害対応件数") == len(want), f"障害対応件数 {s.get('障害対応件数')} != {len(want)}")
+    expect(s.get("うち目標未達") == sum(1 for e in exp if e[5] == "未達"), "うち目標未達 differs")
 
 
 def monthly_csv(db, month, path):

@@ -74,7 +74,18 @@ check "an unknown format is bad input (exit $rc)" [ "$rc" = 2 ]
 report work $C -o - >/dev/null 2>&1 && rc=0 || rc=$?
 check "an .xlsx is not written to standard output (exit $rc)" [ "$rc" = 2 ]
 
-# 4. 月次報告書 of October 2026, the month the campaign ran in.
+# 4. 月次報告書 of October 2026, the month the campaign ran in, with three
+# incidents: a terminal attended in time, the CS attended late (closed with
+# the explanation), and one in September that October's report leaves out.
+inc() { "$ROLLOUT" incident "$@" --state-dir "$STATE"; }
+inc open --host kita-t01 --kind terminal --instructed-at "2026-10-06 19:30" >/dev/null
+inc arrive 1 --at "2026-10-07 10:00" >/dev/null
+inc close 1 --at "2026-10-07 11:00" >/dev/null
+inc open --host cs-active --kind cs --instructed-at "2026-10-08 10:00" >/dev/null
+inc arrive 2 --at "2026-10-08 12:10" >/dev/null
+inc close 2 --at "2026-10-08 15:00" --explanation "大雪で移動に時間を要したため" >/dev/null
+inc open --host chuo-t01 --kind touch-panel --instructed-at "2026-09-30 10:00" >/dev/null
+check "three incidents are recorded" [ "$(sqlite3 "$db" "SELECT count(*) FROM incidents")" = 3 ]
 report monthly 2026-10 -o "$out/monthly.xlsx" 2>/dev/null && rc=0 || rc=$?
 check "report monthly writes the .xlsx ($rc)" [ "$rc" = 0 ]
 check "the monthly .xlsx lists the month's campaigns with the store's step counts, and the checklist" \
