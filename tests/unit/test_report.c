@@ -18,6 +18,7 @@
 
 #include "error.h"
 #include "report.h"
+#include "store.h"
 #include "util.h"
 
 static void
@@ -231,6 +232,83 @@ test_save(void **state)
 	ro_report_free(r);
 }
 
+static int64_t fixed_now = 1791126000; /* 2026-10-04T15:00:00Z, 2026-10-05 00:00 JST */
+
+static int64_t
+fixed_clock(void *ctx)
+{
+	(void)ctx;
+	return fixed_now;
+}
+
+/* A password campaign's work report: the credential's name and the vault
+ * version for the step that set it, an interrupted step as such, the
+ * journal head as the store verifies it. */
+static void
+test_work_report_from_store(void **state)
+{
+	char dir[] = "/tmp/test_report_st.XXXXXX", *cause = NULL;
+	struct ro_campaign_new c = { "pw-1", "パスワード変更", "password-change", "ab12", "{}", "cd34" };
+	struct ro_wave_new w = { "pw-1", 0, "all", 0, 1, RO_STORE_NO_TIME, RO_STORE_NO_TIME };
+	struct ro_journal_check jc;
+	struct ro_store *st = NULL;
+	struct ro_report *r = NULL;
+	struct ro_buf b;
+	int64_t id;
+	int attempt;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(ro_store_open_dir(dir, &st, &cause), RO_OK);
+	ro_store_set_clock(st, fixed_clock, NULL);
+	ro_store_set_actor(st, "tanaka");
+	assert_int_equal(ro_store_begin(st), RO_OK);
+	assert_int_equal(ro_store_campaign_create(st, &c, &cause), RO_OK);
+	assert_int_equal(ro_store_wave_add(st, &w, &cause), RO_OK);
+	assert_int_equal(ro_store_host_add(st, "pw-1", "kita-t01", "kita", "127.10.3.1", 0, &cause), RO_OK);
+	assert_int_equal(ro_store_commit(st), RO_OK);
+	assert_int_equal(ro_store_campaign_set_state(st, "pw-1", RO_CAMPAIGN_RUNNING, &cause), RO_OK);
+	assert_int_equal(ro_store_wave_set_state(st, "pw-1", 0, RO_WAVE_RUNNING, &cause), RO_OK);
+	assert_int_equal(ro_store_host_set_state(st, "pw-1", "kita-t01", RO_HOST_RUNNING, &cause), RO_OK);
+	assert_int_equal(ro_store_begin_group(st), RO_OK);
+	assert_int_equal(ro_store_intent_begin(st, "pw-1", "kita-t01", 0, "set-admin", &id, &attempt,
+	    &cause), RO_OK);
+	assert_int_equal(ro_store_secret_mark(st, id, "windows-admin", 3, &cause), RO_OK);
+	assert_int_equal(ro_store_commit(st), RO_OK);
+	fixed_now += 65;
+	assert_int_equal(ro_store_outcome_record(st, id, RO_STEP_OK, 0, "verified by a fresh login",
+	    &cause), RO_OK);
+	assert_int_equal(ro_store_intent_begin(st, "pw-1", "kita-t01", 1, "set-defender", &id,
+	    &attempt, &cause), RO_OK);
+
+	assert_int_equal(ro_store_begin_read(st), RO_OK);
+	assert_int_equal(ro_store_journal_verify(st, &jc, &cause), RO_OK);
+	assert_int_equal(ro_report_work(st, "pw-1", &jc, fixed_now, &r, &cause), RO_OK);
+	ro_store_rollback(st);
+	ro_buf_init(&b);
+	ro_report_json(r, &b);
+	assert_non_null(strstr(b.p, "\"step\":\"set-admin\",\"attempt\":1,"
+	    "\"started_at\":\"2026-10-05T00:00:00+09:00\",\"finished_at\":\"2026-10-05T00:01:05+09:00\","
+	    "\"result\":\"ok\",\"exit_code\":0,\"actor\":\"tanaka\",\"credential\":\"windows-admin 版3\""));
+	assert_non_null(strstr(b.p, "\"step\":\"set-defender\",\"attempt\":1,"
+	    "\"started_at\":\"2026-10-05T00:01:05+09:00\",\"finished_at\":null,"
+	    "\"result\":\"interrupted\",\"exit_code\":null,\"actor\":\"tanaka\",\"credential\":null"));
+	assert_non_null(strstr(b.p, jc.head));
+	b.len = 0;
+	ro_report_csv(r, &b);
+	assert_non_null(strstr(b.p, "中断(結果未記録)"));
+	ro_buf_free(&b);
+	ro_report_free(r);
+	r = NULL;
+	assert_int_equal(ro_report_work(st, "nosuch", &jc, fixed_now, &r, &cause), RO_ENOENT);
+	assert_null(r);
+	free(cause);
+	ro_store_close(st);
+	cause = ro_xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(cause), 0);
+	free(cause);
+}
+
 int
 main(void)
 {
@@ -239,6 +317,7 @@ main(void)
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_save),
+		cmocka_unit_test(test_work_report_from_store),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
