@@ -9,6 +9,7 @@
 #include "calendar.h"
 #include "cmd.h"
 #include "error.h"
+#include "incident.h"
 #include "lease.h"
 #include "store.h"
 #include "util.h"
@@ -668,6 +669,30 @@ list_campaigns(struct ro_store *st, int json)
 	return RO_EXIT_OK;
 }
 
+/* list_incidents prints the incidents not closed yet with their clocks
+ * (docs/INCIDENTS.md), under the campaigns; nothing when there are none. */
+static int
+list_incidents(struct ro_store *st)
+{
+	struct ro_incident_info *v = NULL;
+	char a[RO_JST_FMT_MAX], clk[96];
+	size_t n = 0, i;
+
+	if (ro_store_incident_list(st, 1, NULL, &v, &n, NULL) != RO_OK) {
+		fprintf(stderr, "rollout status: %s\n", ro_store_errmsg(st));
+		return RO_EXIT_FAIL;
+	}
+	if (n > 0)
+		printf("\nopen incidents (rollout incident list):\n");
+	for (i = 0; i < n; i++) {
+		ro_incident_clock(v[i].deadline, v[i].arrived_at, (int64_t)time(NULL), clk, sizeof clk);
+		printf("  incident %-4lld %-11s %-16s %-9s on site by %s: %s\n", (long long)v[i].id,
+		    v[i].kind, v[i].host, v[i].state, ro_jst_format(v[i].deadline / 60, a), clk);
+	}
+	ro_incident_list_free(v, n);
+	return RO_EXIT_OK;
+}
+
 /*
  * --wait-gate: blocks until a wave of the campaign awaits approval (prints
  * its number, exit 0) or the campaign stops running (exit 1), polling the
@@ -777,6 +802,8 @@ status_exec(int argc, char **argv)
 		exit_code = wait_gate(st, argv[optind], timeout);
 	else if (optind == argc) {
 		exit_code = list_campaigns(st, json);
+		if (exit_code == RO_EXIT_OK && !json)
+			exit_code = list_incidents(st);
 		if (exit_code == RO_EXIT_OK && !json)
 			ro_cmd_journal_footer(stdout, &jc);
 	} else if ((rc = snapshot_read(st, argv[optind], &s, &cause)) != RO_OK) {
