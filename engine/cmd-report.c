@@ -89,9 +89,10 @@ report_exec(int argc, char **argv)
 		return ro_cmd_usage(&ro_cmd_report, "give a report kind and what it is about");
 	kind = argv[optind];
 	subject = argv[optind + 1];
-	if (strcmp(kind, "work") != 0 && strcmp(kind, "monthly") != 0)
-		return ro_cmd_usage(&ro_cmd_report, "unknown report \"%s\": the reports are work and"
-		    " monthly", kind);
+	if (strcmp(kind, "work") != 0 && strcmp(kind, "monthly") != 0 &&
+	    strcmp(kind, "inspection") != 0)
+		return ro_cmd_usage(&ro_cmd_report, "unknown report \"%s\": the reports are work,"
+		    " monthly and inspection", kind);
 	if (strcmp(kind, "monthly") == 0 && parse_month(subject, &month) != RO_OK)
 		return ro_cmd_usage(&ro_cmd_report, "report monthly takes a month as YYYY-MM "
 		    "(e.g. 2026-10), not \"%s\"", subject);
@@ -118,6 +119,8 @@ report_exec(int argc, char **argv)
 	}
 	if (strcmp(kind, "work") == 0)
 		rc = ro_report_work(st, subject, &jc, (int64_t)time(NULL), &r, &cause);
+	else if (strcmp(kind, "inspection") == 0)
+		rc = ro_report_inspection(st, subject, &jc, (int64_t)time(NULL), &r, &cause);
 	else
 		rc = ro_report_monthly(st, month, &jc, (int64_t)time(NULL), &r, &cause);
 	ro_store_rollback(st);
@@ -147,7 +150,7 @@ out:
 
 const struct ro_cmd ro_cmd_report = {
 	.name = "report",
-	.usage = "work CAMPAIGN | monthly YYYY-MM [--format xlsx|csv|json] [-o FILE] [--force] "
+	.usage = "work CAMPAIGN | monthly YYYY-MM | inspection CAMPAIGN [--format xlsx|csv|json] [-o FILE] [--force] "
 	    "[--state-dir DIR]",
 	.summary = "Write the city's reports: 作業報告書 (work) and 月次報告書 (monthly).",
 	.help =
@@ -157,6 +160,9 @@ const struct ro_cmd ro_cmd_report = {
 	    "report monthly YYYY-MM writes 月次報告書: every campaign with work in the month\n"
 	    "and its results, the incidents section, the security compliance checklist and\n"
 	    "the people who worked.\n"
+	    "report inspection CAMPAIGN writes 点検報告書: the 29 inspection items of each\n"
+	    "host (○ passed, × finding, 要確認 not checked yet), the findings with their\n"
+	    "output, and the on-site records with who checked (docs/INSPECTION.md).\n"
 	    "Dates are written in the Japanese era (令和8年10月5日) in .xlsx; CSV has JST\n"
 	    "\"2026-10-05 09:12:30\" and JSON ISO 8601 with +09:00. A journal that does not\n"
 	    "verify is refused (exit 1). No report holds a password: password steps show\n"

@@ -143,4 +143,13 @@ int ro_report_work(struct ro_store *st, const char *campaign, const struct ro_jo
 int ro_report_monthly(struct ro_store *st, struct ro_date first, const struct ro_journal_check *jc,
     int64_t now, struct ro_report **out, char **cause);
 
+/*
+ * ro_report_inspection builds 点検報告書 for an inspection campaign: the 29
+ * items x hosts matrix (○ passed / × finding / 要確認 not checked yet), the
+ * findings with their item and output, and the on-site records with the
+ * person who made each (docs/INSPECTION.md).
+ */
+int ro_report_inspection(struct ro_store *st, const char *campaign,
+    const struct ro_journal_check *jc, int64_t now, struct ro_report **out, char **cause);
+
 #endif

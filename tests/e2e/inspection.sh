@@ -113,4 +113,50 @@ check "the campaign is done once every on-site item is recorded" [ "$(echo "$st"
 check "the journal chain still verifies" "$ROLLOUT" audit verify --state-dir "$STATE"
 check "each of the 16 records is journaled" [ "$(sqlite3 "$STATE/state.db" \
 	"SELECT count(*) FROM journal WHERE kind = 'manual.record'")" = 16 ]
+# --- 点検報告書 (rollout report inspection), read back with openpyxl -----------------
+if "$ROLLOUT" help report 2>/dev/null | grep -q inspection; then
+	check "rollout report inspection writes the .xlsx" "$ROLLOUT" report inspection "$C" \
+		--state-dir "$STATE" -o "$WORK/inspection.xlsx"
+	check "the 29 items x 5 hosts read back as the store has them" /usr/bin/python3 - \
+		"$WORK/inspection.xlsx" "$STATE/state.db" "$C" "${DEVIATIONS:-}" <<'PY'
+import sqlite3, sys
+import openpyxl
+path, dbp, c, devs = sys.argv[1:5]
+bad = []
+wb = openpyxl.load_workbook(path)
+if wb.sheetnames != ["概要", "点検結果一覧", "指摘事項", "現地確認記録"]:
+    bad.append(f"sheets {wb.sheetnames}")
+ws = wb["点検結果一覧"]
+heads = [ws.cell(1, k).value for k in range(1, ws.max_column + 1)]
+items = [f"t{i:02d}" for i in range(1, 17)] + [f"c{i:02d}" for i in range(1, 14)]
+if heads[3:32] != [f"端末{i}" for i in range(1, 17)] + [f"CS{i}" for i in range(1, 14)]:
+    bad.append(f"headings {heads}")
+db = sqlite3.connect(dbp)
+hosts = {h for (h,) in db.execute("SELECT host FROM campaign_hosts WHERE campaign = ?", (c,))}
+rows = {ws.cell(r, 2).value: [ws.cell(r, k).value for k in range(4, 33)] for r in range(2, ws.max_row + 1)
+        if ws.cell(r, 2).value is not None}
+if set(rows) != hosts:
+    bad.append(f"hosts {sorted(rows)} != store {sorted(hosts)}")
+# Expected: × for each planted deviation and the on-site finding; ○ elsewhere on the
+# host's own kind of items; empty for the other kind.
+crosses = {tuple(d.split(":")) for d in devs.split()} | {("kikusui-t01", "t15")}
+for h, marks in rows.items():
+    cs = h.startswith("cs-")
+    for it, m in zip(items, marks):
+        want = None if (it[0] == "c") != cs else ("×" if (h, it) in crosses else "○")
+        if m != want:
+            bad.append(f"{h} {it}: {m!r}, expected {want!r}")
+f = wb["指摘事項"]
+found = {(f.cell(r, 2).value, f.cell(r, 3).value) for r in range(2, f.max_row + 1) if f.cell(r, 2).value}
+if found != crosses:
+    bad.append(f"指摘事項 {sorted(found)} != {sorted(crosses)}")
+o = wb["現地確認記録"]
+people = {o.cell(r, 6).value for r in range(2, o.max_row + 1) if o.cell(r, 2).value}
+nrec = sum(1 for r in range(2, o.max_row + 1) if o.cell(r, 2).value)
+if people != {"佐藤 花子", "田中 一郎"} or nrec != 16:
+    bad.append(f"現地確認記録: {nrec} rows, people {people}")
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PY
+fi
 finish
