@@ -619,6 +619,16 @@ listed_state(struct ro_store *st, const struct ro_campaign_info *c)
 	struct ro_lease_info li;
 	int rc, alive;
 
+	if (c->state == RO_CAMPAIGN_DONE) {
+		/* Done by the engine, but manual steps may still wait for people. */
+		struct ro_manual_item *m = NULL;
+		size_t nm = 0, i, pending = 0;
+		if (ro_store_manual_list(st, c->id, &m, &nm) == RO_OK)
+			for (i = 0; i < nm; i++)
+				pending += m[i].result == NULL;
+		ro_manual_list_free(m, nm);
+		return pending ? "awaiting-on-site" : "done";
+	}
 	if (c->state != RO_CAMPAIGN_RUNNING)
 		return ro_campaign_state_name(c->state);
 	rc = ro_store_lease_get(st, c->id, &li, NULL);

@@ -61,6 +61,7 @@ fi
 
 # --- on-site items ------------------------------------------------------------
 check "the campaign awaits its on-site items" [ "$(echo "$st" | json "d['state']")" = awaiting-on-site ]
+check "the list of campaigns says so too" has "$("$ROLLOUT" status --state-dir "$STATE")" awaiting-on-site
 check "16 on-site items are left (3 terminals x 4 + 2 CS x 2)" [ "$(echo "$st" | json "d['on_site_pending']")" = 16 ]
 check "status says what is left per site" has "$text" "still to do on site: 16 manual steps" \
 	"city-hall: 8" "kikusui: 8" "city-hall-t01    t11-devices" "cs-active        c11-devices"
