@@ -1,5 +1,6 @@
 /* campaign.c - loading a campaign: inventory + playbooks + parameters, bound. */
 #include "campaign.h"
+#include "calendar.h"
 #include "approvers.h"
 #include "error.h"
 #include "template.h"
@@ -11,7 +12,7 @@
 #include <string.h>
 
 static const char *const top_keys[] = { "campaign", "title", "inventory", "playbooks",
-	"params", "start", "policy", "targets", "approvers", "notify", NULL };
+	"params", "start", "policy", "targets", "approvers", "notify", "incident", NULL };
 
 struct loader {
 	struct ro_yctx c;
@@ -496,6 +497,34 @@ select_hosts(struct loader *l)
 	return rc;
 }
 
+/*
+ * start_of reads `start:`: a date ("2026-11-04", the campaign may start at
+ * the beginning of that day) or a date and a JST time ("2026-11-04 19:30",
+ * for a campaign started for an incident outside working hours).
+ */
+static int
+start_of(struct loader *l, const struct ro_ynode *v, struct ro_campaign *cp)
+{
+	int64_t m;
+	int32_t day;
+	int min;
+
+	if (v->kind == RO_YSCALAR && v->str != NULL && strlen(v->str) > 10) {
+		if (ro_jst_parse(v->str, &m) != 0 || strlen(v->str) != 16) {
+			ro_yerr(&l->c, v, "write a date as YYYY-MM-DD or a date and a time (Japan "
+			    "time) as \"YYYY-MM-DD HH:MM\", e.g. \"2026-11-04 19:30\"",
+			    "expected a start date or date and time, found \"%s\"", v->str);
+			return RO_EINVAL;
+		}
+		ro_jst_split(m, &day, &min);
+		cp->start_day = day;
+		cp->start_min = min;
+		cp->start_has_time = 1;
+		return RO_OK;
+	}
+	return ro_ydate(&l->c, v, &cp->start_day);
+}
+
 static int
 load(struct loader *l, const struct ro_param_arg *args, size_t nargs)
 {
@@ -514,7 +543,12 @@ load(struct loader *l, const struct ro_param_arg *args, size_t nargs)
 	if (ro_yopt_str(&l->c, root, "title", &cp->arena, &cp->title))
 		rc = RO_EINVAL;
 	cp->start_day = -1;
-	if ((v = ro_ymap_get(root, "start")) != NULL && ro_ydate(&l->c, v, &cp->start_day))
+	if ((v = ro_ymap_get(root, "start")) != NULL && start_of(l, v, cp))
+		rc = RO_EINVAL;
+	/* The incident (docs/INCIDENTS.md) the campaign is started for: linked
+	 * when the plan is recorded, bound into the plan and so its hash. */
+	if ((v = ro_ymap_get(root, "incident")) != NULL &&
+	    ro_yint(&l->c, v, 1, 2147483647L, &cp->incident))
 		rc = RO_EINVAL;
 	if ((v = ro_yrequire(&l->c, root, "inventory", "the campaign")) == NULL ||
 	    ro_ystr(&l->c, v, &str)) {

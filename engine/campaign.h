@@ -41,6 +41,11 @@ struct ro_campaign {
 	struct ro_param_value *params; /* sorted by name */
 	size_t nparams;
 	long start_day;                /* day number, or -1 when not given */
+	int start_min;                 /* JST minute of start_day the campaign starts
+	                                  at: 0 for a date alone ("start: 2026-11-04"),
+	                                  else as given ("start: 2026-11-04 19:30") */
+	int start_has_time;            /* 1 when `start:` gave a time of day */
+	long incident;                 /* `incident: ID` it was started for, or 0 */
 	struct ro_policy policy;       /* effective: first playbook's + overrides */
 	struct ro_phase *phases;
 	size_t nphases;

@@ -9,6 +9,7 @@
 #include "calendar.h"
 #include "cmd.h"
 #include "error.h"
+#include "incident.h"
 #include "lease.h"
 #include "store.h"
 #include "util.h"
@@ -43,6 +44,12 @@ struct snapshot {
 	struct ro_failure_info *failures;
 	size_t nfailures;
 	struct engine_view engine;
+	/* Records (docs/INSPECTION.md): findings, and the manual steps with
+	 * their on-site results; npending of them not recorded yet. */
+	struct ro_finding *findings;
+	size_t nfindings;
+	struct ro_manual_item *manual;
+	size_t nmanual, npending;
 };
 
 static void
@@ -54,6 +61,8 @@ snapshot_free(struct snapshot *s)
 	ro_host_tally_free(s->by_site, s->nby_site);
 	ro_approval_list_free(s->approvals, s->napprovals);
 	ro_failure_list_free(s->failures, s->nfailures);
+	ro_finding_list_free(s->findings, s->nfindings);
+	ro_manual_list_free(s->manual, s->nmanual);
 	ro_lease_info_clear(&s->engine.lease);
 	ro_hold_list_free(s->engine.holds, s->engine.nholds);
 	memset(s, 0, sizeof *s);
@@ -100,6 +109,10 @@ snapshot_read(struct ro_store *st, const char *id, struct snapshot *s, char **ca
 		rc = ro_store_failures(st, id, &s->failures, &s->nfailures);
 	if (rc == RO_OK)
 		rc = engine_read(st, id, &s->c, &s->engine);
+	if (rc == RO_OK && (rc = ro_store_findings_list(st, id, &s->findings, &s->nfindings)) == RO_OK &&
+	    (rc = ro_store_manual_list(st, id, &s->manual, &s->nmanual)) == RO_OK)
+		for (size_t i = 0; i < s->nmanual; i++)
+			s->npending += s->manual[i].result == NULL;
 	if (rc != RO_OK && *cause == NULL)
 		*cause = ro_xasprintf("%s", ro_store_errmsg(st));
 	ro_store_rollback(st);
@@ -130,6 +143,16 @@ fmt_at(int64_t t, char buf[RO_JST_FMT_MAX])
  * a campaign the store calls running whose engine is gone is "interrupted
  * (engine stopped at T)", T being its last heartbeat.
  */
+/* A campaign the engine finished whose manual steps are not all recorded
+ * on site is not done yet: it awaits the people walking the sites. */
+static const char *
+campaign_state_name(const struct snapshot *s)
+{
+	if (s->c.state == RO_CAMPAIGN_DONE && s->npending > 0)
+		return "awaiting-on-site";
+	return ro_campaign_state_name(s->c.state);
+}
+
 static void
 display_state(const struct snapshot *s, struct ro_buf *b)
 {
@@ -147,7 +170,7 @@ display_state(const struct snapshot *s, struct ro_buf *b)
 		    (long long)v->lease.pid, v->lease.host,
 		    (long long)(v->now > v->lease.heartbeat_at ? v->now - v->lease.heartbeat_at : 0));
 	else
-		ro_buf_adds(b, ro_campaign_state_name(s->c.state));
+		ro_buf_adds(b, campaign_state_name(s));
 }
 
 /* The one command that moves the campaign on, pasted as it is; "" when the
@@ -294,7 +317,7 @@ print_json(const struct snapshot *s, const struct ro_journal_check *jc)
 	ro_buf_adds(&b, ",\"title\":");
 	ro_buf_json_str(&b, s->c.title);
 	ro_buf_printf(&b, ",\"state\":\"%s\",\"plan_hash\":\"%s\"",
-	    ro_campaign_state_name(s->c.state), s->c.plan_hash);
+	    campaign_state_name(s), s->c.plan_hash);
 	engine_json(&b, s);
 	ro_buf_adds(&b, ",\"waves\":[");
 	for (i = 0; i < s->nwaves; i++) {
@@ -359,6 +382,58 @@ print_json(const struct snapshot *s, const struct ro_journal_check *jc)
 		}
 		ro_buf_addc(&b, '}');
 	}
+	ro_buf_printf(&b, "],\"finding_count\":%zu,\"findings\":[", s->nfindings);
+	for (i = 0; i < s->nfindings; i++) {
+		const struct ro_finding *f = &s->findings[i];
+		ro_buf_printf(&b, "%s{\"host\":", i ? "," : "");
+		ro_buf_json_str(&b, f->host);
+		ro_buf_adds(&b, ",\"site\":");
+		ro_buf_json_str(&b, f->site);
+		ro_buf_adds(&b, ",\"step\":");
+		ro_buf_json_str(&b, f->step_name);
+		ro_buf_adds(&b, ",\"item\":");
+		ro_buf_json_str(&b, f->item);
+		ro_buf_printf(&b, ",\"on_site\":%s", f->manual ? "true" : "false");
+		if (f->exit_code != RO_STORE_NO_EXIT_CODE)
+			ro_buf_printf(&b, ",\"exit_code\":%d", f->exit_code);
+		ro_buf_adds(&b, ",\"detail\":");
+		ro_buf_json_str(&b, f->detail);
+		ro_buf_adds(&b, ",\"output\":");
+		ro_buf_json_str(&b, f->output);
+		ro_buf_printf(&b, ",\"truncated\":%s,\"at\":%lld", f->truncated ? "true" : "false",
+		    (long long)f->at);
+		if (f->manual) {
+			ro_buf_adds(&b, ",\"person\":");
+			ro_buf_json_str(&b, f->person);
+			ro_buf_adds(&b, ",\"person_ja\":");
+			ro_buf_json_str(&b, f->person_ja);
+		}
+		ro_buf_addc(&b, '}');
+	}
+	ro_buf_printf(&b, "],\"on_site_pending\":%zu,\"on_site\":[", s->npending);
+	for (i = 0; i < s->nmanual; i++) {
+		const struct ro_manual_item *m = &s->manual[i];
+		ro_buf_printf(&b, "%s{\"host\":", i ? "," : "");
+		ro_buf_json_str(&b, m->host);
+		ro_buf_adds(&b, ",\"site\":");
+		ro_buf_json_str(&b, m->site);
+		ro_buf_adds(&b, ",\"step\":");
+		ro_buf_json_str(&b, m->step_name);
+		ro_buf_adds(&b, ",\"result\":");
+		ro_buf_json_str(&b, m->result);
+		if (m->result != NULL) {
+			ro_buf_adds(&b, ",\"person\":");
+			ro_buf_json_str(&b, m->person);
+			ro_buf_adds(&b, ",\"person_ja\":");
+			ro_buf_json_str(&b, m->person_ja);
+			ro_buf_adds(&b, ",\"login\":");
+			ro_buf_json_str(&b, m->login);
+			ro_buf_adds(&b, ",\"note\":");
+			ro_buf_json_str(&b, m->note);
+			ro_buf_printf(&b, ",\"at\":%lld", (long long)m->at);
+		}
+		ro_buf_addc(&b, '}');
+	}
 	ro_buf_adds(&b, "],\"journal\":");
 	if (jc->head_seq == 0)
 		ro_buf_adds(&b, "null");
@@ -398,6 +473,18 @@ snapshot_escape(struct snapshot *s)
 		ro_safe_replace(&s->failures[i].detail);
 		ro_safe_replace(&s->failures[i].site_name);
 	}
+	for (i = 0; i < s->nfindings; i++) {
+		ro_safe_replace(&s->findings[i].detail);
+		ro_safe_replace(&s->findings[i].output);
+		ro_safe_replace(&s->findings[i].person);
+		ro_safe_replace(&s->findings[i].person_ja);
+	}
+	for (i = 0; i < s->nmanual; i++) {
+		ro_safe_replace(&s->manual[i].note);
+		ro_safe_replace(&s->manual[i].person);
+		ro_safe_replace(&s->manual[i].person_ja);
+		ro_safe_replace(&s->manual[i].login);
+	}
 	ro_safe_replace(&s->c.reason);
 	ro_safe_replace(&s->engine.lease.host);
 	ro_safe_replace(&s->engine.lease.stop_by);
@@ -416,6 +503,46 @@ print_counts(const struct ro_host_tally *t)
 	    t ? (long long)(t->n[RO_HOST_DONE]) : 0LL, t ? (long long)t->n[RO_HOST_SKIPPED] : 0LL,
 	    t ? (long long)t->n[RO_HOST_RUNNING] : 0LL, t ? (long long)t->n[RO_HOST_FAILED] : 0LL,
 	    t ? (long long)t->n[RO_HOST_PENDING] : 0LL);
+}
+
+/* The findings (each with its item and the last lines of its output; the
+ * whole output is in --json) and what is left to do on site, per site. */
+static void
+records_text(const struct snapshot *s)
+{
+	size_t i, j;
+
+	if (s->nfindings) {
+		printf("\nfindings: %zu\n", s->nfindings);
+		for (i = 0; i < s->nfindings; i++) {
+			const struct ro_finding *f = &s->findings[i];
+			printf("  %-5s %-16s %s (%s)%s%s\n", f->item ? f->item : "-", f->host,
+			    f->step_name, f->site, f->manual ? ", on site by " : "",
+			    f->manual ? (f->person_ja ? f->person_ja : f->person) : "");
+			if (f->detail && f->detail[0])
+				printf("        %s\n", f->detail);
+		}
+	}
+	if (s->npending) {
+		const char *site = NULL;
+		printf("\nstill to do on site: %zu manual step%s\n", s->npending,
+		    s->npending == 1 ? "" : "s");
+		for (i = 0; i < s->nmanual; i++) {
+			const struct ro_manual_item *m = &s->manual[i];
+			if (m->result != NULL)
+				continue;
+			if (site == NULL || strcmp(site, m->site) != 0) {
+				size_t k = 0;
+				for (j = i; j < s->nmanual && strcmp(s->manual[j].site, m->site) == 0; j++)
+					k += s->manual[j].result == NULL;
+				printf("  %s: %zu\n", m->site, k);
+				site = m->site;
+			}
+			printf("    %-16s %s\n", m->host, m->step_name);
+		}
+		printf("  record each with: rollout record %s HOST[,HOST...] STEP --result "
+		    "done|ok|finding --key FILE\n", s->c.id);
+	}
 }
 
 static void
@@ -480,6 +607,7 @@ print_text(const struct snapshot *s)
 				    f->detail ? ": " : "", f->detail ? f->detail : "");
 		}
 	}
+	records_text(s);
 	engine_text(s);
 }
 
@@ -491,6 +619,16 @@ listed_state(struct ro_store *st, const struct ro_campaign_info *c)
 	struct ro_lease_info li;
 	int rc, alive;
 
+	if (c->state == RO_CAMPAIGN_DONE) {
+		/* Done by the engine, but manual steps may still wait for people. */
+		struct ro_manual_item *m = NULL;
+		size_t nm = 0, i, pending = 0;
+		if (ro_store_manual_list(st, c->id, &m, &nm) == RO_OK)
+			for (i = 0; i < nm; i++)
+				pending += m[i].result == NULL;
+		ro_manual_list_free(m, nm);
+		return pending ? "awaiting-on-site" : "done";
+	}
 	if (c->state != RO_CAMPAIGN_RUNNING)
 		return ro_campaign_state_name(c->state);
 	rc = ro_store_lease_get(st, c->id, &li, NULL);
@@ -538,6 +676,30 @@ list_campaigns(struct ro_store *st, int json)
 		fputs(b.p, stdout);
 	ro_buf_free(&b);
 	ro_campaign_list_free(v, n);
+	return RO_EXIT_OK;
+}
+
+/* list_incidents prints the incidents not closed yet with their clocks
+ * (docs/INCIDENTS.md), under the campaigns; nothing when there are none. */
+static int
+list_incidents(struct ro_store *st)
+{
+	struct ro_incident_info *v = NULL;
+	char a[RO_JST_FMT_MAX], clk[96];
+	size_t n = 0, i;
+
+	if (ro_store_incident_list(st, 1, NULL, &v, &n, NULL) != RO_OK) {
+		fprintf(stderr, "rollout status: %s\n", ro_store_errmsg(st));
+		return RO_EXIT_FAIL;
+	}
+	if (n > 0)
+		printf("\nopen incidents (rollout incident list):\n");
+	for (i = 0; i < n; i++) {
+		ro_incident_clock(v[i].deadline, v[i].arrived_at, (int64_t)time(NULL), clk, sizeof clk);
+		printf("  incident %-4lld %-11s %-16s %-9s on site by %s: %s\n", (long long)v[i].id,
+		    v[i].kind, v[i].host, v[i].state, ro_jst_format(v[i].deadline / 60, a), clk);
+	}
+	ro_incident_list_free(v, n);
 	return RO_EXIT_OK;
 }
 
@@ -650,6 +812,8 @@ status_exec(int argc, char **argv)
 		exit_code = wait_gate(st, argv[optind], timeout);
 	else if (optind == argc) {
 		exit_code = list_campaigns(st, json);
+		if (exit_code == RO_EXIT_OK && !json)
+			exit_code = list_incidents(st);
 		if (exit_code == RO_EXIT_OK && !json)
 			ro_cmd_journal_footer(stdout, &jc);
 	} else if ((rc = snapshot_read(st, argv[optind], &s, &cause)) != RO_OK) {

@@ -26,6 +26,9 @@ extern const struct ro_cmd ro_cmd_resume;
 extern const struct ro_cmd ro_cmd_audit;
 extern const struct ro_cmd ro_cmd_approvals;
 extern const struct ro_cmd ro_cmd_serve;
+extern const struct ro_cmd ro_cmd_record;
+extern const struct ro_cmd ro_cmd_report;
+extern const struct ro_cmd ro_cmd_incident;
 
 /* The order here is the order `rollout help` lists them in. */
 const struct ro_cmd *const ro_cmd_table[] = {
@@ -44,6 +47,9 @@ const struct ro_cmd *const ro_cmd_table[] = {
 	&ro_cmd_vault,
 	&ro_cmd_calendar,
 	&ro_cmd_audit,
+	&ro_cmd_record,
+	&ro_cmd_report,
+	&ro_cmd_incident,
 	&ro_cmd_help,
 	&ro_cmd_version,
 	NULL,

@@ -557,6 +557,47 @@ ro__retry_after(struct hostrun *hr, double virtual_s)
 	uv_timer_start(&hr->timer, retry_fire, real_ms(hr, virtual_s), 0);
 }
 
+/*
+ * record_finding keeps a verify step's last failure, which lets the host go
+ * on, as a finding: its inspection item (the step name's t01..c13), the exit
+ * code and the whole output (stdout, then stderr), bounded by the store to
+ * RO_FINDING_OUTPUT_MAX. A verify command carries no secret (password steps
+ * are their own kind), so neither does its output. A finding that cannot be
+ * recorded is said on the event stream; the step's outcome still is.
+ */
+static void
+record_finding(struct hostrun *hr, const struct ro_exec_result *r, const char *detail)
+{
+	const struct ro_step *st = cur_step(hr);
+	struct ro_finding_new f;
+	struct ro_buf out;
+	char *item = ro_finding_item(st->name), *cause = NULL;
+
+	ro_buf_init(&out);
+	ro_buf_add(&out, r->out ? r->out : "", r->out ? r->out_len : 0);
+	if (r->err_len > 0) {
+		ro_buf_adds(&out, out.len > 0 && out.p[out.len - 1] != '\n' ? "\n" : "");
+		ro_buf_add(&out, r->err, r->err_len);
+	}
+	memset(&f, 0, sizeof f);
+	f.intent = hr->intent;
+	f.campaign = hr->ex->c->id;
+	f.host = host_of(hr)->name;
+	f.step_name = st->name;
+	f.step_idx = (int)hr->step;
+	f.item = item;
+	f.exit_code = r->exit_signal ? RO_STORE_NO_EXIT_CODE : r->exit_code;
+	f.detail = detail;
+	f.output = out.p ? out.p : "";
+	f.output_len = out.len;
+	if (ro_store_finding_add(hr->ex->st, &f, &cause) != RO_OK)
+		ro__emit(hr->ex, RO_EV_NOTE, hr->wave, hr->host, st->name, "finding-not-recorded",
+		    hr->attempt, RO_STORE_NO_EXIT_CODE, cause ? cause : "the store refused it");
+	free(cause);
+	free(item);
+	ro_buf_free(&out);
+}
+
 static void
 exec_done(struct ro_ssh *s, const struct ro_exec_result *r, void *arg)
 {
@@ -613,6 +654,9 @@ exec_done(struct ro_ssh *s, const struct ro_exec_result *r, void *arg)
 	else
 		snprintf(detail, sizeof detail, "exit code %d%s%s", r->exit_code,
 		    *line ? ": " : "", line);
+	if (st->kind == RO_STEP_VERIFY && st->continue_on_failure &&
+	    !(hr->tries <= retries_of(st) && hr->ex->stopping == 0 && !hr->cancelled))
+		record_finding(hr, r, detail);
 	outcome(hr, RO_STEP_FAILED, r->exit_signal ? RO_STORE_NO_EXIT_CODE : r->exit_code, detail);
 	attempt_failed(hr, detail);
 }
@@ -1036,8 +1080,7 @@ static void
 manual_go(struct hostrun *hr)
 {
 	/* On-site work: recorded for the inspection report, never pretended done. */
-	outcome(hr, RO_STEP_SKIPPED, RO_STORE_NO_EXIT_CODE,
-	    "manual step: to be done and recorded on site");
+	outcome(hr, RO_STEP_SKIPPED, RO_STORE_NO_EXIT_CODE, RO_MANUAL_DETAIL);
 	advance(hr);
 }
 

@@ -70,6 +70,10 @@ ro_plan_record(struct ro_store *st, const struct ro_plan *plan, int *existed, ch
 				goto fail;
 		}
 	}
+	/* `incident: ID`: the campaign is recorded as started for it, or not
+	 * at all when there is no such incident. */
+	if (c->incident > 0 && (rc = ro_store_incident_link(st, c->incident, c->id, cause)) != RO_OK)
+		goto fail;
 	if ((rc = ro_store_commit(st)) != RO_OK) {
 		*cause = ro_xasprintf("cannot commit: %s", ro_strerror(rc));
 		goto fail;

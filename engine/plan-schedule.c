@@ -481,7 +481,11 @@ ro_sched_run(struct ro_sched *s)
 	int has_term = 0;
 
 	s->fail = RO_SF_NONE;
-	s->start = ro_pcal_at(s->start_day, 0);
+	/* A campaign started for an incident may give a time of day: nothing
+	 * of it runs before then (on the day given; a later day the search
+	 * moved to starts at its beginning). */
+	s->start = ro_pcal_at(s->start_day, c->start_has_time && c->start_day == s->start_day ?
+	    c->start_min : 0);
 	s->first_start = s->end = RO_PLAN_NO_TIME;
 	s->cs_end = s->term_end = s->skew_limit = RO_PLAN_NO_TIME;
 	ready = s->start;

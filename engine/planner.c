@@ -455,9 +455,17 @@ canonical(struct ro_plan *p)
 		long y;
 		unsigned m, d;
 		ro_civil_from_days(c->start_day, &y, &m, &d);
-		ro_buf_printf(&b, "\"%04ld-%02u-%02u\"", y, m, d);
+		/* A date alone stays as it was, so that the hashes of plans made
+		 * before times were accepted do not change. */
+		if (c->start_has_time)
+			ro_buf_printf(&b, "\"%04ld-%02u-%02u %02d:%02d\"", y, m, d,
+			    c->start_min / 60, c->start_min % 60);
+		else
+			ro_buf_printf(&b, "\"%04ld-%02u-%02u\"", y, m, d);
 	} else
 		ro_buf_adds(&b, "null");
+	if (c->incident > 0)
+		ro_buf_printf(&b, ",\"incident\":%ld", c->incident);
 	ro_buf_printf(&b, ",\"policy\":{\"canary\":%ld,\"wave_size\":", pol->canary);
 	if (pol->wave_kind == RO_WAVE_PER_SITE)
 		ro_buf_adds(&b, "\"per-site\"");

@@ -10,6 +10,7 @@
  */
 #include "store.h"
 #include "statedir.h"
+#include "store-int.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -27,6 +28,7 @@
 
 #include "error.h"
 #include "util.h"
+#include "calendar.h"
 
 /* ---------------------------------------------------------------------- */
 /* Schema                                                                  */
@@ -229,6 +231,108 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'secret marks are append-only'); END;"
 	"CREATE TRIGGER secret_marks_no_delete BEFORE DELETE ON secret_marks"
 	"  BEGIN SELECT RAISE(ABORT, 'secret marks are append-only'); END;",
+	/* 8 -> 9: incidents on the service-level clock (docs/INCIDENTS.md):
+	 * the incident with its deadline, its events (append-only), the
+	 * campaigns started for it and the files fetched back for it with
+	 * their SHA-256 (the chain of custody). */
+	"CREATE TABLE incidents ("
+	"  id INTEGER PRIMARY KEY,"
+	"  host TEXT NOT NULL CHECK (length(host) > 0),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('cs','terminal','touch-panel')),"
+	"  instructed_at INTEGER NOT NULL,"
+	"  deadline INTEGER NOT NULL,"
+	"  rule TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN"
+	"    ('open','arrived','recovered','closed')),"
+	"  arrived_at INTEGER,"
+	"  recovered_at INTEGER,"
+	"  closed_at INTEGER,"
+	"  explanation TEXT,"
+	"  note TEXT,"
+	"  opened_by TEXT NOT NULL,"
+	"  opened_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX incidents_by_instruction ON incidents(instructed_at);"
+	"CREATE TABLE incident_events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  incident INTEGER NOT NULL REFERENCES incidents(id),"
+	"  event TEXT NOT NULL CHECK (event IN ('open','arrive','recover','close')),"
+	"  at INTEGER NOT NULL,"
+	"  recorded_at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  note TEXT"
+	") STRICT;"
+	"CREATE TABLE incident_campaigns ("
+	"  incident INTEGER NOT NULL REFERENCES incidents(id),"
+	"  campaign TEXT NOT NULL REFERENCES campaigns(id),"
+	"  PRIMARY KEY (incident, campaign)"
+	") STRICT;"
+	"CREATE TABLE incident_files ("
+	"  id INTEGER PRIMARY KEY,"
+	"  incident INTEGER NOT NULL REFERENCES incidents(id),"
+	"  host TEXT NOT NULL,"
+	"  remote_path TEXT NOT NULL,"
+	"  local_path TEXT NOT NULL,"
+	"  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),"
+	"  size INTEGER NOT NULL CHECK (size >= 0),"
+	"  fetched_at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL"
+	") STRICT;"
+	"CREATE TRIGGER incident_events_no_update BEFORE UPDATE ON incident_events"
+	"  BEGIN SELECT RAISE(ABORT, 'incident events are append-only'); END;"
+	"CREATE TRIGGER incident_events_no_delete BEFORE DELETE ON incident_events"
+	"  BEGIN SELECT RAISE(ABORT, 'incident events are append-only'); END;"
+	"CREATE TRIGGER incident_files_no_update BEFORE UPDATE ON incident_files"
+	"  BEGIN SELECT RAISE(ABORT, 'incident files are append-only'); END;"
+	"CREATE TRIGGER incident_files_no_delete BEFORE DELETE ON incident_files"
+	"  BEGIN SELECT RAISE(ABORT, 'incident files are append-only'); END;"
+	"CREATE TRIGGER incidents_no_delete BEFORE DELETE ON incidents"
+	"  BEGIN SELECT RAISE(ABORT, 'incidents may not be deleted'); END;",
+	/* 9 -> 10: records (docs/INSPECTION.md): a finding (a verify step that
+	 * failed with continue_on_failure) with its inspection item and its
+	 * output, bounded; and the on-site result of a manual step, signed by
+	 * the person on the roster who recorded it. Both append-only: a later
+	 * record of the same step supersedes an earlier one. */
+	"CREATE TABLE findings ("
+	"  id INTEGER PRIMARY KEY,"
+	"  intent INTEGER NOT NULL REFERENCES step_intents(id),"
+	"  campaign TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  step_idx INTEGER NOT NULL,"
+	"  step_name TEXT NOT NULL,"
+	"  item TEXT,"
+	"  exit_code INTEGER,"
+	"  detail TEXT,"
+	"  output TEXT NOT NULL,"
+	"  truncated INTEGER NOT NULL CHECK (truncated IN (0, 1)),"
+	"  at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX findings_by_campaign ON findings(campaign, host, step_idx);"
+	"CREATE TRIGGER findings_no_update BEFORE UPDATE ON findings"
+	"  BEGIN SELECT RAISE(ABORT, 'findings are append-only'); END;"
+	"CREATE TRIGGER findings_no_delete BEFORE DELETE ON findings"
+	"  BEGIN SELECT RAISE(ABORT, 'findings are append-only'); END;"
+	"CREATE TABLE manual_records ("
+	"  id INTEGER PRIMARY KEY,"
+	"  campaign TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  step_idx INTEGER NOT NULL,"
+	"  step_name TEXT NOT NULL,"
+	"  result TEXT NOT NULL CHECK (result IN ('done','ok','finding')),"
+	"  note TEXT,"
+	"  person TEXT NOT NULL,"
+	"  person_ja TEXT,"
+	"  login TEXT NOT NULL,"
+	"  signer_key TEXT NOT NULL,"
+	"  signature TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  FOREIGN KEY (campaign, host) REFERENCES campaign_hosts(campaign, host)"
+	") STRICT;"
+	"CREATE INDEX manual_records_by_campaign ON manual_records(campaign, host, step_idx);"
+	"CREATE TRIGGER manual_records_no_update BEFORE UPDATE ON manual_records"
+	"  BEGIN SELECT RAISE(ABORT, 'manual records are append-only'); END;"
+	"CREATE TRIGGER manual_records_no_delete BEFORE DELETE ON manual_records"
+	"  BEGIN SELECT RAISE(ABORT, 'manual records are append-only'); END;",
 };
 
 _Static_assert(RO_NELEM(migrations) == RO_STORE_SCHEMA_VERSION,
@@ -385,6 +489,10 @@ struct ro_store {
 	 * unkeyed_through carries a MAC under it. has_mac is 0 while migrations
 	 * older than the mac column run. */
 	unsigned char jkey[crypto_auth_hmacsha256_KEYBYTES];
+	/* The HMAC state after the key (set with keyed): each record's MAC
+	 * starts from a copy instead of hashing the key again, a fifth of the
+	 * cost of verifying a long journal (docs/PERFORMANCE.md, Reports). */
+	crypto_auth_hmacsha256_state jmac;
 	int keyed, has_mac;
 	int64_t unkeyed_through;
 };
@@ -911,10 +1019,9 @@ journal_hash(const char *prev, int64_t seq, int64_t at, const char *campaign,
 static void
 journal_mac(const struct ro_store *st, const char *hash, char out[HASH_HEX + 1])
 {
-	crypto_auth_hmacsha256_state h;
+	crypto_auth_hmacsha256_state h = st->jmac;
 	unsigned char md[crypto_auth_hmacsha256_BYTES];
 
-	crypto_auth_hmacsha256_init(&h, st->jkey, sizeof st->jkey);
 	mac_field(&h, "rollout-journal-mac-v1");
 	mac_field(&h, hash);
 	crypto_auth_hmacsha256_final(&h, md);
@@ -1101,6 +1208,7 @@ key_read(struct ro_store *st, const char *path, char **cause)
 	}
 	st->unkeyed_through = through;
 	st->keyed = 1;
+	crypto_auth_hmacsha256_init(&st->jmac, st->jkey, sizeof st->jkey);
 out:
 	sodium_memzero(buf, sizeof buf);
 	sodium_memzero(hex, sizeof hex);
@@ -1822,6 +1930,7 @@ ro_store_close(struct ro_store *st)
 			sqlite3_finalize(st->stmts[i]);
 		sqlite3_close(st->db);
 	}
+	sodium_memzero(&st->jmac, sizeof st->jmac);
 	free(st->path);
 	free(st->actor);
 	free(st->errmsg);
@@ -4024,4 +4133,812 @@ void
 ro_step_record_list_free(struct ro_step_record *v, size_t n)
 {
 	free_rows(v, n, &step_record_rows);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The connection, for the store's read-only report queries                */
+
+/* The store's connection, for store-report.c (store-int.h): the report
+ * queries are part of the store module, kept in a file of their own. */
+sqlite3 *
+ro_store__db(struct ro_store *st)
+{
+	return st->db;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Incidents                                                               */
+
+static const char *const incident_kinds[] = { "cs", "terminal", "touch-panel" };
+
+/* month_range turns "2026-10" (a JST month) into [*from, *to) in Unix
+ * seconds; RO_EINVAL when month is not of that form. */
+static int
+month_range(const char *month, int64_t *from, int64_t *to)
+{
+	struct ro_date d = { 0, 0, 1 }, e;
+	char iso[16];
+	int v;
+
+	if (month == NULL || strlen(month) != 7)
+		return RO_EINVAL;
+	snprintf(iso, sizeof iso, "%s-01", month);
+	if (ro_date_parse_iso(iso, &d) != 0)
+		return RO_EINVAL;
+	e = d;
+	if (++e.m > 12) {
+		e.m = 1;
+		e.y++;
+	}
+	v = ro_date_to_day(d);
+	*from = ro_jst_minute(v, 0) * 60;
+	*to = ro_jst_minute(ro_date_to_day(e), 0) * 60;
+	return 0;
+}
+
+#define INCIDENT_COLS "i.id, i.host, i.kind, i.state, i.rule, i.note, i.explanation," \
+	" i.opened_by, (SELECT group_concat(c.campaign, ',') FROM incident_campaigns c" \
+	" WHERE c.incident = i.id), i.instructed_at, i.deadline, i.opened_at, i.arrived_at," \
+	" i.recovered_at, i.closed_at"
+
+static void
+incident_row(sqlite3_stmt *s, void *elem, void *ctx)
+{
+	struct ro_incident_info *inc = elem;
+
+	(void)ctx;
+	inc->id = sqlite3_column_int64(s, 0);
+	inc->host = col_dup(s, 1);
+	inc->kind = col_dup(s, 2);
+	inc->state = col_dup(s, 3);
+	inc->rule = col_dup(s, 4);
+	inc->note = col_dup(s, 5);
+	inc->explanation = col_dup(s, 6);
+	inc->opened_by = col_dup(s, 7);
+	inc->campaigns = col_dup(s, 8);
+	inc->instructed_at = sqlite3_column_int64(s, 9);
+	inc->deadline = sqlite3_column_int64(s, 10);
+	inc->opened_at = sqlite3_column_int64(s, 11);
+	inc->arrived_at = col_time(s, 12);
+	inc->recovered_at = col_time(s, 13);
+	inc->closed_at = col_time(s, 14);
+	inc->met = inc->arrived_at == RO_STORE_NO_TIME ? -1 : inc->arrived_at <= inc->deadline;
+}
+
+static void
+incident_clear(void *elem)
+{
+	ro_incident_info_clear(elem);
+}
+
+static const struct row_kind incident_rows = {
+	sizeof(struct ro_incident_info), 8, incident_row, NULL, incident_clear
+};
+
+void
+ro_incident_info_clear(struct ro_incident_info *inc)
+{
+	if (inc == NULL)
+		return;
+	free(inc->host);
+	free(inc->kind);
+	free(inc->state);
+	free(inc->rule);
+	free(inc->note);
+	free(inc->explanation);
+	free(inc->opened_by);
+	free(inc->campaigns);
+	memset(inc, 0, sizeof *inc);
+}
+
+void
+ro_incident_list_free(struct ro_incident_info *v, size_t n)
+{
+	free_rows(v, n, &incident_rows);
+}
+
+int
+ro_store_incident_get(struct ro_store *st, int64_t id, struct ro_incident_info *out,
+    char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, src;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = adhoc(st, "SELECT " INCIDENT_COLS " FROM incidents i WHERE i.id = ?", &s,
+	    cause, "reading an incident")) != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	src = sqlite3_step(s);
+	if (src == SQLITE_ROW)
+		incident_row(s, out, NULL);
+	else if (src == SQLITE_DONE)
+		rc = fail(st, cause, RO_ENOENT, "there is no incident %" PRId64 "; `rollout "
+		    "incident list` lists them", id);
+	else
+		rc = sqlfail(st, cause, src, "reading an incident");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+ro_store_incident_list(struct ro_store *st, int open_only, const char *month,
+    struct ro_incident_info **out, size_t *n, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t from = INT64_MIN, to = INT64_MAX;
+	void *v = NULL;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (month != NULL && month_range(month, &from, &to) != 0)
+		return fail(st, cause, RO_EINVAL, "month \"%s\" is not of the form YYYY-MM "
+		    "(e.g. 2026-10)", month);
+	if ((rc = adhoc(st, "SELECT " INCIDENT_COLS " FROM incidents i WHERE"
+	    " (?1 = 0 OR i.state <> 'closed') AND i.instructed_at >= ?2 AND i.instructed_at < ?3"
+	    " ORDER BY i.instructed_at, i.id", &s, cause, "listing incidents")) != 0)
+		return rc;
+	sqlite3_bind_int(s, 1, open_only != 0);
+	sqlite3_bind_int64(s, 2, from);
+	sqlite3_bind_int64(s, 3, to);
+	rc = collect_rows(st, s, &incident_rows, NULL, &v, n, "listing incidents");
+	sqlite3_finalize(s);
+	*out = v;
+	if (rc != 0 && cause != NULL)
+		*cause = ro_xstrdup(ro_store_errmsg(st));
+	return rc;
+}
+
+int
+ro_store_incidents_month(struct ro_store *st, const char *month, ro_incident_cb cb, void *arg)
+{
+	struct ro_incident_info *v = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = ro_store_incident_list(st, 0, month, &v, &n, NULL)) != 0)
+		return rc;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = cb(arg, &v[i]);
+	ro_incident_list_free(v, n);
+	return rc;
+}
+
+/* incident_event_insert appends one row to incident_events. */
+static int
+incident_event_insert(struct ro_store *st, int64_t id, const char *event, int64_t at,
+    const char *note, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, src;
+
+	if ((rc = adhoc(st, "INSERT INTO incident_events (incident, event, at, recorded_at,"
+	    " actor, note) VALUES (?, ?, ?, ?, ?, ?)", &s, cause, "recording an incident event")) != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, event);
+	sqlite3_bind_int64(s, 3, at);
+	sqlite3_bind_int64(s, 4, now(st));
+	bind_text(s, 5, st->actor);
+	bind_text(s, 6, note);
+	if ((src = sqlite3_step(s)) != SQLITE_DONE)
+		rc = sqlfail(st, cause, src, "recording an incident event");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+ro_store_incident_open(struct ro_store *st, const struct ro_incident_new *in, int64_t *id,
+    char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	struct ro_buf d;
+	int owned, rc, src, k;
+
+	if (!nonempty(in->host))
+		return fail(st, cause, RO_EINVAL, "an incident needs a host (--host NAME)");
+	if (in->kind == NULL || parse_name(incident_kinds, RO_NELEM(incident_kinds), in->kind, &k) != 0)
+		return fail(st, cause, RO_EINVAL, "incident kind \"%s\" is not one of cs, terminal, "
+		    "touch-panel", in->kind ? in->kind : "");
+	if (in->deadline < in->instructed_at || !nonempty(in->rule))
+		return fail(st, cause, RO_EINVAL, "an incident's deadline must follow its "
+		    "instruction; this is a bug in rollout");
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((rc = adhoc(st, "INSERT INTO incidents (host, kind, instructed_at, deadline, rule,"
+	    " note, opened_by, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &s, cause,
+	    "opening an incident")) != 0)
+		goto out;
+	bind_text(s, 1, in->host);
+	bind_text(s, 2, in->kind);
+	sqlite3_bind_int64(s, 3, in->instructed_at);
+	sqlite3_bind_int64(s, 4, in->deadline);
+	bind_text(s, 5, in->rule);
+	bind_text(s, 6, in->note);
+	bind_text(s, 7, st->actor);
+	sqlite3_bind_int64(s, 8, now(st));
+	if ((src = sqlite3_step(s)) != SQLITE_DONE) {
+		rc = sqlfail(st, cause, src, "opening an incident");
+		goto out;
+	}
+	*id = sqlite3_last_insert_rowid(st->db);
+	if ((rc = incident_event_insert(st, *id, "open", in->instructed_at, in->note, cause)) != 0)
+		goto out;
+	ro_buf_printf(&d, "{\"incident\":%" PRId64 ",\"host\":", *id);
+	ro_buf_json_str(&d, in->host);
+	ro_buf_adds(&d, ",\"kind\":");
+	ro_buf_json_str(&d, in->kind);
+	ro_buf_printf(&d, ",\"instructed_at\":%" PRId64 ",\"deadline\":%" PRId64 ",\"rule\":",
+	    in->instructed_at, in->deadline);
+	ro_buf_json_str(&d, in->rule);
+	ro_buf_adds(&d, ",\"note\":");
+	ro_buf_json_str(&d, in->note);
+	ro_buf_addc(&d, '}');
+	rc = journal_append(st, NULL, "incident.open", NULL, d.p, cause);
+out:
+	sqlite3_finalize(s);
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, cause);
+}
+
+int
+ro_store_incident_event(struct ro_store *st, int64_t id, const char *event, int64_t at,
+    const char *note, const char *explanation, char **cause)
+{
+	struct ro_incident_info inc;
+	sqlite3_stmt *s = NULL;
+	struct ro_buf d;
+	const char *to, *col, *kind;
+	int64_t last, t = now(st);
+	int owned, rc, src;
+
+	memset(&inc, 0, sizeof inc);
+	if (event == NULL)
+		return fail(st, cause, RO_EINVAL, "no incident event named; this is a bug in rollout");
+	if (strcmp(event, "arrive") == 0) {
+		to = "arrived", col = "arrived_at", kind = "incident.arrive";
+	} else if (strcmp(event, "recover") == 0) {
+		to = "recovered", col = "recovered_at", kind = "incident.recover";
+	} else if (strcmp(event, "close") == 0) {
+		to = "closed", col = "closed_at", kind = "incident.close";
+	} else
+		return fail(st, cause, RO_EINVAL, "incident event \"%s\" is not one of arrive, "
+		    "recover, close", event);
+	if (at == RO_STORE_NO_TIME)
+		at = t;
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((rc = ro_store_incident_get(st, id, &inc, cause)) != 0)
+		goto out;
+	last = inc.instructed_at;
+	if (inc.arrived_at != RO_STORE_NO_TIME)
+		last = inc.arrived_at;
+	if (inc.recovered_at != RO_STORE_NO_TIME)
+		last = inc.recovered_at;
+	if (strcmp(event, "arrive") == 0 && strcmp(inc.state, "open") != 0) {
+		rc = fail(st, cause, RO_ESTATE, "incident %" PRId64 " is %s already: arrival is "
+		    "recorded once", id, inc.state);
+		goto out;
+	}
+	if (strcmp(event, "recover") == 0 && strcmp(inc.state, "arrived") != 0) {
+		rc = fail(st, cause, RO_ESTATE, "incident %" PRId64 " is %s: record the arrival "
+		    "on site first (`rollout incident arrive %" PRId64 "`)", id, inc.state,
+		    id);
+		if (strcmp(inc.state, "open") != 0)
+			rc = fail(st, cause, RO_ESTATE, "incident %" PRId64 " is %s already",
+			    id, inc.state);
+		goto out;
+	}
+	if (strcmp(event, "close") == 0 && strcmp(inc.state, "arrived") != 0 &&
+	    strcmp(inc.state, "recovered") != 0) {
+		if (strcmp(inc.state, "closed") == 0)
+			rc = fail(st, cause, RO_ESTATE, "incident %" PRId64 " is closed already", id);
+		else
+			rc = fail(st, cause, RO_ESTATE, "incident %" PRId64 " has no arrival on "
+			    "site yet: record it first (`rollout incident arrive %" PRId64
+			    " --at TIME`)", id, id);
+		goto out;
+	}
+	if (at < last) {
+		char a[RO_JST_FMT_MAX], b[RO_JST_FMT_MAX];
+		rc = fail(st, cause, RO_EINVAL, "incident %" PRId64 ": %s at %s is before the "
+		    "previous event (%s); give --at a later time", id, event,
+		    ro_jst_format(at / 60, a), ro_jst_format(last / 60, b));
+		goto out;
+	}
+	if (at > t + 60) {
+		char a[RO_JST_FMT_MAX];
+		rc = fail(st, cause, RO_EINVAL, "incident %" PRId64 ": %s at %s is in the future; "
+		    "record it when it has happened", id, event, ro_jst_format(at / 60, a));
+		goto out;
+	}
+	if (strcmp(event, "close") == 0 && inc.arrived_at > inc.deadline &&
+	    !nonempty(explanation)) {
+		char a[RO_JST_FMT_MAX], b[RO_JST_FMT_MAX];
+		rc = fail(st, cause, RO_EINVAL, "incident %" PRId64 " missed its target: on site "
+		    "%s, deadline %s (%" PRId64 " min late). The response report must say why: "
+		    "close it with --explanation TEXT", id, ro_jst_format(inc.arrived_at / 60, a),
+		    ro_jst_format(inc.deadline / 60, b),
+		    (inc.arrived_at - inc.deadline + 59) / 60);
+		goto out;
+	}
+	{
+		char *sql = ro_xasprintf("UPDATE incidents SET state = ?1, %s = ?2,"
+		    " explanation = coalesce(?3, explanation) WHERE id = ?4", col);
+		rc = adhoc(st, sql, &s, cause, "updating an incident");
+		free(sql);
+		if (rc != 0)
+			goto out;
+	}
+	bind_text(s, 1, to);
+	sqlite3_bind_int64(s, 2, at);
+	bind_text(s, 3, nonempty(explanation) ? explanation : NULL);
+	sqlite3_bind_int64(s, 4, id);
+	if ((src = sqlite3_step(s)) != SQLITE_DONE) {
+		rc = sqlfail(st, cause, src, "updating an incident");
+		goto out;
+	}
+	if ((rc = incident_event_insert(st, id, event, at, note, cause)) != 0)
+		goto out;
+	ro_buf_printf(&d, "{\"incident\":%" PRId64 ",\"at\":%" PRId64 ",\"state\":\"%s\","
+	    "\"note\":", id, at, to);
+	ro_buf_json_str(&d, note);
+	if (nonempty(explanation)) {
+		ro_buf_adds(&d, ",\"explanation\":");
+		ro_buf_json_str(&d, explanation);
+	}
+	ro_buf_addc(&d, '}');
+	rc = journal_append(st, NULL, kind, NULL, d.p, cause);
+out:
+	ro_incident_info_clear(&inc);
+	sqlite3_finalize(s);
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, cause);
+}
+
+int
+ro_store_incident_link(struct ro_store *st, int64_t id, const char *campaign, char **cause)
+{
+	struct ro_incident_info inc;
+	sqlite3_stmt *s = NULL;
+	struct ro_buf d;
+	int owned, rc, src;
+
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((rc = ro_store_incident_get(st, id, &inc, cause)) != 0)
+		goto out;
+	ro_incident_info_clear(&inc);
+	if ((rc = adhoc(st, "INSERT OR IGNORE INTO incident_campaigns (incident, campaign)"
+	    " SELECT ?1, id FROM campaigns WHERE id = ?2", &s, cause, "linking a campaign")) != 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, campaign);
+	if ((src = sqlite3_step(s)) != SQLITE_DONE) {
+		rc = sqlfail(st, cause, src, "linking a campaign to an incident");
+		goto out;
+	}
+	if (sqlite3_changes(st->db) == 0)
+		goto out; /* linked already, or no such campaign: checked by the caller */
+	ro_buf_printf(&d, "{\"incident\":%" PRId64 ",\"campaign\":", id);
+	ro_buf_json_str(&d, campaign);
+	ro_buf_addc(&d, '}');
+	rc = journal_append(st, campaign, "incident.link", NULL, d.p, cause);
+out:
+	sqlite3_finalize(s);
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, cause);
+}
+
+int
+ro_store_incident_file_add(struct ro_store *st, const struct ro_incident_file *f, char **cause)
+{
+	struct ro_incident_info inc;
+	sqlite3_stmt *s = NULL;
+	struct ro_buf d;
+	int owned, rc, src;
+
+	if (f->sha256 == NULL || strlen(f->sha256) != 64 || f->size < 0 ||
+	    !nonempty(f->local_path) || !nonempty(f->remote_path) || !nonempty(f->host))
+		return fail(st, cause, RO_EINVAL, "a fetched file needs a host, both paths, a "
+		    "size and a SHA-256; this is a bug in rollout");
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((rc = ro_store_incident_get(st, f->incident, &inc, cause)) != 0)
+		goto out;
+	ro_incident_info_clear(&inc);
+	if ((rc = adhoc(st, "INSERT INTO incident_files (incident, host, remote_path, local_path,"
+	    " sha256, size, fetched_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &s, cause,
+	    "recording a fetched file")) != 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, f->incident);
+	bind_text(s, 2, f->host);
+	bind_text(s, 3, f->remote_path);
+	bind_text(s, 4, f->local_path);
+	bind_text(s, 5, f->sha256);
+	sqlite3_bind_int64(s, 6, f->size);
+	sqlite3_bind_int64(s, 7, now(st));
+	bind_text(s, 8, st->actor);
+	if ((src = sqlite3_step(s)) != SQLITE_DONE) {
+		rc = sqlfail(st, cause, src, "recording a fetched file");
+		goto out;
+	}
+	ro_buf_printf(&d, "{\"incident\":%" PRId64 ",\"host\":", f->incident);
+	ro_buf_json_str(&d, f->host);
+	ro_buf_adds(&d, ",\"remote_path\":");
+	ro_buf_json_str(&d, f->remote_path);
+	ro_buf_adds(&d, ",\"local_path\":");
+	ro_buf_json_str(&d, f->local_path);
+	ro_buf_printf(&d, ",\"sha256\":\"%s\",\"size\":%" PRId64 "}", f->sha256, f->size);
+	rc = journal_append(st, NULL, "incident.file", NULL, d.p, cause);
+out:
+	sqlite3_finalize(s);
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, cause);
+}
+
+int
+ro_store_incident_files(struct ro_store *st, int64_t id, ro_incident_file_cb cb, void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, src = SQLITE_DONE;
+
+	if ((rc = adhoc(st, "SELECT host, remote_path, local_path, sha256, size, fetched_at"
+	    " FROM incident_files WHERE incident = ? ORDER BY id", &s, NULL,
+	    "listing an incident's files")) != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	while (rc == 0 && (src = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ro_incident_file f = {
+			id, (const char *)sqlite3_column_text(s, 0),
+			(const char *)sqlite3_column_text(s, 1),
+			(const char *)sqlite3_column_text(s, 2),
+			(const char *)sqlite3_column_text(s, 3), sqlite3_column_int64(s, 4),
+		};
+		rc = cb(arg, &f, sqlite3_column_int64(s, 5));
+	}
+	if (rc == 0 && src != SQLITE_DONE)
+		rc = sqlfail(st, NULL, src, "listing an incident's files");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Records: findings and on-site results (docs/INSPECTION.md)              */
+
+/* These statements are prepared per call, not cached: they run once per
+ * finding or record, and keep this part apart from the cached list. */
+static int
+rec_prepare(struct ro_store *st, const char *sql, sqlite3_stmt **s, char **cause,
+    const char *doing)
+{
+	int src = sqlite3_prepare_v2(st->db, sql, -1, s, NULL);
+
+	if (src != SQLITE_OK) {
+		*s = NULL;
+		return sqlfail(st, cause, src, doing);
+	}
+	return 0;
+}
+
+int
+ro_store_finding_add(struct ro_store *st, const struct ro_finding_new *f, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	struct ro_buf d;
+	size_t len;
+	int owned, rc, src, trunc;
+
+	if (f == NULL || !nonempty(f->campaign) || !nonempty(f->host) || !nonempty(f->step_name))
+		return fail(st, cause, RO_EINVAL, "a finding needs a campaign, a host and a step");
+	len = f->output != NULL ? f->output_len : 0;
+	trunc = len > RO_FINDING_OUTPUT_MAX;
+	if (trunc) {
+		len = RO_FINDING_OUTPUT_MAX;
+		/* Cut on a UTF-8 character boundary so the text stays valid. */
+		while (len > 0 && ((unsigned char)f->output[len] & 0xC0) == 0x80)
+			len--;
+	}
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	if ((rc = rec_prepare(st, "INSERT INTO findings (intent, campaign, host, step_idx, "
+	    "step_name, item, exit_code, detail, output, truncated, at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &s, cause,
+	    "recording a finding")) != 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, f->intent);
+	bind_text(s, 2, f->campaign);
+	bind_text(s, 3, f->host);
+	sqlite3_bind_int(s, 4, f->step_idx);
+	bind_text(s, 5, f->step_name);
+	bind_text(s, 6, f->item);
+	if (f->exit_code == RO_STORE_NO_EXIT_CODE)
+		sqlite3_bind_null(s, 7);
+	else
+		sqlite3_bind_int(s, 7, f->exit_code);
+	bind_text(s, 8, f->detail);
+	sqlite3_bind_text(s, 9, f->output != NULL ? f->output : "", (int)len, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 10, trunc);
+	sqlite3_bind_int64(s, 11, now(st));
+	if ((src = sqlite3_step(s)) != SQLITE_DONE) {
+		rc = sqlfail(st, cause, src, "recording a finding");
+		goto out;
+	}
+	ro_buf_adds(&d, "{\"host\":");
+	ro_buf_json_str(&d, f->host);
+	ro_buf_adds(&d, ",\"step\":");
+	ro_buf_json_str(&d, f->step_name);
+	ro_buf_adds(&d, ",\"item\":");
+	ro_buf_json_str(&d, f->item);
+	ro_buf_printf(&d, ",\"output_bytes\":%zu,\"truncated\":%s}", len, trunc ? "true" : "false");
+	rc = journal_append(st, f->campaign, "finding", NULL, d.p, cause);
+out:
+	sqlite3_finalize(s);
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, cause);
+}
+
+static void
+finding_row(sqlite3_stmt *s, void *elem, void *ctx)
+{
+	struct ro_finding *f = elem;
+
+	(void)ctx;
+	f->id = sqlite3_column_int64(s, 0);
+	f->host = col_dup(s, 1);
+	f->site = col_dup(s, 2);
+	f->step_idx = sqlite3_column_int(s, 3);
+	f->step_name = col_dup(s, 4);
+	f->item = col_dup(s, 5);
+	f->exit_code = sqlite3_column_type(s, 6) == SQLITE_NULL ? RO_STORE_NO_EXIT_CODE :
+	    sqlite3_column_int(s, 6);
+	f->detail = col_dup(s, 7);
+	f->output = col_dup(s, 8);
+	f->truncated = sqlite3_column_int(s, 9);
+	f->at = sqlite3_column_int64(s, 10);
+	f->manual = sqlite3_column_int(s, 11);
+	f->person = col_dup(s, 12);
+	f->person_ja = col_dup(s, 13);
+}
+
+static void
+finding_clear(void *elem)
+{
+	struct ro_finding *f = elem;
+
+	free(f->host);
+	free(f->site);
+	free(f->step_name);
+	free(f->item);
+	free(f->detail);
+	free(f->output);
+	free(f->person);
+	free(f->person_ja);
+}
+
+static const struct row_kind finding_rows = { sizeof(struct ro_finding), 16, finding_row, NULL,
+	finding_clear };
+
+static const char *const findings_sql =
+    /* The last finding of each step of each host whose latest attempt failed... */
+    "SELECT f.id, f.host, h.site, f.step_idx, f.step_name, f.item, f.exit_code, f.detail,"
+    "  f.output, f.truncated, f.at, 0, NULL, NULL"
+    " FROM findings f JOIN campaign_hosts h ON h.campaign = f.campaign AND h.host = f.host"
+    " WHERE f.campaign = ?1 AND f.id = (SELECT max(g.id) FROM findings g"
+    "   WHERE g.campaign = f.campaign AND g.host = f.host AND g.step_idx = f.step_idx)"
+    "  AND NOT EXISTS (SELECT 1 FROM step_intents i JOIN step_outcomes o ON o.intent = i.id"
+    "   WHERE i.campaign = f.campaign AND i.host = f.host AND i.step_idx = f.step_idx"
+    "     AND i.id > f.intent AND o.status = 'ok')"
+    /* ... and the manual steps recorded on site as findings (latest record). */
+    " UNION ALL"
+    " SELECT m.id, m.host, h.site, m.step_idx, m.step_name, NULL, NULL, m.note, '', 0, m.at,"
+    "  1, m.person, m.person_ja"
+    " FROM manual_records m JOIN campaign_hosts h ON h.campaign = m.campaign AND h.host = m.host"
+    " WHERE m.campaign = ?1 AND m.result = 'finding' AND m.id = (SELECT max(r.id)"
+    "   FROM manual_records r WHERE r.campaign = m.campaign AND r.host = m.host"
+    "   AND r.step_idx = m.step_idx)"
+    " ORDER BY 3, 2, 4";
+
+int
+ro_store_findings_list(struct ro_store *st, const char *campaign, struct ro_finding **out,
+    size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	void *v;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, findings_sql, -1, &s, NULL) != SQLITE_OK)
+		s = NULL;
+	if (s != NULL)
+		bind_text(s, 1, campaign);
+	rc = collect_rows(st, s, &finding_rows, NULL, &v, n, "listing findings");
+	sqlite3_finalize(s);
+	*out = v;
+	for (size_t i = 0; i < *n; i++) {
+		struct ro_finding *f = &(*out)[i];
+		if (f->item == NULL && f->manual)
+			f->item = ro_finding_item(f->step_name);
+	}
+	return rc;
+}
+
+void
+ro_finding_list_free(struct ro_finding *v, size_t n)
+{
+	free_rows(v, n, &finding_rows);
+}
+
+char *
+ro_finding_item(const char *step_name)
+{
+	if (step_name != NULL && (step_name[0] == 't' || step_name[0] == 'c') &&
+	    step_name[1] >= '0' && step_name[1] <= '9' && step_name[2] >= '0' && step_name[2] <= '9' &&
+	    (step_name[3] == '-' || step_name[3] == '\0')) {
+		char *x = ro_xmalloc(4);
+		memcpy(x, step_name, 3);
+		x[3] = '\0';
+		return x;
+	}
+	return NULL;
+}
+
+static void
+manual_row(sqlite3_stmt *s, void *elem, void *ctx)
+{
+	struct ro_manual_item *m = elem;
+
+	(void)ctx;
+	m->host = col_dup(s, 0);
+	m->site = col_dup(s, 1);
+	m->step_idx = sqlite3_column_int(s, 2);
+	m->step_name = col_dup(s, 3);
+	m->result = col_dup(s, 4);
+	m->note = col_dup(s, 5);
+	m->person = col_dup(s, 6);
+	m->person_ja = col_dup(s, 7);
+	m->login = col_dup(s, 8);
+	m->at = col_time(s, 9);
+}
+
+static void
+manual_clear(void *elem)
+{
+	struct ro_manual_item *m = elem;
+
+	free(m->host);
+	free(m->site);
+	free(m->step_name);
+	free(m->result);
+	free(m->note);
+	free(m->person);
+	free(m->person_ja);
+	free(m->login);
+}
+
+static const struct row_kind manual_rows = { sizeof(struct ro_manual_item), 16, manual_row, NULL,
+	manual_clear };
+
+int
+ro_store_manual_list(struct ro_store *st, const char *campaign, struct ro_manual_item **out,
+    size_t *n)
+{
+	/* Every manual step the engine reached on a host (its outcome says so),
+	 * once per host and step, with the latest on-site record if any. */
+	static const char *const sql =
+	    "SELECT i.host, h.site, i.step_idx, i.step_name, m.result, m.note, m.person,"
+	    "  m.person_ja, m.login, m.at"
+	    " FROM (SELECT DISTINCT i.campaign, i.host, i.step_idx, i.step_name FROM step_intents i"
+	    "   JOIN step_outcomes o ON o.intent = i.id"
+	    "   WHERE i.campaign = ?1 AND o.status = 'skipped' AND o.detail = '" RO_MANUAL_DETAIL "') i"
+	    " JOIN campaign_hosts h ON h.campaign = i.campaign AND h.host = i.host"
+	    " LEFT JOIN manual_records m ON m.id = (SELECT max(r.id) FROM manual_records r"
+	    "   WHERE r.campaign = i.campaign AND r.host = i.host AND r.step_idx = i.step_idx)"
+	    " ORDER BY h.site, i.host, i.step_idx";
+	sqlite3_stmt *s = NULL;
+	void *v;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		s = NULL;
+	if (s != NULL)
+		bind_text(s, 1, campaign);
+	rc = collect_rows(st, s, &manual_rows, NULL, &v, n, "listing manual steps");
+	sqlite3_finalize(s);
+	*out = v;
+	return rc;
+}
+
+void
+ro_manual_list_free(struct ro_manual_item *v, size_t n)
+{
+	free_rows(v, n, &manual_rows);
+}
+
+int
+ro_store_manual_record(struct ro_store *st, const struct ro_manual_rec *r, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	struct ro_buf d;
+	int owned, rc, src, idx = -1;
+
+	if (r == NULL || !nonempty(r->campaign) || !nonempty(r->host) || !nonempty(r->step_name) ||
+	    !nonempty(r->result) || !nonempty(r->person) || !nonempty(r->signer_key) ||
+	    !nonempty(r->signature))
+		return fail(st, cause, RO_EINVAL, "an on-site record needs a campaign, a host, a "
+		    "step, a result, a person, the person's key and a signature");
+	if ((rc = wtx_begin(st, &owned, cause)) != 0)
+		return rc;
+	ro_buf_init(&d);
+	/* Only a manual step the engine reached on that host can be recorded. */
+	if ((rc = rec_prepare(st, "SELECT i.step_idx FROM step_intents i JOIN step_outcomes o"
+	    " ON o.intent = i.id WHERE i.campaign = ?1 AND i.host = ?2 AND i.step_name = ?3"
+	    " AND o.status = 'skipped' AND o.detail = '" RO_MANUAL_DETAIL "' LIMIT 1", &s, cause,
+	    "finding the manual step")) != 0)
+		goto out;
+	bind_text(s, 1, r->campaign);
+	bind_text(s, 2, r->host);
+	bind_text(s, 3, r->step_name);
+	if ((src = sqlite3_step(s)) == SQLITE_ROW)
+		idx = sqlite3_column_int(s, 0);
+	else if (src != SQLITE_DONE) {
+		rc = sqlfail(st, cause, src, "finding the manual step");
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (idx < 0) {
+		rc = fail(st, cause, RO_ENOENT, "campaign %s has no manual step %s waiting on host %s "
+		    "(`rollout status %s` lists what is left per site)", r->campaign, r->step_name,
+		    r->host, r->campaign);
+		goto out;
+	}
+	if ((rc = rec_prepare(st, "INSERT INTO manual_records (campaign, host, step_idx, step_name,"
+	    " result, note, person, person_ja, login, signer_key, signature, at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", &s, cause,
+	    "recording an on-site result")) != 0)
+		goto out;
+	bind_text(s, 1, r->campaign);
+	bind_text(s, 2, r->host);
+	sqlite3_bind_int(s, 3, idx);
+	bind_text(s, 4, r->step_name);
+	bind_text(s, 5, r->result);
+	bind_text(s, 6, r->note);
+	bind_text(s, 7, r->person);
+	bind_text(s, 8, r->person_ja);
+	bind_text(s, 9, st->actor);
+	bind_text(s, 10, r->signer_key);
+	bind_text(s, 11, r->signature);
+	sqlite3_bind_int64(s, 12, r->at);
+	if ((src = sqlite3_step(s)) != SQLITE_DONE) {
+		rc = sqlfail(st, cause, src, "recording an on-site result");
+		goto out;
+	}
+	ro_buf_adds(&d, "{\"host\":");
+	ro_buf_json_str(&d, r->host);
+	ro_buf_adds(&d, ",\"step\":");
+	ro_buf_json_str(&d, r->step_name);
+	ro_buf_adds(&d, ",\"result\":");
+	ro_buf_json_str(&d, r->result);
+	ro_buf_adds(&d, ",\"person\":");
+	ro_buf_json_str(&d, r->person);
+	ro_buf_adds(&d, ",\"person_ja\":");
+	ro_buf_json_str(&d, r->person_ja);
+	ro_buf_adds(&d, ",\"signer_key\":");
+	ro_buf_json_str(&d, r->signer_key);
+	ro_buf_adds(&d, ",\"signature\":");
+	ro_buf_json_str(&d, r->signature);
+	ro_buf_adds(&d, ",\"note\":");
+	ro_buf_json_str(&d, r->note);
+	ro_buf_addc(&d, '}');
+	rc = journal_append_at(st, r->at, r->campaign, "manual.record", NULL, d.p, cause);
+out:
+	sqlite3_finalize(s);
+	ro_buf_free(&d);
+	return wtx_end(st, owned, rc, cause);
 }

@@ -79,7 +79,7 @@ int ro_store_journal(struct ro_store *st, const char *campaign, const char *kind
 /* Connection settings                                                     */
 
 /* The schema version this build writes (PRAGMA user_version after open). */
-#define RO_STORE_SCHEMA_VERSION 8
+#define RO_STORE_SCHEMA_VERSION 10
 
 /* "No time" for nullable timestamps (planned wave start/end). */
 #define RO_STORE_NO_TIME INT64_MIN
@@ -569,5 +569,173 @@ struct ro_audit_problem {
 int ro_store_audit_rows(struct ro_store *st, struct ro_audit_problem **out, size_t *n,
     char **cause);
 void ro_audit_problems_free(struct ro_audit_problem *v, size_t n);
+
+/* ---------------------------------------------------------------------- */
+/* Incidents on the service-level clock (docs/INCIDENTS.md)                */
+
+/* What `rollout incident open` records. Times are Unix seconds; the caller
+ * computes deadline and rule with ro_incident_deadline (incident.h). */
+struct ro_incident_new {
+	const char *host;
+	const char *kind;      /* "cs", "terminal" or "touch-panel" */
+	int64_t instructed_at; /* the city's instruction */
+	int64_t deadline;      /* on site by this instant */
+	const char *rule;      /* the sentence naming the rule that applied */
+	const char *note;      /* may be NULL; never a secret */
+};
+
+/*
+ * ro_store_incident_open records a new incident (state "open") and its
+ * "open" event, journaled as incident.open; *id is its number. RO_EINVAL
+ * for an empty host, an unknown kind or a deadline before the instruction.
+ */
+int ro_store_incident_open(struct ro_store *st, const struct ro_incident_new *in,
+    int64_t *id, char **cause);
+
+/*
+ * ro_store_incident_event moves incident id on: event "arrive" (open ->
+ * arrived: on site, which stops the clock), "recover" (arrived ->
+ * recovered) or "close" (arrived or recovered -> closed). at is when it
+ * happened (Unix seconds; RO_STORE_NO_TIME: now); it may not be before the
+ * instruction or the previous event, nor in the future. Closing an incident
+ * whose arrival missed the deadline needs explanation (the reason the city's
+ * response report must give); without one it is refused with RO_EINVAL and
+ * nothing changes. Journaled as incident.<event>. RO_ENOENT for no such
+ * incident, RO_ESTATE for an event out of order.
+ */
+int ro_store_incident_event(struct ro_store *st, int64_t id, const char *event, int64_t at,
+    const char *note, const char *explanation, char **cause);
+
+struct ro_incident_info {
+	int64_t id;
+	char *host;
+	char *kind;          /* "cs", "terminal", "touch-panel" */
+	char *state;         /* "open", "arrived", "recovered", "closed" */
+	char *rule;
+	char *note;          /* the note given at open, or NULL */
+	char *explanation;   /* why the target was missed, or NULL */
+	char *opened_by;
+	char *campaigns;     /* linked campaign ids, comma-separated, or NULL */
+	int64_t instructed_at, deadline, opened_at;
+	int64_t arrived_at, recovered_at, closed_at; /* or RO_STORE_NO_TIME */
+	int met;             /* 1 arrived by the deadline, 0 after it, -1 not yet arrived */
+};
+
+/* ro_store_incident_get reads incident id. RO_ENOENT if there is none. */
+int ro_store_incident_get(struct ro_store *st, int64_t id, struct ro_incident_info *out,
+    char **cause);
+void ro_incident_info_clear(struct ro_incident_info *inc);
+
+/*
+ * ro_store_incident_list lists incidents in order of instruction: all, or
+ * only those not closed (open_only), or only those instructed in month
+ * ("2026-10", a JST calendar month; NULL for any). RO_EINVAL for a
+ * malformed month.
+ */
+int ro_store_incident_list(struct ro_store *st, int open_only, const char *month,
+    struct ro_incident_info **out, size_t *n, char **cause);
+void ro_incident_list_free(struct ro_incident_info *v, size_t n);
+
+/*
+ * ro_store_incidents_month calls cb once per incident instructed in month
+ * ("2026-10", JST), in order of instruction, for the monthly report: kind,
+ * host, instructed_at, deadline, arrived_at, met and explanation are in
+ * *inc (valid during the call only). A non-zero return from cb stops the
+ * walk and is returned. Returns 0, RO_EINVAL for a malformed month, or a
+ * store error.
+ */
+typedef int (*ro_incident_cb)(void *arg, const struct ro_incident_info *inc);
+int ro_store_incidents_month(struct ro_store *st, const char *month, ro_incident_cb cb,
+    void *arg);
+
+/* ro_store_incident_link records that campaign was started for incident
+ * id (journaled as incident.link). RO_ENOENT if either does not exist. */
+int ro_store_incident_link(struct ro_store *st, int64_t id, const char *campaign,
+    char **cause);
+
+/* A file fetched back from a host for an incident (the chain of custody). */
+struct ro_incident_file {
+	int64_t incident;
+	const char *host;
+	const char *remote_path;
+	const char *local_path; /* under STATE_DIR/incidents/ID/ */
+	const char *sha256;     /* 64 lowercase hex digits, hashed while received */
+	int64_t size;
+};
+
+/* ro_store_incident_file_add records a fetched file, journaled as
+ * incident.file with its hash. RO_ENOENT for no such incident. */
+int ro_store_incident_file_add(struct ro_store *st, const struct ro_incident_file *f,
+    char **cause);
+
+/* ro_store_incident_files calls cb for each file fetched for incident id,
+ * in the order fetched (fetched_at is passed as the file's time). */
+typedef int (*ro_incident_file_cb)(void *arg, const struct ro_incident_file *f,
+    int64_t fetched_at);
+int ro_store_incident_files(struct ro_store *st, int64_t id, ro_incident_file_cb cb,
+    void *arg);
+
+/* ---------------------------------------------------------------------- */
+/* Records: findings and on-site results (docs/INSPECTION.md)              */
+
+/* A finding keeps at most this much of its step's output (64 KiB). */
+#define RO_FINDING_OUTPUT_MAX (64 * 1024)
+/* The outcome detail of a manual step the engine reached: the marker of
+ * what is still to be done and recorded on site. */
+#define RO_MANUAL_DETAIL "manual step: to be done and recorded on site"
+
+struct ro_finding_new {
+	int64_t intent;
+	const char *campaign, *host, *step_name;
+	int step_idx;
+	const char *item;        /* inspection item (t01..c13) or NULL */
+	int exit_code;           /* or RO_STORE_NO_EXIT_CODE */
+	const char *detail;      /* the one-line reason */
+	const char *output;      /* stdout then stderr; never a secret */
+	size_t output_len;       /* cut to RO_FINDING_OUTPUT_MAX */
+};
+/* ro_store_finding_add records a finding and journals it (kind "finding"). */
+int ro_store_finding_add(struct ro_store *st, const struct ro_finding_new *f, char **cause);
+
+struct ro_finding {
+	int64_t id;
+	char *host, *site, *step_name, *item, *detail, *output;
+	int step_idx, exit_code, truncated;
+	int64_t at;
+	int manual;              /* 1: recorded on site (person, person_ja set) */
+	char *person, *person_ja;
+};
+/* ro_store_findings_list lists a campaign's standing findings by site, host
+ * and step: each step's latest automated finding unless a later attempt of
+ * that step passed, and the manual steps recorded on site as a finding. */
+int ro_store_findings_list(struct ro_store *st, const char *campaign, struct ro_finding **out,
+    size_t *n);
+void ro_finding_list_free(struct ro_finding *v, size_t n);
+/* The inspection item (t01..c13) a step name starts with, allocated, or NULL. */
+char *ro_finding_item(const char *step_name);
+
+struct ro_manual_item {
+	char *host, *site, *step_name;
+	int step_idx;
+	char *result;            /* NULL: not recorded yet (still to do on site) */
+	char *note, *person, *person_ja, *login;
+	int64_t at;
+};
+/* Every manual step the engine reached on a host, with its latest record. */
+int ro_store_manual_list(struct ro_store *st, const char *campaign,
+    struct ro_manual_item **out, size_t *n);
+void ro_manual_list_free(struct ro_manual_item *v, size_t n);
+
+struct ro_manual_rec {
+	const char *campaign, *host, *step_name;
+	const char *result;      /* done, ok or finding */
+	const char *note;        /* may be NULL; a person's text, never a secret */
+	const char *person, *person_ja; /* from the campaign's roster */
+	const char *signer_key, *signature; /* hex */
+	int64_t at;              /* the signed time */
+};
+/* ro_store_manual_record records (and journals, kind "manual.record") an
+ * on-site result; RO_ENOENT when the host has no such manual step waiting. */
+int ro_store_manual_record(struct ro_store *st, const struct ro_manual_rec *r, char **cause);
 
 #endif

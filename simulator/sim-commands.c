@@ -253,6 +253,16 @@ computer_name(struct run *R)
 
 /* ---- native programs ------------------------------------------------------- */
 
+/* Whether a `deviate` fault plants a deviation on this host in what the inspection
+ * item checks: t_item on a terminal, c_item on a CS node (NULL: not that role). */
+static int
+deviated(struct run *R, const char *t_item, const char *c_item)
+{
+	const char *item = R->h->cs ? c_item : t_item;
+	return item != NULL && R->h->faults != NULL &&
+	    sim_faults_find(R->h->faults, SIM_FAULT_DEVIATE, R->h->name, R->h->site, item) != NULL;
+}
+
 static int
 has_flag(char **argv, size_t argc, const char *flag)
 {
@@ -638,8 +648,12 @@ cmd_auditpol(struct run *R, char **argv, size_t argc)
 			ro_buf_init(&b);
 			ro_buf_adds(&b, "Machine Name,Policy Target,Subcategory,Subcategory GUID,Inclusion Setting,Exclusion Setting,Setting Value\r\n");
 			for (size_t k = 0; k < n; k++)
+			{
+				/* t06/c05: failure auditing of logons switched off. */
+				int off = strcmp(items[k].key, "Logon") == 0 && deviated(R, "t06", "c05");
 				ro_buf_printf(&b, "%s,System,Audit %s,%s,%s,,%" PRId64 "\r\n", computer_name(R),
-				    items[k].key, items[k].a, items[k].b, items[k].n);
+				    items[k].key, items[k].a, off ? "Success" : items[k].b, off ? (int64_t)1 : items[k].n);
+			}
 			file_write(R, argv[i] + 6, b.p);
 			ro_buf_free(&b);
 			outf(R, "The command was successfully executed.\r\n");
@@ -666,8 +680,14 @@ cmd_secedit(struct run *R, char **argv, size_t argc)
 			struct ro_buf b;
 			ro_buf_init(&b);
 			ro_buf_adds(&b, "[Unicode]\r\nUnicode=yes\r\n[System Access]\r\n");
-			for (size_t k = 0; k < n; k++)
-				ro_buf_printf(&b, "%s = %s\r\n", items[k].key, items[k].a);
+			for (size_t k = 0; k < n; k++) {
+				const char *v = items[k].a;
+				if (strcmp(items[k].key, "LockoutBadCount") == 0 && deviated(R, "t07", NULL))
+					v = "0"; /* t07: no lockout */
+				if (strcmp(items[k].key, "MinimumPasswordLength") == 0 && deviated(R, "t08", NULL))
+					v = "4"; /* t08: short passwords allowed */
+				ro_buf_printf(&b, "%s = %s\r\n", items[k].key, v);
+			}
 			ro_buf_adds(&b, "[Version]\r\nsignature=\"$CHICAGO$\"\r\nRevision=1\r\n");
 			file_write(R, argv[i + 1], b.p);
 			ro_buf_free(&b);
@@ -1156,6 +1176,13 @@ ps_itemproperty(struct run *R, struct sim_ps *ps, struct sim_call *c, struct sim
 				sim_v_set(ps, o, "Publisher", sim_v_str(ps, items[i].b));
 				sim_v_push(ps, out, o);
 			}
+			if (deviated(R, "t09", "c07")) {
+				struct sim_val *o = sim_v_obj(ps, "System.Management.Automation.PSCustomObject", NULL);
+				sim_v_set(ps, o, "DisplayName", sim_v_str(ps, "Free Screen Recorder"));
+				sim_v_set(ps, o, "DisplayVersion", sim_v_str(ps, "5.1"));
+				sim_v_set(ps, o, "Publisher", sim_v_str(ps, "Unknown"));
+				sim_v_push(ps, out, o);
+			}
 			continue;
 		}
 		const char *key = reg_root(R->a, p);
@@ -1174,8 +1201,12 @@ ps_itemproperty(struct run *R, struct sim_ps *ps, struct sim_call *c, struct sim
 				continue;
 			found = 1;
 			int64_t x;
-			struct sim_val *v = strcasecmp(items[i].a, "REG_DWORD") == 0 && sim_v_toint(sim_v_str(ps, items[i].b), &x) == 0 ?
-			    sim_v_int(ps, x) : sim_v_str(ps, items[i].b);
+			const char *data = items[i].b;
+			/* t14: a screen saver that waits half an hour. */
+			if (strcasecmp(vn, "ScreenSaveTimeOut") == 0 && deviated(R, "t14", NULL))
+				data = "1800";
+			struct sim_val *v = strcasecmp(items[i].a, "REG_DWORD") == 0 && sim_v_toint(sim_v_str(ps, data), &x) == 0 ?
+			    sim_v_int(ps, x) : sim_v_str(ps, data);
 			sim_v_set(ps, o, vn, v);
 		}
 		if (!found) {
@@ -1232,6 +1263,17 @@ ps_localuser(struct run *R, struct sim_ps *ps, struct sim_call *c, struct sim_va
 		sim_v_set(ps, o, "Name", sim_v_str(ps, items[i].key));
 		sim_v_set(ps, o, "Enabled", sim_v_bool(ps, items[i].n != 0));
 		sim_v_set(ps, o, "Description", sim_v_str(ps, items[i].c));
+		/* Passwords were last set a month before the host was first seen; c06 plants a
+		 * password older than any campaign. */
+		sim_v_set(ps, o, "PasswordLastSet", sim_v_date(ps,
+		    sim_state_num(R->h->st, R->h->name, "created", R->h->now) - (deviated(R, NULL, "c06") ? 400 : 30) * 86400));
+		sim_v_push(ps, out, o);
+	}
+	if (name == NULL && deviated(R, "t03", "c02")) {
+		struct sim_val *o = sim_v_obj(ps, "Microsoft.PowerShell.Commands.LocalUser", "Name,Enabled,Description");
+		sim_v_set(ps, o, "Name", sim_v_str(ps, "support01"));
+		sim_v_set(ps, o, "Enabled", sim_v_bool(ps, 1));
+		sim_v_set(ps, o, "Description", sim_v_str(ps, ""));
 		sim_v_push(ps, out, o);
 	}
 	if (name && !found) {
@@ -1354,6 +1396,13 @@ ps_cim(struct run *R, struct sim_ps *ps, struct sim_call *c, struct sim_val *out
 		sim_v_set(ps, o, "User", sim_v_str(ps, "Public"));
 		sim_v_set(ps, o, "Caption", sim_v_str(ps, "SecurityHealth"));
 		sim_v_push(ps, out, o);
+		if (deviated(R, "t05", "c04")) { /* an unneeded program starts with Windows */
+			o = sim_v_obj(ps, "Win32_StartupCommand", "Command,User,Caption");
+			sim_v_set(ps, o, "Command", sim_v_str(ps, "C:\\Users\\Public\\remote-helper.exe"));
+			sim_v_set(ps, o, "User", sim_v_str(ps, "Public"));
+			sim_v_set(ps, o, "Caption", sim_v_str(ps, "RemoteHelper"));
+			sim_v_push(ps, out, o);
+		}
 		return 0;
 	}
 	if (cls && strcasecmp(cls, "WmiMonitorID") == 0) {
@@ -1400,6 +1449,23 @@ ps_list_kind(struct run *R, struct sim_ps *ps, struct sim_val *out, const char *
 		} else {
 			continue;
 		}
+		sim_v_push(ps, out, o);
+	}
+	if (strcmp(kind, "share") == 0 && deviated(R, "t04", "c03")) {
+		struct sim_val *o = sim_v_obj(ps, "MSFT_SmbShare", "Name,ScopeName,Path,Description");
+		sim_v_set(ps, o, "Name", sim_v_str(ps, "Public"));
+		sim_v_set(ps, o, "ScopeName", sim_v_str(ps, "*"));
+		sim_v_set(ps, o, "Path", sim_v_str(ps, "C:\\Users\\Public"));
+		sim_v_set(ps, o, "Description", sim_v_str(ps, ""));
+		sim_v_push(ps, out, o);
+	}
+	if (strcmp(kind, "firewall") == 0 && deviated(R, "t02", "c01")) {
+		struct sim_val *o = sim_v_obj(ps, "MSFT_NetFirewallRule", "Name,DisplayName,Enabled,Direction,Action");
+		sim_v_set(ps, o, "Name", sim_v_str(ps, "RemoteHelper-In-TCP-8080"));
+		sim_v_set(ps, o, "DisplayName", sim_v_str(ps, "Remote Helper (TCP-In)"));
+		sim_v_set(ps, o, "Enabled", sim_v_str(ps, "True"));
+		sim_v_set(ps, o, "Direction", sim_v_str(ps, "Inbound"));
+		sim_v_set(ps, o, "Action", sim_v_str(ps, "Allow"));
 		sim_v_push(ps, out, o);
 	}
 	return 0;
@@ -1467,7 +1533,7 @@ ps_netip(struct run *R, struct sim_ps *ps, struct sim_call *c, struct sim_val *o
 		sim_v_set(ps, o, "ifIndex", sim_v_int(ps, 12));
 		sim_v_set(ps, o, "InterfaceAlias", sim_v_str(ps, "Ethernet"));
 		sim_v_set(ps, o, "AddressFamily", sim_v_str(ps, "IPv4"));
-		sim_v_set(ps, o, "Dhcp", sim_v_str(ps, "Disabled"));
+		sim_v_set(ps, o, "Dhcp", sim_v_str(ps, deviated(R, "t10", "c08") ? "Enabled" : "Disabled"));
 		sim_v_set(ps, o, "ConnectionState", sim_v_str(ps, "Connected"));
 		sim_v_push(ps, out, o);
 	}
@@ -1534,6 +1600,50 @@ ps_childitem(struct run *R, struct sim_ps *ps, struct sim_call *c, struct sim_va
 	for (size_t i = 0; i < n; i++)
 		if (strchr(items[i].key + strlen(w) + 1, '\\') == NULL)
 			sim_v_push(ps, out, file_obj(R, ps, &items[i]));
+	return 0;
+}
+
+/* Get-NetTCPConnection [-State Listen] [-LocalPort N]: the listening ports of a
+ * Windows host (RPC, SMB, RDP, WinRM) and, on the CS, Oracle's listener on the
+ * city's port 1522; c10 plants a listener on the default port 1521. Nothing
+ * matching: CmdletizationQuery_NotFound, as Windows says it. */
+static int
+ps_tcpconn(struct run *R, struct sim_ps *ps, struct sim_call *c, struct sim_val *out)
+{
+	static const int term_ports[] = { 135, 445, 3389, 5985 };
+	int ports[8];
+	size_t np = 0;
+	for (size_t i = 0; i < RO_NELEM(term_ports); i++)
+		ports[np++] = term_ports[i];
+	if (R->h->cs)
+		ports[np++] = 1522;
+	if (deviated(R, NULL, "c10"))
+		ports[np++] = 1521;
+	const char *state = sim_call_str(ps, c, "State", (size_t)-1);
+	const char *lp = sim_call_str(ps, c, "LocalPort", (size_t)-1);
+	int64_t want = -1;
+	if (lp != NULL && sim_v_toint(sim_v_str(ps, lp), &want) != 0)
+		want = -2;
+	if (state != NULL && strcasecmp(state, "Listen") != 0)
+		np = 0; /* only listeners are emulated */
+	for (size_t i = 0; i < np; i++) {
+		if (want != -1 && ports[i] != want)
+			continue;
+		struct sim_val *o = sim_v_obj(ps, "MSFT_NetTCPConnection", "LocalAddress,LocalPort,RemoteAddress,RemotePort,State,AppliedSetting,OwningProcess");
+		sim_v_set(ps, o, "LocalAddress", sim_v_str(ps, "0.0.0.0"));
+		sim_v_set(ps, o, "LocalPort", sim_v_int(ps, ports[i]));
+		sim_v_set(ps, o, "RemoteAddress", sim_v_str(ps, "0.0.0.0"));
+		sim_v_set(ps, o, "RemotePort", sim_v_int(ps, 0));
+		sim_v_set(ps, o, "State", sim_v_str(ps, "Listen"));
+		sim_v_set(ps, o, "AppliedSetting", sim_v_str(ps, ""));
+		sim_v_set(ps, o, "OwningProcess", sim_v_int(ps, 900 + ports[i] % 97));
+		sim_v_push(ps, out, o);
+	}
+	if (out->n == 0)
+		sim_ps_error(ps, c, "ObjectNotFound: (MSFT_NetTCPConnection:String) [Get-NetTCPConnection], CimJobException",
+		    "CmdletizationQuery_NotFound,Get-NetTCPConnection",
+		    "No matching MSFT_NetTCPConnection objects found by CIM query for instances of the "
+		    "ROOT/StandardCimv2/MSFT_NetTCPConnection class on the  CIM server. Verify query parameters and retry.");
 	return 0;
 }
 
@@ -1609,7 +1719,20 @@ ps_command(struct sim_ps *ps, struct sim_call *c, struct sim_val *out)
 		}
 		return 0;
 	}
-	if (strcasecmp(n, "Get-MpThreatDetection") == 0) return 0; /* no detections */
+	if (strcasecmp(n, "Get-MpThreatDetection") == 0) {
+		/* No detections, unless c13 plants one on a CS node. */
+		if (deviated(R, NULL, "c13")) {
+			struct sim_val *o = sim_v_obj(ps, "MSFT_MpThreatDetection", "ThreatID,ActionSuccess,DomainUser,InitialDetectionTime,Resources");
+			sim_v_set(ps, o, "ThreatID", sim_v_int(ps, 2147519003));
+			sim_v_set(ps, o, "ActionSuccess", sim_v_bool(ps, 1));
+			sim_v_set(ps, o, "DomainUser", sim_v_str(ps, "NT AUTHORITY\\SYSTEM"));
+			sim_v_set(ps, o, "InitialDetectionTime", sim_v_date(ps, R->h->now - 3 * 86400));
+			sim_v_set(ps, o, "Resources", sim_v_str(ps, "file:_E:\\Backup\\eicar.com"));
+			sim_v_push(ps, out, o);
+		}
+		return 0;
+	}
+	if (strcasecmp(n, "Get-NetTCPConnection") == 0) return ps_tcpconn(R, ps, c, out);
 	if (strcasecmp(n, "Get-WinEvent") == 0) return ps_winevent(R, ps, c, out);
 	if (strcasecmp(n, "Get-NetIPAddress") == 0) return ps_netip(R, ps, c, out, 0);
 	if (strcasecmp(n, "Get-NetIPConfiguration") == 0) return ps_netip(R, ps, c, out, 1);
@@ -1621,6 +1744,9 @@ ps_command(struct sim_ps *ps, struct sim_call *c, struct sim_val *out)
 		const char *p = path_arg(ps, c);
 		struct sim_item it;
 		int exists = p && (file_get(R, p, &it) == 0 || dir_exists(R, p));
+		/* c09: the terminal-encryption tool's log is gone. */
+		if (exists && deviated(R, NULL, "c09") && strstr(p, "TerminalCrypt") != NULL)
+			exists = 0;
 		if (n[0] == 'T' || n[0] == 't') {
 			sim_v_push(ps, out, sim_v_bool(ps, exists));
 			return 0;
@@ -1871,9 +1997,29 @@ native(struct run *R, char **argv, size_t argc, int *code)
 		}
 	} else if (strlen(prog) > 4 && strcmp(prog + strlen(prog) - 4, ".cmd") == 0) {
 		struct sim_item it;
+		const char *b = basename_w(argv[0]);
 		if (file_get(R, argv[0], &it) != 0)
 			return SIM_NOTFOUND;
-		*code = cmd_vendor(R, argv[0]);
+		/* The J-LIS check wrappers of the inspection (t01, t16). */
+		if (strcasecmp(b, "check-access-restriction.cmd") == 0) {
+			if (deviated(R, "t01", NULL)) {
+				outf(R, "access restriction tool: NOT applied to the business account\r\n");
+				*code = 1;
+			} else {
+				outf(R, "access restriction tool: applied to the business account\r\n");
+				*code = 0;
+			}
+		} else if (strcasecmp(b, "check-operator-expiry.cmd") == 0) {
+			if (deviated(R, "t16", NULL)) {
+				outf(R, "operator expiry check at login: disabled\r\n");
+				*code = 1;
+			} else {
+				outf(R, "operator expiry check at login: enabled\r\n");
+				*code = 0;
+			}
+		} else {
+			*code = cmd_vendor(R, argv[0]);
+		}
 	} else {
 		return SIM_NOTFOUND;
 	}

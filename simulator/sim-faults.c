@@ -14,7 +14,25 @@
 #include "yread.h"
 
 const char *const sim_fault_names[] = { "down", "slow", "drop", "fail", "noboot", "diskfull",
-	"authfail", NULL };
+	"authfail", "deviate", NULL };
+
+/* The automated items of playbooks/annual-inspection.yml a host can deviate in. */
+static const char *const deviate_items[] = { "t01", "t02", "t03", "t04", "t05", "t06", "t07",
+	"t08", "t09", "t10", "t14", "t16", "c01", "c02", "c03", "c04", "c05", "c06", "c07", "c08",
+	"c09", "c10", "c13", NULL };
+
+static int
+deviate_arg(struct sim_fault *x, const char *arg, char **why)
+{
+	for (size_t i = 0; deviate_items[i]; i++)
+		if (arg && strcmp(arg, deviate_items[i]) == 0) {
+			x->program = ro_xstrdup(arg);
+			return 0;
+		}
+	*why = ro_xasprintf("--fault deviate wants :ITEM after the hosts, an automated inspection item "
+	    "(t01-t10, t14, t16, c01-c10, c13); found '%s'", arg ? arg : "");
+	return RO_EINVAL;
+}
 
 void
 sim_faults_init(struct sim_faults *f)
@@ -119,7 +137,7 @@ sim_faults_flag(struct sim_faults *f, const char *spec, char **why)
 	int k = kind_of(spec, c1 ? (size_t)(c1 - spec) : strlen(spec));
 	if (k < 0 || c1 == NULL || c1[1] == '\0' || c1[1] == ':') {
 		*why = ro_xasprintf("--fault wants KIND:HOST[,HOST...][:ARG] with KIND one of down, slow, "
-		    "drop, fail, noboot, diskfull, authfail; found '%s'", spec);
+		    "drop, fail, noboot, diskfull, authfail, deviate; found '%s'", spec);
 		return RO_EINVAL;
 	}
 	const char *hosts = c1 + 1, *c2 = strchr(hosts, ':');
@@ -146,6 +164,8 @@ sim_faults_flag(struct sim_faults *f, const char *spec, char **why)
 			return program_arg(x, arg, why);
 		return 0;
 	}
+	if (k == SIM_FAULT_DEVIATE)
+		return deviate_arg(x, arg, why);
 	if (arg != NULL) {
 		*why = ro_xasprintf("--fault %s takes no argument after the hosts", sim_fault_names[k]);
 		return RO_EINVAL;
@@ -172,7 +192,7 @@ sim_faults_rate(struct sim_faults *f, const char *spec, char **why)
 
 static const char *const file_keys[] = { "seed", "faults", "rates", NULL };
 static const char *const fault_keys[] = { "kind", "hosts", "sites", "command", "exit",
-	"latency_ms", "bandwidth_kbit", NULL };
+	"latency_ms", "bandwidth_kbit", "item", NULL };
 
 int
 sim_faults_load(struct sim_faults *f, const char *path, struct ro_diags *d)
@@ -251,6 +271,18 @@ sim_faults_load(struct sim_faults *f, const char *path, struct ro_diags *d)
 					goto out;
 				x->exit_code = (int)num;
 			}
+			if (k == SIM_FAULT_DEVIATE) {
+				char *why = NULL;
+				v = ro_yrequire(&c, e, "item", "deviate fault");
+				if (v == NULL)
+					goto out;
+				if (v->kind != RO_YSCALAR || deviate_arg(x, v->str, &why) != 0) {
+					ro_yerr(&c, v, "an automated inspection item: t01-t10, t14, t16, c01-c10, c13",
+					    "%s", why ? why : "bad item");
+					free(why);
+					goto out;
+				}
+			}
 			if ((v = ro_ymap_get(e, "latency_ms")) != NULL) {
 				if (ro_yint(&c, v, 0, 600000, &num) != 0)
 					goto out;
@@ -297,7 +329,7 @@ sim_faults_find(const struct sim_faults *f, enum sim_fault_kind kind, const char
 			    (site && strcmp(x->targets[k], site) == 0);
 		if (!hit)
 			continue;
-		if ((kind == SIM_FAULT_FAIL || kind == SIM_FAULT_DROP) && x->program) {
+		if ((kind == SIM_FAULT_FAIL || kind == SIM_FAULT_DROP || kind == SIM_FAULT_DEVIATE) && x->program) {
 			if (program == NULL || !same_program(program, x->program))
 				continue;
 		}

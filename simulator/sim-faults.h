@@ -9,6 +9,9 @@
  *   noboot    a restart never comes back: the host stays down after it goes down
  *   diskfull  C: has almost no free space: uploads are refused, wusa fails
  *   authfail  every authentication attempt is denied
+ *   deviate   the host deviates from the clean configuration in what one
+ *             inspection item (t01..t16, c01..c13 of annual-inspection.yml)
+ *             checks: an extra account, a disabled audit, an open port...
  * Random rates (--fault-rate KIND=P) apply drop/fail per command, authfail
  * per authentication, noboot per restart and down per connection (refused
  * as a reset), drawn from a per-host sequence seeded by --seed so that a run
@@ -24,7 +27,7 @@
 
 enum sim_fault_kind {
 	SIM_FAULT_DOWN, SIM_FAULT_SLOW, SIM_FAULT_DROP, SIM_FAULT_FAIL, SIM_FAULT_NOBOOT,
-	SIM_FAULT_DISKFULL, SIM_FAULT_AUTHFAIL, SIM_FAULT_N
+	SIM_FAULT_DISKFULL, SIM_FAULT_AUTHFAIL, SIM_FAULT_DEVIATE, SIM_FAULT_N
 };
 extern const char *const sim_fault_names[]; /* NULL-terminated */
 
@@ -32,7 +35,7 @@ struct sim_fault {
 	enum sim_fault_kind kind;
 	char **targets;         /* host names, site ids, "*" */
 	size_t ntargets;
-	char *program;          /* drop/fail: program or cmdlet name (NULL: any) */
+	char *program;          /* drop/fail: program or cmdlet name (NULL: any); deviate: item */
 	int exit_code;          /* fail */
 	int latency_ms;         /* slow */
 	int kbit;               /* slow: 0 = unlimited */
@@ -49,7 +52,7 @@ void sim_faults_init(struct sim_faults *f);
 void sim_faults_free(struct sim_faults *f);
 
 /* --fault KIND:HOST[,HOST...][:ARG]; ARG is slow: MS[/KBIT], fail: PROGRAM[=EXIT],
- * drop: PROGRAM. RO_EINVAL with *why (allocated) on error. */
+ * drop: PROGRAM, deviate: ITEM (required). RO_EINVAL with *why (allocated) on error. */
 int sim_faults_flag(struct sim_faults *f, const char *spec, char **why);
 /* --fault-rate KIND=P with 0 <= P <= 1. */
 int sim_faults_rate(struct sim_faults *f, const char *spec, char **why);

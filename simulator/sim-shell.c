@@ -464,7 +464,9 @@ error_block2(struct sim_ps *ps, const char *name, const char *text, const char *
     const char *category, const char *fqid, int stop)
 {
 	ps->ok = 0;
-	if (ps->error_action_stop || stop) {
+	/* Only Stop (1) makes an error terminating; SilentlyContinue (-1) hides it
+	 * and the script goes on, as PowerShell does. */
+	if (ps->error_action_stop > 0 || stop) {
 		ps->flow = FLOW_THROW;
 		ps->thrown = sim_v_str(ps, msg);
 	}
@@ -1241,7 +1243,9 @@ parse_cmd_value(struct parser *P)
 				P->p++;
 			if (P->p == s)
 				return fail(P, "Missing argument."), NULL;
-			x = nnew(P, N_STR);
+			/* A bare word is an expandable string in command mode, as in
+			 * PowerShell: `auditpol /backup /file:$f` passes $f's value. */
+			x = nnew(P, memchr(P->src + s, '$', P->p - s) ? N_XSTR : N_STR);
 			x->s = ro_arena_strndup(P->ps->a, P->src + s, P->p - s);
 		}
 		if (x == NULL)
@@ -1934,8 +1938,33 @@ cast(struct sim_ps *ps, const char *type, struct sim_val *v)
 	}
 	if (strcasecmp(type, "array") == 0 || strcasecmp(type, "object[]") == 0 || strcasecmp(type, "string[]") == 0)
 		return as_array(ps, v);
-	if (strcasecmp(type, "datetime") == 0)
-		return v;
+	if (strcasecmp(type, "datetime") == 0) {
+		/* A date or an ISO date text ('2026-10-19', '2026-10-19 17:30[:00]', local
+		 * time), as the inspection compares PasswordLastSet with a campaign date;
+		 * compared as dates, not as text. */
+		int y, mo, d, hh = 0, mi = 0, ss = 0, k;
+		char tail;
+		if (v->k == SIM_V_DATE)
+			return v;
+		const char *t = sim_v_tostr(ps, v);
+		k = sscanf(t, "%4d-%2d-%2d%c%2d:%2d:%2d", &y, &mo, &d, &tail, &hh, &mi, &ss);
+		if ((k == 3 || k >= 6) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && hh < 24 &&
+		    mi < 60 && ss < 61 && (k == 3 || tail == ' ' || tail == 'T')) {
+			struct tm tm;
+			memset(&tm, 0, sizeof tm);
+			tm.tm_year = y - 1900;
+			tm.tm_mon = mo - 1;
+			tm.tm_mday = d;
+			tm.tm_hour = hh;
+			tm.tm_min = mi;
+			tm.tm_sec = ss;
+			return sim_v_date(ps, (int64_t)timegm(&tm) - (int64_t)ps->tz_minutes * 60);
+		}
+		error_block(ps, "", "Cannot convert value to type \"System.DateTime\". Error: \"String "
+		    "was not recognized as a valid DateTime.\"", "InvalidArgument: (:) [], RuntimeException",
+		    "InvalidCastParseTargetInvocation", 1);
+		return sim_v_null(ps);
+	}
 	unsupported(ps, type);
 	return sim_v_null(ps);
 }

@@ -423,6 +423,7 @@ sim_state_seed_host(struct sim_state *st, const struct sim_host_seed *h)
 	}
 	int64_t day = 86400;
 	put(st, n, "host", "seeded", "", "", "", 1, now);
+	put(st, n, "host", "created", "", "", "", now, 0); /* passwords last set a month before */
 	put(st, n, "host", "os_build", h->cs ? "10.0.20348" : "10.0.26100", "", "",
 	    h->cs ? 20348 : 26100, 0);
 	put(st, n, "host", "ubr", "", "", "", h->cs ? 4052 : 6584, 0);
@@ -508,6 +509,22 @@ sim_state_seed_host(struct sim_state *st, const struct sim_host_seed *h)
 	if (h->cs)
 		put(st, n, "account", "csadmin", "", "", "CS auto-logon account", 1, 0);
 
+	/* What the annual inspection reads on a clean host (playbooks/annual-inspection.yml):
+	 * the J-LIS check wrappers on terminals (t01, t16), the logged-on business
+	 * account's screen saver (t14), the terminal-encryption tool's log on the CS (c09). */
+	if (!h->cs) {
+		put(st, n, "file", "C:\\rollout\\jlis\\check-access-restriction.cmd", "", "jlis", "", 512, now - 90 * day);
+		put(st, n, "file", "C:\\rollout\\jlis\\check-operator-expiry.cmd", "", "jlis", "", 512, now - 90 * day);
+		static const char *const ss[][2] = { { "ScreenSaveActive", "1" }, { "ScreenSaverIsSecure", "1" },
+			{ "ScreenSaveTimeOut", "300" } };
+		for (size_t i = 0; i < RO_NELEM(ss); i++) {
+			snprintf(buf, sizeof(buf), "HKEY_USERS\\S-1-5-21-3623811015-3361044348-30300820-1001\\Control Panel\\Desktop|%s", ss[i][0]);
+			put(st, n, "reg", buf, "REG_SZ", ss[i][1], "", 0, 0);
+		}
+	} else {
+		put(st, n, "file", "C:\\Program Files\\TerminalCrypt\\log\\application.log", "", "", "", 48213, now - day);
+	}
+
 	/* Audit policy and security policy. */
 	put(st, n, "audit", "Logon", "{0CCE9215-69AE-11D9-BED3-505054503030}", "Success and Failure", "", 3, 0);
 	put(st, n, "audit", "Logoff", "{0CCE9216-69AE-11D9-BED3-505054503030}", "Success", "", 1, 0);
@@ -517,8 +534,9 @@ sim_state_seed_host(struct sim_state *st, const struct sim_host_seed *h)
 	put(st, n, "secpol", "PasswordComplexity", "1", "", "", 0, 0);
 	put(st, n, "secpol", "MaximumPasswordAge", "90", "", "", 0, 0);
 
-	/* A few failed logons (event 4625) over the last weeks; more on some hosts. */
-	int fails = (int)(h->index % 7 == 3 ? 8 : h->index % 3);
+	/* A few failed logons (event 4625) over the last weeks: at most two on a clean host,
+	 * under the inspection's limit; real failed SSH logins add to them. */
+	int fails = (int)(h->index % 3);
 	for (int i = 0; i < fails; i++) {
 		snprintf(buf, sizeof(buf), "Security|%06d", i);
 		put(st, n, "event", buf, "An account failed to log on.", "Security", "", 4625,

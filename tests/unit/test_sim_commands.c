@@ -255,6 +255,24 @@ test_scp_sink(void **state)
 	assert_null(sim_scp_command("scp -f x"));
 }
 
+/* Issue 13: a variable in a bare argument of a native program is expanded, as in
+ * PowerShell (the inspection's `auditpol /backup /file:$f`). */
+static void
+test_bare_arg_expands(void **state)
+{
+	struct fx *f = *state;
+	char out[4096], err[4096];
+	int code = ex(&f->term, "powershell -NoProfile -Command \"$f = Join-Path $env:TEMP 'a.csv'; "
+	    "auditpol /backup /file:$f | Out-Null; (Import-Csv $f | Where-Object { $_.'Subcategory GUID' -eq "
+	    "'{0CCE9215-69AE-11D9-BED3-505054503030}' }).'Setting Value'\"", NULL, out, sizeof out, err, sizeof err);
+	assert_int_equal(code, 0);
+	assert_string_equal(err, "");
+	assert_non_null(strstr(out, "3"));
+	/* Before the fix the file was written as the literal name '$f'. */
+	code = ex(&f->term, "powershell -Command \"Test-Path '$f'\"", NULL, out, sizeof out, err, sizeof err);
+	assert_non_null(strstr(out, "False"));
+}
+
 int
 main(void)
 {
@@ -265,6 +283,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fault_fail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_operators, setup, teardown),
 		cmocka_unit_test(test_scp_sink),
+		cmocka_unit_test_setup_teardown(test_bare_arg_expands, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -907,6 +907,83 @@ test_concurrent_first_open(void **state)
 	}
 }
 
+/* Issue 13: findings are kept with their item and output, bounded at 64 KiB on a
+ * character boundary; a passing rerun clears one; manual steps wait for a record. */
+static void
+test_findings_and_manual_records(void **state)
+{
+	struct fx *f = *state;
+	struct ro_finding *fl;
+	struct ro_manual_item *ml;
+	size_t n, big = RO_FINDING_OUTPUT_MAX + 100;
+	int64_t i1, i2, i3;
+	int attempt;
+	char *cause = NULL, *out = malloc(big);
+
+	make_campaign(f->st, "c1");
+	start_wave0(f->st, "c1");
+	/* Output of 'x' then 'é' (2 bytes) across the bound: cut before the 'é'. */
+	memset(out, 'x', big);
+	out[RO_FINDING_OUTPUT_MAX - 1] = (char)0xc3;
+	out[RO_FINDING_OUTPUT_MAX] = (char)0xa9;
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "a", 3, "t03-user-accounts", &i1,
+	    &attempt, NULL), 0);
+	assert_int_equal(ro_store_finding_add(f->st, &(struct ro_finding_new){ .intent = i1,
+	    .campaign = "c1", .host = "a", .step_name = "t03-user-accounts", .step_idx = 3,
+	    .item = "t03", .exit_code = 1, .detail = "exit code 1: unexpected accounts",
+	    .output = out, .output_len = big }, &cause), 0);
+	assert_int_equal(ro_store_outcome_record(f->st, i1, RO_STEP_FAILED, 1, "exit code 1", NULL), 0);
+	assert_int_equal(ro_store_findings_list(f->st, "c1", &fl, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(fl[0].item, "t03");
+	assert_string_equal(fl[0].site, "s1");
+	assert_int_equal(fl[0].truncated, 1);
+	assert_int_equal(strlen(fl[0].output), RO_FINDING_OUTPUT_MAX - 1);
+	ro_finding_list_free(fl, n);
+	assert_int_equal(journal_count(f, "finding"), 1);
+	/* A later attempt that passes clears it. */
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "a", 3, "t03-user-accounts", &i2,
+	    &attempt, NULL), 0);
+	assert_int_equal(ro_store_outcome_record(f->st, i2, RO_STEP_OK, 0, NULL, NULL), 0);
+	assert_int_equal(ro_store_findings_list(f->st, "c1", &fl, &n), 0);
+	assert_int_equal(n, 0);
+	ro_finding_list_free(fl, n);
+
+	/* A manual step the engine reached waits; a record names the person. */
+	assert_int_equal(ro_store_intent_begin(f->st, "c1", "b", 4, "t11-devices", &i3,
+	    &attempt, NULL), 0);
+	assert_int_equal(ro_store_outcome_record(f->st, i3, RO_STEP_SKIPPED, RO_STORE_NO_EXIT_CODE,
+	    RO_MANUAL_DETAIL, NULL), 0);
+	assert_int_equal(ro_store_manual_list(f->st, "c1", &ml, &n), 0);
+	assert_int_equal(n, 1);
+	assert_null(ml[0].result);
+	ro_manual_list_free(ml, n);
+	struct ro_manual_rec r = { .campaign = "c1", .host = "a", .step_name = "t11-devices",
+		.result = "finding", .note = "USB memory attached", .person = "sato",
+		.person_ja = "佐藤 花子", .signer_key = HASH_A, .signature = HASH_B, .at = 1000 };
+	/* Host a has no such step waiting: refused, nothing written. */
+	assert_int_equal(ro_store_manual_record(f->st, &r, &cause), RO_ENOENT);
+	assert_non_null(strstr(cause, "no manual step t11-devices waiting on host a"));
+	free(cause);
+	cause = NULL;
+	r.host = "b";
+	assert_int_equal(ro_store_manual_record(f->st, &r, &cause), 0);
+	assert_int_equal(ro_store_manual_list(f->st, "c1", &ml, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ml[0].result, "finding");
+	assert_string_equal(ml[0].person_ja, "佐藤 花子");
+	assert_non_null(ml[0].login);
+	ro_manual_list_free(ml, n);
+	assert_int_equal(ro_store_findings_list(f->st, "c1", &fl, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(fl[0].manual, 1);
+	assert_string_equal(fl[0].item, "t11");
+	assert_string_equal(fl[0].detail, "USB memory attached");
+	ro_finding_list_free(fl, n);
+	assert_int_equal(journal_count(f, "manual.record"), 1);
+	free(out);
+}
+
 int
 main(void)
 {
@@ -929,6 +1006,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_invocation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_holds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_rows_against_journal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_findings_and_manual_records, setup, teardown),
 		cmocka_unit_test(test_concurrent_first_open),
 		cmocka_unit_test(test_state_names),
 	};
