@@ -67,6 +67,9 @@ check "a directory that does not exist fails (exit $rc) and leaves nothing" \
 report work nosuch -o "$out/nosuch.xlsx" 2>"$out/nosuch.err" && rc=0 || rc=$?
 check "an unknown campaign is bad input (exit $rc)" \
 	bash -c "[ $rc = 2 ] && grep -q 'no campaign nosuch' '$out/nosuch.err' && [ ! -e '$out/nosuch.xlsx' ]"
+"$ROLLOUT" report work $C --state-dir "$WORK/nowhere" -o "$out/nowhere.xlsx" 2>"$out/nowhere.err" && rc=0 || rc=$?
+check "a state directory without a store is bad input (exit $rc), and is not created" \
+	bash -c "[ $rc = 2 ] && grep -q 'no state store at' '$out/nowhere.err' && [ ! -e '$WORK/nowhere' ]"
 report monthly 2026-13 -o "$out/m13.xlsx" 2>/dev/null && rc=0 || rc=$?
 check "a month that does not exist is bad input (exit $rc)" [ "$rc" = 2 ]
 report work $C --format pdf -o "$out/x.pdf" 2>/dev/null && rc=0 || rc=$?
