@@ -77,6 +77,15 @@ check "an unknown format is bad input (exit $rc)" [ "$rc" = 2 ]
 report work $C -o - >/dev/null 2>&1 && rc=0 || rc=$?
 check "an .xlsx is not written to standard output (exit $rc)" [ "$rc" = 2 ]
 
+# A journal changed behind the engine's back is refused: no report is made
+# from records that may not be what was done.
+cp -a "$STATE" "$WORK/forged"
+sqlite3 "$WORK/forged/state.db" "DROP TRIGGER journal_no_update;
+	UPDATE journal SET actor = 'mallory' WHERE seq = 20"
+"$ROLLOUT" report work $C --state-dir "$WORK/forged" -o "$out/forged.xlsx" 2>"$out/forged.err" && rc=0 || rc=$?
+check "a journal that does not verify is refused (exit $rc), naming the record, and nothing is written" \
+	bash -c "[ $rc = 1 ] && grep -q 'journal record 20 does not verify' '$out/forged.err' && [ ! -e '$out/forged.xlsx' ]"
+
 # 4. 月次報告書 of October 2026, the month the campaign ran in, with three
 # incidents: a terminal attended in time, the CS attended late (closed with
 # the explanation), and one in September that October's report leaves out.
