@@ -4,10 +4,12 @@
  * or JSON, read from the store in one snapshot whose journal verifies, and
  * written atomically (docs/REPORTS.md).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "calendar.h"
@@ -62,7 +64,8 @@ report_exec(int argc, char **argv)
 	struct ro_journal_check jc;
 	struct ro_report *r = NULL;
 	struct ro_date month = { 0, 0, 0 };
-	char *cause = NULL, *path = NULL;
+	char *cause = NULL, *path = NULL, *store_path = NULL;
+	struct stat sb;
 	int force = 0, ch, rc, exit_code = RO_EXIT_OK;
 
 	while ((ch = getopt_long(argc, argv, "f:o:FS:", opts, NULL)) != -1) {
@@ -101,6 +104,15 @@ report_exec(int argc, char **argv)
 	if (output)
 		path = ro_xstrdup(output);
 
+	/* A report reads records: a state directory without a store is a wrong
+	 * --state-dir, not an empty month, and is not created. */
+	store_path = ro_xasprintf("%s/%s", state_dir, RO_STORE_FILE);
+	if (stat(store_path, &sb) != 0) {
+		ro_cmd_usage(&ro_cmd_report, "no state store at %s (%s); give the state directory "
+		    "with --state-dir", store_path, strerror(errno));
+		exit_code = RO_EXIT_USAGE;
+		goto out;
+	}
 	if ((rc = ro_store_open_dir(state_dir, &st, &cause)) != RO_OK) {
 		fprintf(stderr, "rollout report: %s\n", cause);
 		exit_code = ro_cmd_store_exit(rc);
@@ -145,6 +157,7 @@ out:
 	ro_store_close(st);
 	free(cause);
 	free(path);
+	free(store_path);
 	return exit_code;
 }
 

@@ -226,6 +226,17 @@ data_sheet(lxw_workbook *wb, const struct ro_report *r, const struct ro_report_s
 		worksheet_set_column(ws, (lxw_col_t)k, (lxw_col_t)k, width[k], NULL);
 		worksheet_write_string(ws, 0, (lxw_col_t)k, s->cols[k].ja, f->head);
 	}
+	/* A heading wider than its column wraps: give the heading row the
+	 * lines its longest heading needs. */
+	{
+		double hh = LINE_HEIGHT;
+
+		for (k = 0; k < s->ncols; k++)
+			if (row_height(ro_display_width(s->cols[k].ja), width[k] - 2) > hh)
+				hh = row_height(ro_display_width(s->cols[k].ja), width[k] - 2);
+		if (hh > LINE_HEIGHT)
+			worksheet_set_row(ws, 0, hh, NULL);
+	}
 	for (i = 0; i < nrows; i++) {
 		double h = LINE_HEIGHT;
 

@@ -67,12 +67,24 @@ check "a directory that does not exist fails (exit $rc) and leaves nothing" \
 report work nosuch -o "$out/nosuch.xlsx" 2>"$out/nosuch.err" && rc=0 || rc=$?
 check "an unknown campaign is bad input (exit $rc)" \
 	bash -c "[ $rc = 2 ] && grep -q 'no campaign nosuch' '$out/nosuch.err' && [ ! -e '$out/nosuch.xlsx' ]"
+"$ROLLOUT" report work $C --state-dir "$WORK/nowhere" -o "$out/nowhere.xlsx" 2>"$out/nowhere.err" && rc=0 || rc=$?
+check "a state directory without a store is bad input (exit $rc), and is not created" \
+	bash -c "[ $rc = 2 ] && grep -q 'no state store at' '$out/nowhere.err' && [ ! -e '$WORK/nowhere' ]"
 report monthly 2026-13 -o "$out/m13.xlsx" 2>/dev/null && rc=0 || rc=$?
 check "a month that does not exist is bad input (exit $rc)" [ "$rc" = 2 ]
 report work $C --format pdf -o "$out/x.pdf" 2>/dev/null && rc=0 || rc=$?
 check "an unknown format is bad input (exit $rc)" [ "$rc" = 2 ]
 report work $C -o - >/dev/null 2>&1 && rc=0 || rc=$?
 check "an .xlsx is not written to standard output (exit $rc)" [ "$rc" = 2 ]
+
+# A journal changed behind the engine's back is refused: no report is made
+# from records that may not be what was done.
+cp -a "$STATE" "$WORK/forged"
+sqlite3 "$WORK/forged/state.db" "DROP TRIGGER journal_no_update;
+	UPDATE journal SET actor = 'mallory' WHERE seq = 20"
+"$ROLLOUT" report work $C --state-dir "$WORK/forged" -o "$out/forged.xlsx" 2>"$out/forged.err" && rc=0 || rc=$?
+check "a journal that does not verify is refused (exit $rc), naming the record, and nothing is written" \
+	bash -c "[ $rc = 1 ] && grep -q 'journal record 20 does not verify' '$out/forged.err' && [ ! -e '$out/forged.xlsx' ]"
 
 # 4. 月次報告書 of October 2026, the month the campaign ran in, with three
 # incidents: a terminal attended in time, the CS attended late (closed with
