@@ -482,6 +482,23 @@ canonical(struct ro_plan *p)
 		ro_buf_adds(&b, ",\"approvers\":");
 		ro_roster_json(c->roster, &b);
 	}
+	/* The people the procedure names are part of what is approved; only a
+	 * campaign with contacts has the key (earlier plans keep their hash). */
+	if (c->ncontacts > 0) {
+		ro_buf_adds(&b, ",\"contacts\":[");
+		for (i = 0; i < c->ncontacts; i++) {
+			ro_buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
+			ro_buf_json_str(&b, c->contacts[i].name);
+			ro_buf_adds(&b, ",\"role\":");
+			ro_buf_json_str(&b, c->contacts[i].role);
+			ro_buf_adds(&b, ",\"phone\":");
+			ro_buf_json_str(&b, c->contacts[i].phone);
+			ro_buf_adds(&b, ",\"org\":");
+			ro_buf_json_str(&b, c->contacts[i].org);
+			ro_buf_addc(&b, '}');
+		}
+		ro_buf_addc(&b, ']');
+	}
 	ro_buf_printf(&b, ",\"hosts\":%zu,\"schedule\":", c->nhosts);
 	schedule_json(p, &b);
 	ro_buf_adds(&b, ",\"waves\":[");
