@@ -74,6 +74,7 @@ cmp_i32(const void *a, const void *b)
 	".proc h3{margin:1.2em 0 .3em}\n" \
 	".proc table{width:100%}\n" \
 	".proc td.n,.proc th.n{text-align:right;white-space:nowrap}\n" \
+	".proc td.k{white-space:nowrap}\n" \
 	".proc .en{color:#666;font-size:12px}\n" \
 	".proc code.h{word-break:break-all;font-size:11px}\n" \
 	".proc tr.site th{background:#dde6ee}\n" \
@@ -166,7 +167,7 @@ proc_steps(FILE *f, const struct ro_procedure *pr)
 				esc(f, s->instruction);
 				fputs("</span>", f);
 			}
-			fputs("</td><td>", f);
+			fputs("</td><td class=\"k\">", f);
 			esc(f, s->kind_ja);
 			fputs("</td><td>", f);
 			if (s->kb) {
@@ -200,7 +201,8 @@ proc_sites(FILE *f, const struct ro_procedure *pr)
 
 	fputs("<h2 class=\"page\">4. 再起動と停止の見込み（拠点別） <span class=\"en\">expected downtime per site</span></h2>\n"
 	    "<p class=\"note\">停止時間は再起動の手順の見込み時間から計算しています（台数×1台の再起動時間）。"
-	    "作業中の機器は窓口で使えません。同時に作業する台数は拠点ごとの同時停止上限までです。</p>\n"
+	    "作業中の機器は窓口で使えません。同時に作業する台数は拠点ごとの同時停止上限までです。"
+	    "※は再起動が求められた場合の最大値です。</p>\n"
 	    "<table>\n<thead><tr><th>拠点</th><th class=\"n\">台数</th><th class=\"n\">再起動する台数</th>"
 	    "<th class=\"n\">1台の停止</th><th class=\"n\">停止の合計（台×時間）</th>"
 	    "<th class=\"n\">同時停止上限</th><th>作業期間</th></tr></thead>\n", f);
@@ -211,8 +213,12 @@ proc_sites(FILE *f, const struct ro_procedure *pr)
 		fprintf(f, "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td><td class=\"n\">",
 		    s->nhosts, s->nrestart);
 		dur_ja(f, s->host_downtime);
+		if (s->restart_if_asked)
+			fputs("※", f);
 		fputs("</td><td class=\"n\">", f);
 		dur_ja(f, s->downtime);
+		if (s->restart_if_asked)
+			fputs("※", f);
 		fprintf(f, "</td><td class=\"n\">%u</td><td>", s->limit);
 		when(f, s->first_start);
 		fputs(" 〜 ", f);

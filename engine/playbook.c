@@ -247,44 +247,6 @@ read_text(struct loader *l, const struct ro_ynode *map, const char *key, const c
 	return RO_OK;
 }
 
-/*
- * load_rollback reads `rollback:`, what to do if the work must be undone:
- * one text or a list of texts, each one step of the rollback in the order
- * it is done. It is part of the work procedure (docs/PLAYBOOKS.md).
- */
-static int
-load_rollback(struct loader *l, const struct ro_ynode *n)
-{
-	struct ro_playbook *pb = l->pb;
-	const struct ro_ynode *one;
-	const struct ro_ynode *const *items;
-	size_t cnt, i;
-	int rc = RO_OK;
-
-	if (ro_ystrlist(&l->c, n, &one, &items, &cnt) != RO_OK)
-		return RO_EINVAL;
-	if (cnt == 0) {
-		ro_yerr(&l->c, n, "list the steps that undo the work, in order",
-		    "'rollback' is empty");
-		return RO_EINVAL;
-	}
-	pb->rollback = ro_arena_alloc(&pb->arena, cnt * sizeof *pb->rollback);
-	for (i = 0; i < cnt; i++) {
-		const char *p = items[i]->str;
-		while (*p == ' ' || *p == '\t' || *p == '\n')
-			p++;
-		if (*p == '\0') {
-			ro_yerr(&l->c, items[i], "write the step, or remove the line",
-			    "rollback step %zu is empty", i + 1);
-			rc = RO_EINVAL;
-			continue;
-		}
-		pb->rollback[pb->nrollback++] = dup(l, items[i]->str);
-	}
-	pb->rollback_line = n->line;
-	return rc;
-}
-
 static int
 load_params(struct loader *l, const struct ro_ynode *n)
 {
@@ -490,6 +452,83 @@ check_ref(const struct ro_tref *r, void *arg)
 		t->rc = RO_EINVAL;
 	}
 	return 0;
+}
+
+/* A reference in a rollback text names a declared parameter (the text is
+ * shown once for the campaign, not per host). */
+static int
+rollback_ref(const struct ro_tref *r, void *arg)
+{
+	struct tcheck *t = arg;
+	struct loader *l = t->l;
+	int line, col;
+
+	if (r->name[0] != '\0' && param_type(l->pb, r->name) >= 0)
+		return 0;
+	ro_playbook_tpos(l->c.file, t->n, r->index, &line, &col);
+	if (r->name[0] == '\0')
+		ro_diag_add(l->c.d, l->c.file, line, col, NULL, "empty or over-long reference");
+	else {
+		char *hint = ro_xasprintf("a rollback step may name only the playbook's parameters; "
+		    "declare '%s' under 'params:' or write the text without it", r->name);
+		ro_diag_add(l->c.d, l->c.file, line, col, hint, "unknown parameter '{{%s}}'", r->name);
+		free(hint);
+	}
+	t->rc = RO_EINVAL;
+	return 0;
+}
+
+/*
+ * load_rollback reads `rollback:`, what to do if the work must be undone:
+ * one text or a list of texts, each one step of the rollback in the order
+ * it is done. It is part of the work procedure (docs/PLAYBOOKS.md). A text
+ * may name the campaign's values as {{param}} (e.g. the KB number to
+ * remove), filled in when the procedure is shown; host variables have no
+ * single value there, so only declared parameters may be named.
+ */
+static int
+load_rollback(struct loader *l, const struct ro_ynode *n)
+{
+	struct ro_playbook *pb = l->pb;
+	const struct ro_ynode *one;
+	const struct ro_ynode *const *items;
+	size_t cnt, i;
+	int rc = RO_OK;
+
+	if (ro_ystrlist(&l->c, n, &one, &items, &cnt) != RO_OK)
+		return RO_EINVAL;
+	if (cnt == 0) {
+		ro_yerr(&l->c, n, "list the steps that undo the work, in order",
+		    "'rollback' is empty");
+		return RO_EINVAL;
+	}
+	pb->rollback = ro_arena_alloc(&pb->arena, cnt * sizeof *pb->rollback);
+	for (i = 0; i < cnt; i++) {
+		const char *p = items[i]->str;
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (*p == '\0') {
+			ro_yerr(&l->c, items[i], "write the step, or remove the line",
+			    "rollback step %zu is empty", i + 1);
+			rc = RO_EINVAL;
+			continue;
+		}
+		{
+			struct tcheck t = { l, items[i], RO_OK };
+			if (ro_template_scan(items[i]->str, rollback_ref, &t) != RO_OK) {
+				ro_yerr(&l->c, items[i], "close it with '}}'", "unclosed '{{' in rollback step %zu",
+				    i + 1);
+				t.rc = RO_EINVAL;
+			}
+			if (t.rc != RO_OK) {
+				rc = RO_EINVAL;
+				continue;
+			}
+		}
+		pb->rollback[pb->nrollback++] = dup(l, items[i]->str);
+	}
+	pb->rollback_line = n->line;
+	return rc;
 }
 
 /* Checks every {{name}} in s against the parameters and host variables, and

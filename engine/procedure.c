@@ -324,6 +324,7 @@ build_sites(struct ro_procedure *pr)
 			ps->limit = pr->plan->site_limit ? pr->plan->site_limit[ph->site] : 0;
 			ps->first_start = ph->start;
 			ps->last_end = ph->end;
+			ps->restart_if_asked = 1;
 		}
 		ps = &pr->sites[pr->nsites - 1];
 		ps->nhosts++;
@@ -332,6 +333,7 @@ build_sites(struct ro_procedure *pr)
 			ps->downtime += ph->restart;
 			if (ph->restart > ps->host_downtime)
 				ps->host_downtime = ph->restart;
+			ps->restart_if_asked &= ph->restart_if_asked;
 		}
 		if (ph->start != RO_PLAN_NO_TIME && ph->start < ps->first_start)
 			ps->first_start = ph->start;
@@ -339,6 +341,9 @@ build_sites(struct ro_procedure *pr)
 			ps->last_end = ph->end;
 		pr->downtime += ph->restart;
 	}
+	for (i = 0; i < pr->nsites; i++)
+		if (pr->sites[i].nrestart == 0)
+			pr->sites[i].restart_if_asked = 0;
 }
 
 int
@@ -346,6 +351,7 @@ ro_procedure_build(const struct ro_plan *p, struct ro_procedure **out)
 {
 	const struct ro_campaign *c = p->campaign;
 	struct ro_procedure *pr = ro_xcalloc(1, sizeof *pr);
+	const char **rb;
 	size_t i, k;
 
 	ro_arena_init(&pr->arena);
@@ -359,7 +365,11 @@ ro_procedure_build(const struct ro_plan *p, struct ro_procedure **out)
 		struct ro_proc_playbook *pp = &pr->playbooks[pr->nplaybooks++];
 		pp->pb = c->playbooks[i];
 		pp->title_ja = pp->pb->title_ja ? pp->pb->title_ja : pp->pb->title;
-		pp->rollback = pp->pb->rollback;
+		/* The rollback's {{param}} references read with this campaign's values. */
+		rb = ro_arena_alloc(&pr->arena, (pp->pb->nrollback + 1) * sizeof *rb);
+		for (k = 0; k < pp->pb->nrollback; k++)
+			rb[k] = fill(pr, pp->pb->rollback[k]);
+		pp->rollback = rb;
 		pp->nrollback = pp->pb->nrollback;
 		for (k = 0; k < c->nhosts; k++)
 			pp->nhosts += (c->host_playbooks[k] >> i) & 1u;

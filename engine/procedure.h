@@ -83,6 +83,8 @@ struct ro_proc_site {
 	uint32_t limit;           /* hosts out of service at once, at most */
 	long downtime;            /* the sum over its hosts of their restart seconds */
 	long host_downtime;       /* the longest restart of one host */
+	int restart_if_asked;     /* every restart at the site is conditional: the
+	                             downtime is the most it can be */
 	int64_t first_start, last_end; /* the site's work */
 };
 
@@ -90,7 +92,7 @@ struct ro_proc_playbook {
 	const struct ro_playbook *pb;
 	const char *title_ja;     /* or the English title */
 	size_t nhosts;
-	const char *const *rollback;
+	const char *const *rollback; /* {{param}} references filled in */
 	size_t nrollback;
 };
 
