@@ -8,7 +8,8 @@ pkgs=(build-essential cmake pkg-config
       libssh-dev openssh-server openssh-client libmicrohttpd-dev
       libfido2-dev libxlsxwriter-dev                 # passkey approvals, the city's reports
       chromium chromium-driver python3-selenium fonts-ipafont-gothic   # the console's browser test
-      python3-openpyxl libreoffice-calc-nogui fonts-noto-cjk)          # reports read back and rendered
+      python3-openpyxl libreoffice-calc-nogui fonts-noto-cjk           # reports read back and rendered
+      poppler-utils)                                  # the printed procedure (PDF) rendered to PNG
 # Extra packages a caller asks for (e.g. the sanitizer or fuzzing toolchain).
 pkgs+=("$@")
 
