@@ -314,7 +314,7 @@ procedure_html(FILE *f, const struct ro_plan *p)
 
 	if (ro_procedure_build(p, &pr) != RO_OK)
 		return;
-	fputs("<section class=\"proc\">\n<h2 class=\"page\">作業手順書 <span class=\"en\">work procedure</span></h2>\n"
+	fputs("<section class=\"proc\" id=\"procedure\">\n<h2 class=\"page\">作業手順書 <span class=\"en\">work procedure</span></h2>\n"
 	    "<table>\n<tr><th>件名</th><td>", f);
 	esc(f, c->title ? c->title : c->id);
 	fputs("</td></tr>\n<tr><th>キャンペーン</th><td>", f);

@@ -47,7 +47,7 @@ run "$rollout" plan --json "$camp"
 hash=$(sed -n 's/^{"plan_hash":"\([0-9a-f]\{64\}\)".*/\1/p' "$tmp/out")
 [ -n "$hash" ] || fail "plan hash" "none in plan --json"
 has "procedure heading" "$html" '作業手順書'
-has "procedure below the Gantt chart" <(sed -n '/拠点別ガントチャート/,$p' "$html") '<section class="proc">'
+has "procedure below the Gantt chart" <(sed -n '/拠点別ガントチャート/,$p' "$html") '<section class="proc" id="procedure">'
 has "a step's Japanese title" "$html" '更新プログラムの適用'
 has "the CS step's title" "$html" '再起動後のクラスタ復帰の確認'
 has "KB number" "$html" '<td>KB5066835</td>'
