@@ -136,7 +136,7 @@ proc_steps(FILE *f, const struct ro_procedure *pr)
 
 	fputs("<h2 class=\"page\">3. 作業手順（機器の種類別） <span class=\"en\">steps per role</span></h2>\n"
 	    "<p class=\"note\">各機器は次の順に作業します。「適用済み確認」で適用済みと判定された機器は、"
-	    "以降の作業を行いません。※の再起動は、更新プログラムが再起動を求めた場合にのみ行います。</p>\n", f);
+	    "その作業の以降の手順を行いません。※の再起動は、更新プログラムが再起動を求めた場合にのみ行います。</p>\n", f);
 	for (r = 0; r < RO_ROLE_N; r++) {
 		const struct ro_proc_role *ro = &pr->roles[r];
 		if (ro->nhosts == 0)
@@ -150,6 +150,12 @@ proc_steps(FILE *f, const struct ro_procedure *pr)
 		    "<th>KB番号・ファイル・SHA-256</th><th class=\"n\">見込み</th></tr></thead>\n", f);
 		for (i = 0; i < ro->nsteps; i++) {
 			const struct ro_proc_step *s = &ro->steps[i];
+			/* Several playbooks: say where each one's steps begin. */
+			if (pr->nplaybooks > 1 && (i == 0 || ro->steps[i - 1].playbook != s->playbook)) {
+				fputs("<tr class=\"site\"><th colspan=\"5\">", f);
+				esc(f, pr->playbooks[s->playbook].title_ja);
+				fputs("</th></tr>\n", f);
+			}
 			fprintf(f, "<tr><td class=\"n\">%u</td><td>", s->number);
 			esc(f, s->title_ja);
 			if (s->restart == RO_PROC_RESTART_IF_ASKED)

@@ -63,6 +63,13 @@ has "plan hash in the approval block" <(sed -n '/class="approval"/,$p' "$html") 
 has "A4 print stylesheet" "$html" '@page{size:A4'
 if grep -q '{{' "$html"; then fail "no unfilled reference" "$(grep -o '.\{20\}{{.\{20\}' "$html" | head -1)"; else pass "no unfilled reference"; fi
 
+# A campaign of two playbooks: each one's steps are headed by its title, and each has its rollback.
+run "$rollout" plan --html "$outdir/2026-10-combined.html" playbooks/campaigns/2026-10-combined.yml
+if [ "$rc" -eq 0 ]; then pass "plan of the combined campaign"; else fail "plan of the combined campaign" "rc=$rc"; fi
+has "second playbook's steps headed" "$outdir/2026-10-combined.html" '<tr class="site"><th colspan="5">管理者権限パスワードの変更</th></tr>'
+has "second playbook's step" "$outdir/2026-10-combined.html" 'Windows管理者パスワードの変更'
+has "second playbook's rollback" "$outdir/2026-10-combined.html" '新しい値としてボールトに登録し、同じ手順で戻す'
+
 # 2. Every value from a file is escaped: a contact's name and org, a step's title, a rollback.
 sed -e 's|title_ja: ログの圧縮|title_ja: "<img src=x onerror=alert(2)>"|' \
     -e "s|^  - 'ログの取得は|  - '<iframe>ログの取得は|" \
