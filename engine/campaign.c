@@ -12,7 +12,8 @@
 #include <string.h>
 
 static const char *const top_keys[] = { "campaign", "title", "inventory", "playbooks",
-	"params", "start", "policy", "targets", "approvers", "notify", "incident", NULL };
+	"params", "start", "policy", "targets", "approvers", "notify", "incident", "contacts", NULL };
+static const char *const contact_keys[] = { "name", "role", "phone", "org", NULL };
 
 struct loader {
 	struct ro_yctx c;
@@ -525,6 +526,83 @@ start_of(struct loader *l, const struct ro_ynode *v, struct ro_campaign *cp)
 	return ro_ydate(&l->c, v, &cp->start_day);
 }
 
+/* A phone number as people write it: digits, spaces, - + ( ), and at
+ * least three digits. */
+static int
+phone_ok(const char *s)
+{
+	int digits = 0;
+
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9')
+			digits++;
+		else if (!strchr(" -+()", *s))
+			return 0;
+	}
+	return digits >= 3;
+}
+
+/*
+ * load_contacts reads `contacts:`, the people the work procedure names: who
+ * leads the work, who to call at the city and at the contractor. Each is a
+ * mapping of name, role and phone (required) and org (optional).
+ */
+static int
+load_contacts(struct loader *l, const struct ro_ynode *n)
+{
+	struct ro_campaign *cp = l->cp;
+	size_t i;
+	int rc = RO_OK;
+
+	if (ro_yexpect(&l->c, n, RO_YSEQ, "contacts") != RO_OK)
+		return RO_EINVAL;
+	if (n->n == 0) {
+		ro_yerr(&l->c, n, "list at least one person (name, role, phone), or remove the key",
+		    "'contacts' is empty");
+		return RO_EINVAL;
+	}
+	cp->contacts = ro_arena_alloc(&cp->arena, n->n * sizeof *cp->contacts);
+	for (i = 0; i < n->n; i++) {
+		const struct ro_ynode *e = n->items[i], *v;
+		struct ro_contact *k = &cp->contacts[cp->ncontacts];
+		const char *str;
+		int bad = 0;
+
+		memset(k, 0, sizeof *k);
+		k->line = e->line;
+		k->col = e->col;
+		if (ro_yexpect(&l->c, e, RO_YMAP, "a contact") != RO_OK) {
+			rc = RO_EINVAL;
+			continue;
+		}
+		if (ro_ycheck_keys(&l->c, e, contact_keys, "a contact"))
+			bad = 1;
+		if ((v = ro_yrequire(&l->c, e, "name", "a contact")) == NULL || ro_ystr(&l->c, v, &str))
+			bad = 1;
+		else
+			k->name = ro_arena_strdup(&cp->arena, str);
+		if ((v = ro_yrequire(&l->c, e, "role", "a contact")) == NULL || ro_ystr(&l->c, v, &str))
+			bad = 1;
+		else
+			k->role = ro_arena_strdup(&cp->arena, str);
+		if ((v = ro_yrequire(&l->c, e, "phone", "a contact")) == NULL || ro_ystr(&l->c, v, &str))
+			bad = 1;
+		else if (!phone_ok(str)) {
+			ro_yerr(&l->c, v, "write digits, spaces, '-', '+' and parentheses only, "
+			    "e.g. 011-211-2111", "'%s' is not a phone number", str);
+			bad = 1;
+		} else
+			k->phone = ro_arena_strdup(&cp->arena, str);
+		if (ro_yopt_str(&l->c, e, "org", &cp->arena, &k->org))
+			bad = 1;
+		if (bad)
+			rc = RO_EINVAL;
+		else
+			cp->ncontacts++;
+	}
+	return rc;
+}
+
 static int
 load(struct loader *l, const struct ro_param_arg *args, size_t nargs)
 {
@@ -581,6 +659,8 @@ load(struct loader *l, const struct ro_param_arg *args, size_t nargs)
 			free(p);
 		}
 	}
+	if ((v = ro_ymap_get(root, "contacts")) != NULL && load_contacts(l, v))
+		rc = RO_EINVAL;
 	/* A command told of gates waiting, waves halting and the end. */
 	if (ro_yopt_str(&l->c, root, "notify", &cp->arena, &cp->notify))
 		rc = RO_EINVAL;

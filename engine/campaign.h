@@ -28,6 +28,15 @@ struct ro_upload_file {
 	const char *path;
 };
 
+/* A person the work procedure names (`contacts:` in the campaign). */
+struct ro_contact {
+	const char *name;
+	const char *role;         /* e.g. 作業責任者, 市担当者 */
+	const char *phone;
+	const char *org;          /* or NULL */
+	int line, col;
+};
+
 struct ro_campaign {
 	const char *path;
 	const char *id;
@@ -57,6 +66,8 @@ struct ro_campaign {
 	uint8_t sha256[32];            /* of the campaign file */
 	struct ro_roster *roster;      /* `approvers:` (approvers.h), or NULL */
 	const char *notify;            /* `notify:` shell command (notify.h), or NULL */
+	struct ro_contact *contacts;   /* `contacts:`, in the file's order */
+	size_t ncontacts;
 	struct ro_ydoc *doc;
 	struct ro_arena arena;
 };

@@ -6,7 +6,9 @@
  * hash. Only days with work get a column; a column spans the working hours
  * (business windows) or the whole day.
  */
+#include "error.h"
 #include "plan-internal.h"
+#include "procedure.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -61,6 +63,355 @@ cmp_i32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * The print stylesheet: everything on A4, nothing only in a tooltip. The
+ * Gantt charts shrink to the page width (their times are in the table of
+ * section 5), each part of the procedure starts on a new page, and table
+ * headers repeat on every page.
+ */
+#define PROC_CSS \
+	".proc h2{border-bottom:2px solid #444;margin-top:2em}\n" \
+	".proc h3{margin:1.2em 0 .3em}\n" \
+	".proc table{width:100%}\n" \
+	".proc td.n,.proc th.n{text-align:right;white-space:nowrap}\n" \
+	".proc td.k{white-space:nowrap}\n" \
+	".proc .en{color:#666;font-size:12px}\n" \
+	".proc code.h{word-break:break-all;font-size:11px}\n" \
+	".proc tr.site th{background:#dde6ee}\n" \
+	".proc .note{font-size:12px;color:#444}\n" \
+	".approval{margin-top:1em;break-inside:avoid}\n" \
+	".approval table td{height:4.5em;vertical-align:top;width:25%}\n" \
+	".approval table th{width:12%}\n" \
+	"@media print{body{margin:0;font-size:9pt}\n" \
+	" td,th{font-size:8.5pt;padding:1px 4px}\n" \
+	" svg{width:100%;height:auto}\n" \
+	" h1{font-size:15pt} h2{font-size:13pt} h3{font-size:11pt}\n" \
+	" .proc h2.page{break-before:page}\n" \
+	" h2,h3,h4{break-after:avoid}\n" \
+	" tr{break-inside:avoid} thead{display:table-header-group}\n" \
+	" svg{break-inside:avoid}}\n"
+
+/* "1時間05分", "8分", "30秒" */
+static void
+dur_ja(FILE *f, long s)
+{
+	if (s >= 3600)
+		fprintf(f, "%ld時間%02ld分", s / 3600, s / 60 % 60);
+	else if (s >= 60)
+		fprintf(f, "%ld分", (s + 30) / 60);
+	else
+		fprintf(f, "%ld秒", s);
+}
+
+/* "10:05" of t, or "—". */
+static void
+hm(FILE *f, int64_t t)
+{
+	char b[40];
+
+	fputs(t == RO_PLAN_NO_TIME ? "—" : ro_pcal_fmt(t, b) + 11, f);
+}
+
+static const char *
+site_name(const struct ro_site *s)
+{
+	return s->name_ja ? s->name_ja : s->name;
+}
+
+static void
+roles_ja(FILE *f, unsigned roles)
+{
+	int r, n = 0;
+
+	for (r = 0; r < RO_ROLE_N; r++)
+		if (roles & RO_ROLE_BIT(r))
+			fprintf(f, "%s%s", n++ ? "・" : "", ro_proc_role_ja((enum ro_role)r));
+}
+
+static void
+proc_steps(FILE *f, const struct ro_procedure *pr)
+{
+	int r;
+	size_t i;
+
+	fputs("<h2 class=\"page\">3. 作業手順（機器の種類別） <span class=\"en\">steps per role</span></h2>\n"
+	    "<p class=\"note\">各機器は次の順に作業します。「適用済み確認」で適用済みと判定された機器は、"
+	    "その作業の以降の手順を行いません。※の再起動は、更新プログラムが再起動を求めた場合にのみ行います。</p>\n", f);
+	for (r = 0; r < RO_ROLE_N; r++) {
+		const struct ro_proc_role *ro = &pr->roles[r];
+		if (ro->nhosts == 0)
+			continue;
+		fprintf(f, "<h3>%s（%zu台）</h3>\n<p class=\"note\">1台あたりの見込み ",
+		    ro_proc_role_ja(ro->role), ro->nhosts);
+		dur_ja(f, ro->estimate);
+		fputs("（うち再起動 ", f);
+		dur_ja(f, ro->restart);
+		fputs("）</p>\n<table>\n<thead><tr><th class=\"n\">順</th><th>作業</th><th>種別</th>"
+		    "<th>KB番号・ファイル・SHA-256</th><th class=\"n\">見込み</th></tr></thead>\n", f);
+		for (i = 0; i < ro->nsteps; i++) {
+			const struct ro_proc_step *s = &ro->steps[i];
+			/* Several playbooks: say where each one's steps begin. */
+			if (pr->nplaybooks > 1 && (i == 0 || ro->steps[i - 1].playbook != s->playbook)) {
+				fputs("<tr class=\"site\"><th colspan=\"5\">", f);
+				esc(f, pr->playbooks[s->playbook].title_ja);
+				fputs("</th></tr>\n", f);
+			}
+			fprintf(f, "<tr><td class=\"n\">%u</td><td>", s->number);
+			esc(f, s->title_ja);
+			if (s->restart == RO_PROC_RESTART_IF_ASKED)
+				fputs("※", f);
+			fputs(" <span class=\"en\">(", f);
+			esc(f, s->step->name);
+			fputs(")</span>", f);
+			if (s->description) {
+				fputs("<br><span class=\"note\">", f);
+				esc(f, s->description);
+				fputs("</span>", f);
+			}
+			if (s->instruction) {
+				fputs("<br><span class=\"note\">", f);
+				esc(f, s->instruction);
+				fputs("</span>", f);
+			}
+			fputs("</td><td class=\"k\">", f);
+			esc(f, s->kind_ja);
+			fputs("</td><td>", f);
+			if (s->kb) {
+				esc(f, s->kb);
+				fputs("<br>", f);
+			}
+			if (s->artifact) {
+				esc(f, s->artifact);
+				fputs(" → ", f);
+				esc(f, s->dest);
+				fputs("<br>", f);
+			}
+			if (s->sha256) {
+				fputs("<code class=\"h\">", f);
+				esc(f, s->sha256);
+				fputs("</code>", f);
+			}
+			fputs("</td><td class=\"n\">", f);
+			dur_ja(f, s->estimate);
+			fputs("</td></tr>\n", f);
+		}
+		fputs("</table>\n", f);
+	}
+}
+
+static void
+proc_sites(FILE *f, const struct ro_procedure *pr)
+{
+	const struct ro_inventory *inv = pr->campaign->inv;
+	size_t i;
+
+	fputs("<h2 class=\"page\">4. 再起動と停止の見込み（拠点別） <span class=\"en\">expected downtime per site</span></h2>\n"
+	    "<p class=\"note\">停止時間は再起動の手順の見込み時間から計算しています（台数×1台の再起動時間）。"
+	    "作業中の機器は窓口で使えません。同時に作業する台数は拠点ごとの同時停止上限までです。"
+	    "※は再起動が求められた場合の最大値です。</p>\n"
+	    "<table>\n<thead><tr><th>拠点</th><th class=\"n\">台数</th><th class=\"n\">再起動する台数</th>"
+	    "<th class=\"n\">1台の停止</th><th class=\"n\">停止の合計（台×時間）</th>"
+	    "<th class=\"n\">同時停止上限</th><th>作業期間</th></tr></thead>\n", f);
+	for (i = 0; i < pr->nsites; i++) {
+		const struct ro_proc_site *s = &pr->sites[i];
+		fputs("<tr><td>", f);
+		esc(f, site_name(&inv->sites[s->site]));
+		fprintf(f, "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td><td class=\"n\">",
+		    s->nhosts, s->nrestart);
+		dur_ja(f, s->host_downtime);
+		if (s->restart_if_asked)
+			fputs("※", f);
+		fputs("</td><td class=\"n\">", f);
+		dur_ja(f, s->downtime);
+		if (s->restart_if_asked)
+			fputs("※", f);
+		fprintf(f, "</td><td class=\"n\">%u</td><td>", s->limit);
+		when(f, s->first_start);
+		fputs(" 〜 ", f);
+		if (s->last_end != RO_PLAN_NO_TIME &&
+		    ro_pcal_day(s->last_end) == ro_pcal_day(s->first_start))
+			hm(f, s->last_end);
+		else
+			when(f, s->last_end);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("<tr><th>合計</th><td></td><td></td><td></td><td class=\"n\">", f);
+	dur_ja(f, pr->downtime);
+	fputs("</td><td></td><td></td></tr>\n</table>\n", f);
+}
+
+static void
+proc_hosts(FILE *f, const struct ro_procedure *pr)
+{
+	const struct ro_plan *p = pr->plan;
+	const struct ro_inventory *inv = pr->campaign->inv;
+	size_t i;
+	char d[40];
+
+	fputs("<h2 class=\"page\">5. 機器別の作業予定 <span class=\"en\">per-host times</span></h2>\n"
+	    "<p class=\"note\">再起動の時刻は、それまでの手順の見込み時間からの目安です。</p>\n"
+	    "<table>\n<thead><tr><th>機器</th><th>種別</th><th>ウェーブ</th><th>作業日</th>"
+	    "<th>開始</th><th>終了</th><th>再起動（目安）</th><th class=\"n\">停止</th></tr></thead>\n", f);
+	for (i = 0; i < pr->nhosts; i++) {
+		const struct ro_proc_host *h = &pr->hosts[i];
+		const struct ro_host *hh = &inv->hosts[h->host];
+		if (i == 0 || pr->hosts[i - 1].site != h->site) {
+			fputs("<tr class=\"site\"><th colspan=\"8\">", f);
+			esc(f, site_name(&inv->sites[h->site]));
+			fputs("（", f);
+			esc(f, inv->sites[h->site].id);
+			fputs("）</th></tr>\n", f);
+		}
+		fputs("<tr><td>", f);
+		esc(f, hh->name);
+		fputs("</td><td>", f);
+		esc(f, ro_proc_role_ja(hh->role));
+		fputs("</td><td>", f);
+		if (h->wave < p->nwaves) {
+			fprintf(f, "%u ", h->wave + 1);
+			esc(f, p->waves[h->wave].name);
+		}
+		fprintf(f, "</td><td>%s</td><td>",
+		    h->start == RO_PLAN_NO_TIME ? "—" : ro_pcal_fmt_day_ja(ro_pcal_day(h->start), d));
+		hm(f, h->start);
+		fputs("</td><td>", f);
+		hm(f, h->end);
+		fputs("</td><td>", f);
+		if (h->restart > 0) {
+			hm(f, h->restart_at);
+			if (h->restart_if_asked)
+				fputs("※", f);
+		} else
+			fputs("なし", f);
+		fputs("</td><td class=\"n\">", f);
+		if (h->restart > 0)
+			dur_ja(f, h->restart);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
+static void
+proc_approval(FILE *f, const struct ro_procedure *pr)
+{
+	fputs("<div class=\"approval\">\n<h2>8. 承認 <span class=\"en\">approval</span></h2>\n"
+	    "<p>本作業手順書（計画ハッシュ <code class=\"h\">", f);
+	esc(f, pr->plan_hash);
+	fputs("</code>）のとおり作業を実施することを承認します。</p>\n<table>\n"
+	    "<tr><th></th><th>所属</th><th>氏名</th><th>日付</th><th>印・署名</th></tr>\n"
+	    "<tr><th>承認者（市）</th><td></td><td></td><td>令和　年　月　日</td><td></td></tr>\n"
+	    "<tr><th>確認者（市）</th><td></td><td></td><td>令和　年　月　日</td><td></td></tr>\n"
+	    "<tr><th>作業責任者（受注者）</th><td></td><td></td><td>令和　年　月　日</td><td></td></tr>\n"
+	    "</table>\n</div>\n", f);
+}
+
+/*
+ * procedure_html renders the work procedure (作業手順書, procedure.h) below
+ * the Gantt chart: what is done, with what, when each host restarts, how
+ * to undo it, whom to call, and where the city signs. Every value that
+ * comes from a file is escaped.
+ */
+static void
+procedure_html(FILE *f, const struct ro_plan *p)
+{
+	const struct ro_campaign *c = p->campaign;
+	struct ro_procedure *pr;
+	size_t i, j;
+
+	if (ro_procedure_build(p, &pr) != RO_OK)
+		return;
+	fputs("<section class=\"proc\" id=\"procedure\">\n<h2 class=\"page\">作業手順書 <span class=\"en\">work procedure</span></h2>\n"
+	    "<table>\n<tr><th>件名</th><td>", f);
+	esc(f, c->title ? c->title : c->id);
+	fputs("</td></tr>\n<tr><th>キャンペーン</th><td>", f);
+	esc(f, c->id);
+	fprintf(f, "</td></tr>\n<tr><th>対象</th><td>%zu台</td></tr>\n", c->nhosts);
+	if (p->timed)
+		span_row(f, "作業期間", p->first_start, p->end);
+	fputs("<tr><th>計画ハッシュ</th><td><code class=\"h\">", f);
+	esc(f, pr->plan_hash);
+	fputs("</code></td></tr>\n</table>\n", f);
+
+	fputs("<h3>1. 作業内容 <span class=\"en\">the work</span></h3>\n<table>\n"
+	    "<thead><tr><th>作業</th><th class=\"n\">対象台数</th><th>説明</th></tr></thead>\n", f);
+	for (i = 0; i < pr->nplaybooks; i++) {
+		const struct ro_proc_playbook *pp = &pr->playbooks[i];
+		fputs("<tr><td>", f);
+		esc(f, pp->title_ja);
+		fputs("<br><span class=\"en\">", f);
+		esc(f, pp->pb->name);
+		fprintf(f, "</span></td><td class=\"n\">%zu</td><td class=\"note\">", pp->nhosts);
+		esc(f, pp->pb->description);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+
+	fputs("<h3>2. 適用するプログラム・ファイル <span class=\"en\">artefacts</span></h3>\n", f);
+	if (pr->nartifacts == 0)
+		fputs("<p>機器へ転送するファイルはありません。</p>\n", f);
+	else {
+		fputs("<p class=\"note\">ファイルはウイルスチェック済みの媒体から取り込み、転送の前後で SHA-256 を照合します。</p>\n"
+		    "<table>\n<thead><tr><th>KB番号</th><th>ファイル</th><th>SHA-256</th><th>対象</th></tr></thead>\n", f);
+		for (i = 0; i < pr->nartifacts; i++) {
+			const struct ro_proc_artifact *a = &pr->artifacts[i];
+			fputs("<tr><td>", f);
+			esc(f, a->kb ? a->kb : "—");
+			fputs("</td><td>", f);
+			esc(f, a->file ? a->file : "—");
+			fputs("</td><td><code class=\"h\">", f);
+			esc(f, a->sha256);
+			fputs("</code></td><td>", f);
+			roles_ja(f, a->roles);
+			fputs("</td></tr>\n", f);
+		}
+		fputs("</table>\n", f);
+	}
+	proc_steps(f, pr);
+	proc_sites(f, pr);
+	proc_hosts(f, pr);
+
+	fputs("<h2 class=\"page\">6. 切り戻し手順 <span class=\"en\">rollback</span></h2>\n", f);
+	for (i = 0; i < pr->nplaybooks; i++) {
+		const struct ro_proc_playbook *pp = &pr->playbooks[i];
+		fputs("<h3>", f);
+		esc(f, pp->title_ja);
+		fputs("</h3>\n", f);
+		if (pp->nrollback == 0) {
+			fputs("<p>切り戻し手順は定められていません（作業手順書の承認前に作業責任者へ確認してください）。</p>\n", f);
+			continue;
+		}
+		fputs("<ol>\n", f);
+		for (j = 0; j < pp->nrollback; j++) {
+			fputs("<li>", f);
+			esc(f, pp->rollback[j]);
+			fputs("</li>\n", f);
+		}
+		fputs("</ol>\n", f);
+	}
+	fputs("<h2>7. 連絡先 <span class=\"en\">contacts</span></h2>\n", f);
+	if (pr->ncontacts == 0)
+		fputs("<p>連絡先は指定されていません（キャンペーンの contacts に記載してください）。</p>\n", f);
+	else {
+		fputs("<table>\n<thead><tr><th>役割</th><th>氏名</th><th>所属</th><th>電話</th></tr></thead>\n", f);
+		for (i = 0; i < pr->ncontacts; i++) {
+			const struct ro_contact *k = &pr->contacts[i];
+			fputs("<tr><td>", f);
+			esc(f, k->role);
+			fputs("</td><td>", f);
+			esc(f, k->name);
+			fputs("</td><td>", f);
+			esc(f, k->org ? k->org : "");
+			fputs("</td><td>", f);
+			esc(f, k->phone);
+			fputs("</td></tr>\n", f);
+		}
+		fputs("</table>\n", f);
+	}
+	proc_approval(f, pr);
+	fputs("</section>\n", f);
+	ro_procedure_free(pr);
+}
+
 void
 ro_plan_html(FILE *f, const struct ro_plan *p)
 {
@@ -92,13 +443,19 @@ ro_plan_html(FILE *f, const struct ro_plan *p)
 	fputs("<!DOCTYPE html>\n<html lang=\"ja\">\n<head>\n<meta charset=\"utf-8\">\n<title>", f);
 	esc(f, c->title ? c->title : c->id);
 	fputs("</title>\n<style>\n"
-	    "body{font-family:sans-serif;margin:2em;color:#222}\n"
+	    "body{font-family:\"Noto Sans CJK JP\",\"IPAGothic\",sans-serif;margin:2em;color:#222}\n"
 	    "table{border-collapse:collapse;margin:.5em 0}\n"
 	    "td,th{border:1px solid #bbb;padding:2px 8px;text-align:left;font-size:13px}\n"
 	    "th{background:#eee}\ncode{font-size:13px}\n"
 	    "svg text{font-size:11px;font-family:sans-serif}\n"
 	    ".gate{color:#a40}\n"
-	    "</style>\n</head>\n<body>\n<h1>", f);
+	    PROC_CSS, f);
+	/* Every printed page names the plan it belongs to and its number. */
+	fprintf(f, "@page{size:A4;margin:14mm 10mm 16mm 10mm;"
+	    "@bottom-left{content:\"計画ハッシュ %.16s…\";font-size:8pt;color:#555}"
+	    "@bottom-right{content:counter(page) \" / \" counter(pages);font-size:8pt;color:#555}}\n",
+	    p->hash);
+	fputs("</style>\n</head>\n<body>\n<h1>", f);
 	esc(f, c->title ? c->title : c->id);
 	fputs("</h1>\n<table>\n<tr><th>キャンペーン</th><td>", f);
 	esc(f, c->id);
@@ -148,8 +505,8 @@ ro_plan_html(FILE *f, const struct ro_plan *p)
 		esc(f, inv->sites[s].name_ja ? inv->sites[s].name_ja : inv->sites[s].name);
 		fprintf(f, "（%s）%zu台・同時停止上限 %u</h3>\n", inv->sites[s].id, nrows,
 		    p->site_limit[s]);
-		fprintf(f, "<svg width=\"%zu\" height=\"%zu\">\n",
-		    width, (nrows + 1) * ROW_H + 4);
+		fprintf(f, "<svg width=\"%zu\" height=\"%zu\" viewBox=\"0 0 %zu %zu\">\n",
+		    width, (nrows + 1) * ROW_H + 4, width, (nrows + 1) * ROW_H + 4);
 		for (j = 0; j < ndays; j++) {
 			size_t x = LABEL_W + j * COL_W;
 			fprintf(f, "<rect x=\"%zu\" y=\"0\" width=\"%d\" height=\"%zu\" fill=\"%s\" stroke=\"#ccc\"/>\n",
@@ -190,7 +547,9 @@ ro_plan_html(FILE *f, const struct ro_plan *p)
 		}
 		fputs("</svg>\n", f);
 	}
-	fprintf(f, "<p>計画ハッシュ <code>%s</code>（同じ入力からは常に同じ計画とハッシュになります）</p>\n"
-	    "</body>\n</html>\n", p->hash);
+	fprintf(f, "<p>計画ハッシュ <code>%s</code>（同じ入力からは常に同じ計画とハッシュになります）</p>\n",
+	    p->hash);
+	procedure_html(f, p);
+	fputs("</body>\n</html>\n", f);
 	free(days);
 }

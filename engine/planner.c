@@ -386,6 +386,16 @@ procedure_json(const struct ro_playbook *pb, struct ro_buf *b)
 		const struct ro_step *s = &pb->steps[i];
 		ro_buf_adds(b, i ? ",{\"name\":" : "{\"name\":");
 		ro_buf_json_str(b, s->name);
+		/* Only when written, so that plans of playbooks without them keep
+		 * their bytes; the console shows them (作業手順書). */
+		if (s->title_ja != NULL) {
+			ro_buf_adds(b, ",\"title_ja\":");
+			ro_buf_json_str(b, s->title_ja);
+		}
+		if (s->description != NULL) {
+			ro_buf_adds(b, ",\"description\":");
+			ro_buf_json_str(b, s->description);
+		}
 		ro_buf_printf(b, ",\"kind\":\"%s\",\"roles\":[", ro_step_kind_names[s->kind]);
 		for (r = 0, n = 0; r < RO_ROLE_N; r++)
 			if (s->roles == 0 || (s->roles & RO_ROLE_BIT(r)))
@@ -408,6 +418,15 @@ procedure_json(const struct ro_playbook *pb, struct ro_buf *b)
 		ro_buf_printf(b, ",\"estimate_s\":%ld}", s->estimate);
 	}
 	ro_buf_addc(b, ']');
+	if (pb->nrollback > 0) {
+		ro_buf_adds(b, ",\"rollback\":[");
+		for (i = 0; i < pb->nrollback; i++) {
+			if (i)
+				ro_buf_addc(b, ',');
+			ro_buf_json_str(b, pb->rollback[i]);
+		}
+		ro_buf_addc(b, ']');
+	}
 }
 
 /* The canonical body: fixed key order, no whitespace, no paths or times,
@@ -489,6 +508,23 @@ canonical(struct ro_plan *p)
 	if (c->roster != NULL) {
 		ro_buf_adds(&b, ",\"approvers\":");
 		ro_roster_json(c->roster, &b);
+	}
+	/* The people the procedure names are part of what is approved; only a
+	 * campaign with contacts has the key (earlier plans keep their hash). */
+	if (c->ncontacts > 0) {
+		ro_buf_adds(&b, ",\"contacts\":[");
+		for (i = 0; i < c->ncontacts; i++) {
+			ro_buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
+			ro_buf_json_str(&b, c->contacts[i].name);
+			ro_buf_adds(&b, ",\"role\":");
+			ro_buf_json_str(&b, c->contacts[i].role);
+			ro_buf_adds(&b, ",\"phone\":");
+			ro_buf_json_str(&b, c->contacts[i].phone);
+			ro_buf_adds(&b, ",\"org\":");
+			ro_buf_json_str(&b, c->contacts[i].org);
+			ro_buf_addc(&b, '}');
+		}
+		ro_buf_addc(&b, ']');
 	}
 	ro_buf_printf(&b, ",\"hosts\":%zu,\"schedule\":", c->nhosts);
 	schedule_json(p, &b);

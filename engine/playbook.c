@@ -25,7 +25,7 @@ const char *const ro_work_names[] = { "jlis-app-update", "os-update", "settings-
 	NULL };
 
 static const char *const top_keys[] = { "playbook", "title", "title_ja", "work", "description",
-	"params", "targets", "max_hosts", "phases", "policy", "steps", NULL };
+	"params", "targets", "max_hosts", "phases", "policy", "steps", "rollback", NULL };
 static const char *const param_keys[] = { "type", "required", "default", "description", NULL };
 static const char *const phase_keys[] = { "name", "roles", "after", NULL };
 static const char *const policy_keys[] = { "canary", "wave_size", "concurrency",
@@ -33,7 +33,8 @@ static const char *const policy_keys[] = { "canary", "wave_size", "concurrency",
 	"gates", "deadline_days", "early_start", NULL };
 static const char *const step_keys[] = { "name", "exec", "upload", "reboot", "check", "verify",
 	"manual", "password", "expect", "reboot_required", "timeout", "retries", "retry_delay",
-	"estimate", "roles", "skip_if", "continue_on_failure", "read_only", NULL };
+	"estimate", "roles", "skip_if", "continue_on_failure", "read_only", "title_ja", "description",
+	NULL };
 static const char *const upload_keys[] = { "src", "dest", "sha256", NULL };
 static const char *const reboot_keys[] = { "timeout", "if_required", NULL };
 static const char *const manual_keys[] = { "instruction", "instruction_ja", NULL };
@@ -214,6 +215,34 @@ read_str(struct loader *l, const struct ro_ynode *map, const char *key, int requ
 		return required ? RO_EINVAL : RO_OK;
 	if (ro_ystr(&l->c, v, &s) != RO_OK)
 		return RO_EINVAL;
+	*out = dup(l, s);
+	return RO_OK;
+}
+
+/*
+ * read_text reads an optional free-text key that a person reads (a step's
+ * title_ja or description): a non-empty string on one or more lines. It is
+ * printed in the work procedure the city approves, so an empty one is an
+ * error rather than a blank line in the document.
+ */
+static int
+read_text(struct loader *l, const struct ro_ynode *map, const char *key, const char *what,
+    const char **out)
+{
+	const struct ro_ynode *v = ro_ymap_get(map, key);
+	const char *s, *p;
+
+	if (v == NULL)
+		return RO_OK;
+	if (ro_ystr(&l->c, v, &s) != RO_OK)
+		return RO_EINVAL;
+	for (p = s; *p == ' ' || *p == '\t' || *p == '\n'; p++)
+		;
+	if (*p == '\0') {
+		ro_yerr(&l->c, v, "write the text, or remove the key", "'%s' of %s is empty", key,
+		    what);
+		return RO_EINVAL;
+	}
 	*out = dup(l, s);
 	return RO_OK;
 }
@@ -423,6 +452,83 @@ check_ref(const struct ro_tref *r, void *arg)
 		t->rc = RO_EINVAL;
 	}
 	return 0;
+}
+
+/* A reference in a rollback text names a declared parameter (the text is
+ * shown once for the campaign, not per host). */
+static int
+rollback_ref(const struct ro_tref *r, void *arg)
+{
+	struct tcheck *t = arg;
+	struct loader *l = t->l;
+	int line, col;
+
+	if (r->name[0] != '\0' && param_type(l->pb, r->name) >= 0)
+		return 0;
+	ro_playbook_tpos(l->c.file, t->n, r->index, &line, &col);
+	if (r->name[0] == '\0')
+		ro_diag_add(l->c.d, l->c.file, line, col, NULL, "empty or over-long reference");
+	else {
+		char *hint = ro_xasprintf("a rollback step may name only the playbook's parameters; "
+		    "declare '%s' under 'params:' or write the text without it", r->name);
+		ro_diag_add(l->c.d, l->c.file, line, col, hint, "unknown parameter '{{%s}}'", r->name);
+		free(hint);
+	}
+	t->rc = RO_EINVAL;
+	return 0;
+}
+
+/*
+ * load_rollback reads `rollback:`, what to do if the work must be undone:
+ * one text or a list of texts, each one step of the rollback in the order
+ * it is done. It is part of the work procedure (docs/PLAYBOOKS.md). A text
+ * may name the campaign's values as {{param}} (e.g. the KB number to
+ * remove), filled in when the procedure is shown; host variables have no
+ * single value there, so only declared parameters may be named.
+ */
+static int
+load_rollback(struct loader *l, const struct ro_ynode *n)
+{
+	struct ro_playbook *pb = l->pb;
+	const struct ro_ynode *one;
+	const struct ro_ynode *const *items;
+	size_t cnt, i;
+	int rc = RO_OK;
+
+	if (ro_ystrlist(&l->c, n, &one, &items, &cnt) != RO_OK)
+		return RO_EINVAL;
+	if (cnt == 0) {
+		ro_yerr(&l->c, n, "list the steps that undo the work, in order",
+		    "'rollback' is empty");
+		return RO_EINVAL;
+	}
+	pb->rollback = ro_arena_alloc(&pb->arena, cnt * sizeof *pb->rollback);
+	for (i = 0; i < cnt; i++) {
+		const char *p = items[i]->str;
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (*p == '\0') {
+			ro_yerr(&l->c, items[i], "write the step, or remove the line",
+			    "rollback step %zu is empty", i + 1);
+			rc = RO_EINVAL;
+			continue;
+		}
+		{
+			struct tcheck t = { l, items[i], RO_OK };
+			if (ro_template_scan(items[i]->str, rollback_ref, &t) != RO_OK) {
+				ro_yerr(&l->c, items[i], "close it with '}}'", "unclosed '{{' in rollback step %zu",
+				    i + 1);
+				t.rc = RO_EINVAL;
+			}
+			if (t.rc != RO_OK) {
+				rc = RO_EINVAL;
+				continue;
+			}
+		}
+		pb->rollback[pb->nrollback++] = dup(l, items[i]->str);
+	}
+	pb->rollback_line = n->line;
+	return rc;
 }
 
 /* Checks every {{name}} in s against the parameters and host variables, and
@@ -642,6 +748,9 @@ load_step(struct loader *l, const struct ro_ynode *n, struct ro_step *s)
 		return RO_EINVAL;
 	s->name = dup(l, str);
 	snprintf(what, sizeof what, "step '%s'", s->name);
+	if (read_text(l, n, "title_ja", what, &s->title_ja) ||
+	    read_text(l, n, "description", what, &s->description))
+		rc = RO_EINVAL;
 	for (k = 0; k < RO_STEP_N; k++) {
 		const struct ro_ynode *b = ro_ymap_get(n, ro_step_kind_names[k]);
 		if (b == NULL)
@@ -1152,6 +1261,8 @@ load(struct loader *l, const struct ro_ydoc *doc)
 			pb->work = ro_work_names[e];
 	}
 	if ((v = ro_ymap_get(root, "params")) != NULL && load_params(l, v))
+		rc = RO_EINVAL;
+	if ((v = ro_ymap_get(root, "rollback")) != NULL && load_rollback(l, v))
 		rc = RO_EINVAL;
 	if ((v = ro_yrequire(&l->c, root, "targets", "the playbook")) == NULL ||
 	    ro_selector_parse(&l->c, &pb->arena, v, 1, &pb->targets))

@@ -52,6 +52,11 @@ struct ro_step {
 	const char *src_file;     /* upload: src resolved under the playbook's directory
 	                           * (a literal src; NULL when src is a {{path}} reference) */
 	int line, col;
+	/* What the work procedure (作業手順書, procedure.h) says of the step: a
+	 * short Japanese title and an optional longer description; NULL when
+	 * not given (the procedure then shows the step's name). */
+	const char *title_ja;
+	const char *description;
 };
 
 /* One templated text of a step and the YAML node it was written in. */
@@ -116,6 +121,11 @@ struct ro_playbook {
 	struct ro_step *steps;
 	size_t nsteps;
 	uint8_t sha256[32];
+	/* `rollback:`: what to do if the work must be undone, one text per step
+	 * in order (none when not given); shown in the work procedure. */
+	const char **rollback;
+	size_t nrollback;
+	int rollback_line;
 	struct ro_ydoc *doc;      /* kept: targets refer into it */
 	struct ro_arena arena;
 };
