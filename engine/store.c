@@ -229,6 +229,29 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'secret marks are append-only'); END;"
 	"CREATE TRIGGER secret_marks_no_delete BEFORE DELETE ON secret_marks"
 	"  BEGIN SELECT RAISE(ABORT, 'secret marks are append-only'); END;",
+	/* 8 -> 9: passkey approvers (docs/APPROVALS.md, "Passkeys"): one-time
+	 * invitations, kept as the SHA-256 of their token, and the passkeys
+	 * enrolled from them with the lead's confirmation signature. */
+	"CREATE TABLE approver_invitations ("
+	"  token_hash TEXT PRIMARY KEY NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  campaign TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  used_at INTEGER"
+	") STRICT;"
+	"CREATE TABLE approver_passkeys ("
+	"  credential_id TEXT PRIMARY KEY NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  campaign TEXT NOT NULL,"
+	"  rp_id TEXT NOT NULL,"
+	"  public_key TEXT NOT NULL,"
+	"  fingerprint TEXT NOT NULL,"
+	"  enrolled_at INTEGER NOT NULL,"
+	"  confirmed_by TEXT,"
+	"  confirmation TEXT,"
+	"  confirmed_at INTEGER"
+	") STRICT;",
 };
 
 _Static_assert(RO_NELEM(migrations) == RO_STORE_SCHEMA_VERSION,

@@ -26,6 +26,7 @@ struct ro_web_config {
 	const char *ready_file; /* written with "port N" once listening, or NULL */
 	const char *tls_cert;   /* PEM certificate (chain), or NULL: plain HTTP */
 	const char *tls_key;    /* PEM private key, with tls_cert */
+	const char *rp_id;      /* the WebAuthn relying party id (the console's host name) */
 };
 
 /* ro_web_serve serves (HTTPS when tls_cert is given) until *stop becomes non-zero. 0, or a negative
