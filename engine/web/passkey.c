@@ -370,7 +370,7 @@ page_enrol(const struct ro_web_config *cfg, struct MHD_Connection *conn, int64_t
 	ro_buf_adds(&b, "><button id=\"go\" type=\"button\">パスキーを登録する</button></div>\n"
 	    "<h2>確認コード（指紋）</h2><p>登録後、次のコードを電話などで担当リーダーに読み上げてください。"
 	    "リーダーが確認するまで、このパスキーでは承認できません。</p>\n"
-	    "<p class=\"hash\" id=\"fp\">—</p><p id=\"result\"></p>\n"
+	    "<p class=\"fp\" id=\"fp\">—</p><p id=\"result\"></p>\n"
 	    "<script src=\"/passkey.js\"></script></body></html>\n");
 	ret = reply_s(cfg, conn, MHD_HTTP_OK, "text/html; charset=utf-8", &b, s);
 	ro_buf_free(&b);
@@ -654,6 +654,59 @@ gate_url(const char *url, char *id, size_t idsz, int *wave, const char **tail)
 	return 1;
 }
 
+static const char *
+gate_ja(const char *g)
+{
+	if (strcmp(g, "before-first") == 0)
+		return "最初のウェーブの前";
+	if (strcmp(g, "after-canary") == 0)
+		return "カナリアの後";
+	if (strcmp(g, "after-cs") == 0)
+		return "CS更新の後";
+	if (strcmp(g, "every-wave") == 0)
+		return "各ウェーブの前";
+	return "ゲート";
+}
+
+/* The decisions already given on this gate, each with its verification. */
+static void
+section_decisions(struct ro_buf *b, struct ro_store *st, const char *id, int wave)
+{
+	struct ro_approval_check *v = NULL;
+	size_t n = 0, nbad = 0, i, shown = 0;
+	char *cause = NULL;
+	int rc = ro_approval_verify_all(st, id, &v, &n, &nbad, &cause);
+
+	ro_buf_adds(b, "<h2>このゲートの判断</h2>\n");
+	if (rc != RO_OK && rc != RO_EPROTO) {
+		ro_buf_adds(b, "<p class=\"bad\">検証できません: ");
+		ro_html_escape(b, cause);
+		ro_buf_adds(b, "</p>\n");
+		free(cause);
+		return;
+	}
+	ro_buf_adds(b, "<table><tr><th>No.</th><th>判断</th><th>承認者</th><th>署名</th></tr>\n");
+	for (i = 0; i < n; i++) {
+		if (v[i].wave != wave)
+			continue;
+		shown++;
+		ro_buf_printf(b, "<tr><td>%lld</td><td>", (long long)v[i].id);
+		ro_buf_adds(b, v[i].decision == NULL ? "（署名なし）" :
+		    strcmp(v[i].decision, "refuse") == 0 ? "差し戻し" : "承認");
+		ro_buf_adds(b, "</td><td>");
+		ro_html_escape(b, v[i].approver);
+		ro_buf_adds(b, v[i].valid ? "</td><td class=\"ok\">有効" : "</td><td class=\"bad\">無効: ");
+		if (!v[i].valid)
+			ro_html_escape(b, v[i].why);
+		ro_buf_adds(b, "</td></tr>\n");
+	}
+	if (shown == 0)
+		ro_buf_adds(b, "<tr><td colspan=\"4\">まだありません</td></tr>\n");
+	ro_buf_adds(b, "</table>\n");
+	ro_approval_check_free(v, n);
+	free(cause);
+}
+
 static int
 page_gate(const struct ro_web_config *cfg, struct MHD_Connection *conn, struct session *s,
     const char *id, int wave, int64_t now)
@@ -690,7 +743,7 @@ page_gate(const struct ro_web_config *cfg, struct MHD_Connection *conn, struct s
 		goto out;
 	}
 	ro_web_page_head(&b, "承認ゲート — rollout");
-	ro_buf_printf(&b, "<h1>承認ゲート: ウェーブ%d（", wave + 1);
+	ro_buf_printf(&b, "<h1>承認ゲート: ウェーブ%d（%s: ", wave + 1, gate_ja(g->gate[wave]));
 	ro_html_escape(&b, g->gate[wave]);
 	ro_buf_adds(&b, "）</h1>\n<table><tr><th>キャンペーン</th><td>");
 	ro_html_escape(&b, ci.title);
@@ -715,6 +768,13 @@ page_gate(const struct ro_web_config *cfg, struct MHD_Connection *conn, struct s
 		ro_web_section_results(&b, st, ci.id, wave - 1);
 	} else
 		ro_buf_adds(&b, "<p>最初のウェーブの前のゲートです（前のウェーブはありません）。</p>\n");
+	section_decisions(&b, st, ci.id, wave);
+	if (ci.state == RO_CAMPAIGN_DONE || ci.state == RO_CAMPAIGN_FAILED ||
+	    ci.state == RO_CAMPAIGN_CANCELLED) {
+		ro_buf_adds(&b, "<p>このキャンペーンは終了しています。判断はできません。</p></body></html>\n");
+		ret = reply_s(cfg, conn, MHD_HTTP_OK, "text/html; charset=utf-8", &b, NULL);
+		goto out;
+	}
 	ro_buf_adds(&b, "<h2>判断</h2>\n<div id=\"pk\" data-action=\"gate\"");
 	data_attr(&b, "rp", cfg->rp_id);
 	data_attr(&b, "csrf", s->csrf);

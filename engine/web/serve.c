@@ -36,6 +36,9 @@ static const char css[] =
     "th{background:#e8eef6}.ok{color:#060;font-weight:bold}.bad{color:#a00;font-weight:bold}"
     "code{font-size:.9em;word-break:break-all}.hash{font-family:monospace}"
     "nav{margin-bottom:1em}"
+    ".fp{font-family:monospace;font-size:1.6em;letter-spacing:.08em}"
+    "button{font-size:1.1em;padding:.3em 1.2em;margin-right:.6em}"
+    "#refuse{color:#a00}textarea{font-size:1em}"
     ".print-only{display:none}"
     "@media print{nav{display:none}body{margin:0;font-size:9pt}@page{size:A4;margin:12mm}"
     "table{page-break-inside:auto}tr{page-break-inside:avoid}.print-only{display:block}"
@@ -445,7 +448,8 @@ ro_web_section_results(struct ro_buf *b, struct ro_store *st, const char *id, in
 	struct ro_failure_info *f = NULL;
 	size_t nh = 0, nf = 0, i, j;
 
-	ro_buf_adds(b, tr("<h2>ホスト別の実施結果</h2>\n"));
+	if (only < 0)
+		ro_buf_adds(b, tr("<h2>ホスト別の実施結果</h2>\n"));
 	if (ro_store_host_list(st, id, only, &h, &nh) != RO_OK)
 		return;
 	(void)ro_store_failures(st, id, &f, &nf);

@@ -19,13 +19,16 @@ import urllib.parse
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import (NoAlertPresentException, NoSuchElementException,
+                                        StaleElementReferenceException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.virtual_authenticator import VirtualAuthenticatorOptions
 from selenium.webdriver.support.ui import WebDriverWait
 
 rollout, state, base, work, src, camp = sys.argv[1:7]
+# A page may be replaced while a wait looks at it (a login navigates).
+SLIPPERY = (NoSuchElementException, StaleElementReferenceException)
 db_path = os.path.join(state, "state.db")
 passed = failed = 0
 
@@ -148,7 +151,7 @@ try:
         has_user_verification=True, is_user_verified=True))
     drv.get(link)
     drv.find_element(By.ID, "go").click()
-    WebDriverWait(drv, 30).until(lambda d: re.match(r"^[0-9a-f]{4}(-[0-9a-f]{4}){4}$",
+    WebDriverWait(drv, 30, ignored_exceptions=SLIPPERY).until(lambda d: re.match(r"^[0-9a-f]{4}(-[0-9a-f]{4}){4}$",
                                                     d.find_element(By.ID, "fp").text)
                                  or "bad" in d.find_element(By.ID, "result").get_attribute("class"))
     fp = drv.find_element(By.ID, "fp").text
@@ -161,10 +164,11 @@ try:
     def login(next_path):
         drv.get(base + "/login?next=" + next_path)
         drv.find_element(By.ID, "go").click()
-        WebDriverWait(drv, 30).until(lambda d: "/login" not in d.current_url
+        WebDriverWait(drv, 30, ignored_exceptions=SLIPPERY).until(lambda d: "/login" not in d.current_url
                                      or d.find_element(By.ID, "result").text)
-        return "/login" not in drv.current_url, (drv.find_element(By.ID, "result").text
-                                                  if "/login" in drv.current_url else "")
+        if "/login" not in drv.current_url:
+            return True, ""
+        return False, drv.find_element(By.ID, "result").text
 
     gate1 = "/c/%s/gate/1" % camp
     ok, msg = login(gate1)
@@ -197,7 +201,7 @@ try:
     drv.find_element(By.ID, "comment").send_keys("カナリア確認済み")
     drv.save_screenshot(os.path.join(work, "gate-1.png"))
     drv.find_element(By.ID, "approve").click()
-    WebDriverWait(drv, 30).until(lambda d: d.find_element(By.ID, "result").text)
+    WebDriverWait(drv, 30, ignored_exceptions=SLIPPERY).until(lambda d: d.find_element(By.ID, "result").text)
     res = drv.find_element(By.ID, "result").text
     check("the approval is signed with the passkey and recorded (%s)" % res, "承認しました" in res)
     row = q("SELECT approver, decision, comment, signer_key FROM approvals WHERE campaign = '%s' AND wave = 0" % camp)
@@ -216,9 +220,10 @@ try:
     drv.find_element(By.ID, "comment").send_keys(refusal)
     drv.save_screenshot(os.path.join(work, "gate-2.png"))
     drv.find_element(By.ID, "refuse").click()
-    WebDriverWait(drv, 30).until(lambda d: d.find_element(By.ID, "result").text)
+    WebDriverWait(drv, 30, ignored_exceptions=SLIPPERY).until(lambda d: d.find_element(By.ID, "result").text)
     res = drv.find_element(By.ID, "result").text
     check("the refusal is signed and recorded (%s)" % res, "差し戻しました" in res)
+    drv.save_screenshot(os.path.join(work, "gate-2-refused.png"))
     # The run is the shell's child: poll the store (bounded) until it stops.
     deadline = time.monotonic() + 120
     while True:
@@ -236,6 +241,8 @@ try:
         check("XSS: the refusal's script is not run (no alert)", False)
     except NoAlertPresentException:
         check("XSS: the refusal's script is not run (no alert)", True)
+    check("the gate lists the refusal, verified", "差し戻し sato 有効" in
+          drv.find_element(By.TAG_NAME, "body").text.replace("\n", " "))
     check("XSS: the halt reason with the script shows as text",
           "<script>alert(1)</script>" in drv.find_element(By.TAG_NAME, "body").text
           and "&lt;script&gt;" in drv.page_source)

@@ -28,6 +28,8 @@ rc=0
 /usr/bin/python3 "$SRC/tests/web/passkey.py" "$ROLLOUT" "$STATE" "http://localhost:$port" "$WORK" \
 	"$SRC" "$C" || rc=$?
 check "the browser test passed (exit $rc)" [ "$rc" = 0 ]
+# A failed browser test leaves the engine waiting at a gate: stop it.
+[ "$rc" = 0 ] || kill "$RUN_PID" 2>/dev/null || true
 wait_run
 check "the run ended halted by the refusal (exit $RUN_RC)" [ "$RUN_RC" != 0 ]
 finish
