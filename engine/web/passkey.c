@@ -430,6 +430,24 @@ post_enrol(const struct ro_web_config *cfg, struct MHD_Connection *conn, struct 
 		    MHD_HTTP_FORBIDDEN, why);
 		goto out;
 	}
+	{
+		/* Journaled like the CLI's invitation and confirmation. */
+		struct ro_store *st = NULL;
+		struct ro_buf d;
+		char *c2 = NULL;
+		if (ro_store_open_dir(cfg->state_dir, &st, &c2) == RO_OK) {
+			ro_buf_init(&d);
+			ro_buf_adds(&d, "{\"name\":");
+			ro_buf_json_str(&d, name);
+			ro_buf_adds(&d, ",\"fingerprint\":");
+			ro_buf_json_str(&d, fp);
+			ro_buf_addc(&d, '}');
+			(void)ro_store_journal(st, campaign, "approver.passkey-enrolled", NULL, d.p);
+			ro_buf_free(&d);
+		}
+		free(c2);
+		ro_store_close(st);
+	}
 	ro_buf_adds(&b, "{\"fingerprint\":");
 	ro_buf_json_str(&b, fp);
 	ro_buf_adds(&b, ",\"message\":");

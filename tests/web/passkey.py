@@ -186,6 +186,10 @@ try:
     check("the lead confirms the passkey by its fingerprint (exit %d: %s)" % (p.returncode, p.stdout.strip()),
           p.returncode == 0 and "Confirmed sato's passkey" in p.stdout)
 
+    kinds = [k for (k,) in q("SELECT kind FROM journal WHERE kind LIKE 'approver.%' ORDER BY seq")]
+    check("the journal records the invitation, the enrolment and the confirmation (%s)" % kinds,
+          kinds == ["approver.invite", "approver.passkey-enrolled", "approver.passkey-confirmed"])
+
     # --- Wave 1: approved in the browser; the running engine goes on ----
     check("the engine waits at the gate of wave 1", wait_gate() == "1")
     ok, msg = login(gate1)
