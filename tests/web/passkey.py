@@ -122,6 +122,10 @@ check("the store keeps the token's hash, not the token",
       and q("SELECT count(*) FROM approver_invitations")[0][0] == 1)
 
 before = writes()
+with urllib.request.urlopen(base + "/login", timeout=30) as resp:
+    cookie = resp.headers.get("Set-Cookie", "")
+check("the session cookie is HttpOnly and SameSite=Strict, not Secure on plain HTTP (%s)" % cookie.split(";", 1)[-1],
+      "; HttpOnly" in cookie and "; SameSite=Strict" in cookie and "Secure" not in cookie)
 c = Client()
 code, html = c.req("/enrol?t=" + token)
 check("the invitation page opens (%d)" % code, code == 200 and "パスキーの登録" in html)
