@@ -178,6 +178,8 @@ ro_approval_verify(const struct ro_gates *g, const struct ro_approval_info *a,
 		return RO_EPROTO;
 	}
 	gate = g->gate[a->wave];
+	if (strncmp(a->signer_key, RO_APPROVAL_WEBAUTHN, strlen(RO_APPROVAL_WEBAUTHN)) == 0)
+		return ro_approval_verify_passkey(g, a, gate, who, why);
 	if (!unhex(a->signer_key, key, sizeof key) || !unhex(a->signature, sig, sizeof sig)) {
 		*why = ro_xstrdup("the row's key or signature is not hex of the right length");
 		return RO_EPROTO;

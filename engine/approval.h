@@ -73,6 +73,24 @@ void ro_approval_message(const struct ro_approval_rec *a, struct ro_buf *b);
 int ro_approval_verify(const struct ro_gates *g, const struct ro_approval_info *a,
     const struct ro_approver **who, char **why);
 
+/*
+ * Passkey approvals (approval-passkey.c): a row whose signer_key starts with
+ * RO_APPROVAL_WEBAUTHN carries a WebAuthn assertion over SHA-256 of the
+ * record above, by a passkey a contractor-lead of the roster confirmed.
+ * ro_approval_verify checks those too; these are its parts.
+ */
+#define RO_APPROVAL_WEBAUTHN "webauthn:"
+struct ro_passkey;
+int ro_approval_verify_passkey(const struct ro_gates *g, const struct ro_approval_info *a,
+    const char *gate, const struct ro_approver **who, char **why);
+/* Checks a lead's confirmation of name's passkey against roster r. */
+int ro_approval_passkey_binding_ok(const struct ro_roster *r, const char *name, const char *rp_id,
+    const char *cred_b64, const char *pk_hex, const char *lead_hex, const char *sig_hex,
+    char **why);
+/* The signature column of a passkey approval (JSON). */
+void ro_approval_passkey_blob(const struct ro_passkey *p, const char *authdata_b64,
+    const char *client_b64, const char *sig_b64, struct ro_buf *b);
+
 /* The gate's state as the verified approvals of its wave say. */
 enum ro_gate_verdict { RO_GATE_WAIT, RO_GATE_OPEN, RO_GATE_REFUSED };
 

@@ -29,17 +29,19 @@ serve_exec(int argc, char **argv)
 		{ "ready-file", required_argument, NULL, 'r' },
 		{ "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' },
+		{ "rp-id", required_argument, NULL, 'R' },
 		{ "state-dir", required_argument, NULL, 'S' },
 		{ "state", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ro_web_config cfg = { ro_cmd_state_dir(), "127.0.0.1", 8080, NULL, NULL, NULL };
+	struct ro_web_config cfg = { ro_cmd_state_dir(), "127.0.0.1", 8080, NULL, NULL, NULL,
+	    "localhost" };
 	struct sigaction sa;
 	char *end, *cause = NULL;
 	long port;
 	int ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "p:l:r:c:k:S:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "p:l:r:c:k:R:S:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			port = strtol(optarg, &end, 10);
@@ -58,6 +60,9 @@ serve_exec(int argc, char **argv)
 			break;
 		case 'k':
 			cfg.tls_key = optarg;
+			break;
+		case 'R':
+			cfg.rp_id = optarg;
 			break;
 		case 'S':
 			cfg.state_dir = optarg;
@@ -83,21 +88,25 @@ serve_exec(int argc, char **argv)
 const struct ro_cmd ro_cmd_serve = {
 	.name = "serve",
 	.usage = "[--port N] [--listen ADDR] [--tls-cert FILE --tls-key FILE] [--ready-file FILE] "
-	    "[--state-dir DIR]",
-	.summary = "Serve the read-only console: campaigns, plans, approvals (Japanese).",
+	    "[--rp-id HOST] [--state-dir DIR]",
+	.summary = "Serve the console: campaigns, plans, approvals, passkey decisions (Japanese).",
 	.help =
 	    "Serves, over plain HTTP on a loopback address, read-only pages in Japanese: the\n"
 	    "campaigns of the state store, and for each the plan as the city approves it\n"
 	    "(waves and gates, every host's planned times by site, the playbooks and\n"
 	    "parameters such as KB numbers and artefact hashes, the approvers roster) and its\n"
 	    "approvals with the verification of their signatures (English: ?lang=en).\n"
-	    "Approving stays on the command line (`rollout approve`). Plain HTTP only on a\n"
-	    "loopback address; any other needs the city's certificate and key (HTTPS).\n"
+	    "Approvers enrolled with a passkey (`rollout approvers invite`) log in and approve\n"
+	    "or refuse a gate on its page (/c/ID/gate/N); the only writes are enrolments and\n"
+	    "those signed decisions. Plain HTTP only on a loopback address; any other needs\n"
+	    "the city's certificate and key (HTTPS).\n"
 	    "\n"
 	    "  --port N          TCP port (default 8080; 0: any free one, see --ready-file)\n"
 	    "  --listen ADDR     an IPv4 address (default 127.0.0.1; not loopback: TLS only)\n"
 	    "  --tls-cert FILE   PEM certificate (chain) for HTTPS\n"
 	    "  --tls-key FILE    its PEM private key (read once, zeroed when serve ends)\n"
+	    "  --rp-id HOST      the console's host name, the passkeys' relying party\n"
+	    "                    (default localhost; with TLS, the certificate's name)\n"
 	    "  --ready-file FILE written with \"port N\" once it listens (for scripts)\n"
 	    "  --state-dir DIR   the state directory (default $ROLLOUT_STATE_DIR, else .rollout)\n",
 	.exec = serve_exec,

@@ -18,6 +18,7 @@ extern const struct ro_cmd ro_cmd_vault;
 extern const struct ro_cmd ro_cmd_calendar;
 extern const struct ro_cmd ro_cmd_run;
 extern const struct ro_cmd ro_cmd_approve;
+extern const struct ro_cmd ro_cmd_approvers;
 extern const struct ro_cmd ro_cmd_status;
 extern const struct ro_cmd ro_cmd_keygen;
 extern const struct ro_cmd ro_cmd_hosts;
@@ -37,6 +38,7 @@ const struct ro_cmd *const ro_cmd_table[] = {
 	&ro_cmd_plan,
 	&ro_cmd_run,
 	&ro_cmd_approve,
+	&ro_cmd_approvers,
 	&ro_cmd_approvals,
 	&ro_cmd_serve,
 	&ro_cmd_status,

@@ -333,6 +333,29 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'manual records are append-only'); END;"
 	"CREATE TRIGGER manual_records_no_delete BEFORE DELETE ON manual_records"
 	"  BEGIN SELECT RAISE(ABORT, 'manual records are append-only'); END;",
+	/* 10 -> 11: passkey approvers (docs/APPROVALS.md, "Passkeys"): one-time
+	 * invitations, kept as the SHA-256 of their token, and the passkeys
+	 * enrolled from them with the lead's confirmation signature. */
+	"CREATE TABLE approver_invitations ("
+	"  token_hash TEXT PRIMARY KEY NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  campaign TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  used_at INTEGER"
+	") STRICT;"
+	"CREATE TABLE approver_passkeys ("
+	"  credential_id TEXT PRIMARY KEY NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  campaign TEXT NOT NULL,"
+	"  rp_id TEXT NOT NULL,"
+	"  public_key TEXT NOT NULL,"
+	"  fingerprint TEXT NOT NULL,"
+	"  enrolled_at INTEGER NOT NULL,"
+	"  confirmed_by TEXT,"
+	"  confirmation TEXT,"
+	"  confirmed_at INTEGER"
+	") STRICT;",
 };
 
 _Static_assert(RO_NELEM(migrations) == RO_STORE_SCHEMA_VERSION,

@@ -79,7 +79,7 @@ int ro_store_journal(struct ro_store *st, const char *campaign, const char *kind
 /* Connection settings                                                     */
 
 /* The schema version this build writes (PRAGMA user_version after open). */
-#define RO_STORE_SCHEMA_VERSION 10
+#define RO_STORE_SCHEMA_VERSION 11
 
 /* "No time" for nullable timestamps (planned wave start/end). */
 #define RO_STORE_NO_TIME INT64_MIN

@@ -36,6 +36,9 @@ static const char css[] =
     "th{background:#e8eef6}.ok{color:#060;font-weight:bold}.bad{color:#a00;font-weight:bold}"
     "code{font-size:.9em;word-break:break-all}.hash{font-family:monospace}"
     "nav{margin-bottom:1em}"
+    ".fp{font-family:monospace;font-size:1.6em;letter-spacing:.08em}"
+    "button{font-size:1.1em;padding:.3em 1.2em;margin-right:.6em}"
+    "#refuse{color:#a00}textarea{font-size:1em}"
     ".print-only{display:none}"
     "@media print{nav{display:none}body{margin:0;font-size:9pt}@page{size:A4;margin:12mm}"
     "table{page-break-inside:auto}tr{page-break-inside:avoid}.print-only{display:block}"
@@ -109,6 +112,7 @@ static const char *const en_text[][2] = {
 	{ "</td></tr><tr><th>計画ハッシュ（承認の対象）</th><td><code>", "</td></tr><tr><th>Plan hash (what is approved)</th><td><code>" },
 	{ "<h2>承認の方法</h2>\n<p>承認者は自分の鍵ファイルで署名します: <code>rollout approve ", "<h2>How to approve</h2>\n<p>Approvers sign with their own key file: <code>rollout approve " },
 	{ " --wave N --key 鍵ファイル --plan-hash ", " --wave N --key KEYFILE --plan-hash " },
+	{ "<p>または、上の表のゲートを開き、登録したパスキーで承認・差し戻しします。</p>\n", "<p>Or open the gate in the table above and decide with your enrolled passkey.</p>\n" },
 	{ "</code>（差し戻しは <code>--refuse --comment 理由</code>）</p>\n", "</code> (to refuse: <code>--refuse --comment REASON</code>)</p>\n" },
 };
 
@@ -126,12 +130,24 @@ tr(const char *ja)
 	return ja;
 }
 
+const char *
+ro_web_tr(const char *ja)
+{
+	return tr(ja);
+}
+
+int
+ro_web_lang_en(void)
+{
+	return lang_en;
+}
+
 struct server {
 	const struct ro_web_config *cfg;
 };
 
-static void
-page_head(struct ro_buf *b, const char *title)
+void
+ro_web_page_head(struct ro_buf *b, const char *title)
 {
 	ro_buf_adds(b, lang_en ? "<!DOCTYPE html>\n<html lang=\"en\">" : "<!DOCTYPE html>\n<html lang=\"ja\">");
 	ro_buf_adds(b, "<head><meta charset=\"utf-8\">"
@@ -141,8 +157,8 @@ page_head(struct ro_buf *b, const char *title)
 	ro_buf_adds(b, tr("<nav><a href=\"/\">キャンペーン一覧</a></nav>\n"));
 }
 
-static const char *
-state_ja(const char *s)
+const char *
+ro_web_state_ja(const char *s)
 {
 	static const char *const map[][2] = {
 		{ "planned", "計画済み" }, { "running", "実行中" }, { "halted", "停止中" },
@@ -198,7 +214,7 @@ page_index(struct ro_store *st, struct ro_buf *b)
 
 	if ((rc = ro_store_campaign_list(st, &v, &n)) != RO_OK)
 		return rc;
-	page_head(b, tr("キャンペーン一覧 — rollout"));
+	ro_web_page_head(b, tr("キャンペーン一覧 — rollout"));
 	ro_buf_adds(b, tr("<h1>キャンペーン一覧</h1>\n<table><tr><th>ID</th><th>件名</th><th>状態</th><th>計画ハッシュ</th></tr>\n"));
 	for (i = 0; i < n; i++) {
 		char h[13];
@@ -208,7 +224,7 @@ page_index(struct ro_store *st, struct ro_buf *b)
 		ro_html_escape(b, v[i].id);
 		ro_buf_adds(b, "</a></td>");
 		td(b, v[i].title);
-		td(b, state_ja(ro_campaign_state_name(v[i].state)));
+		td(b, ro_web_state_ja(ro_campaign_state_name(v[i].state)));
 		snprintf(h, sizeof h, "%.12s", v[i].plan_hash);
 		ro_buf_adds(b, "<td class=\"hash\">");
 		ro_html_escape(b, h);
@@ -239,11 +255,19 @@ section_waves(struct ro_buf *b, const struct ro_ynode *root, const struct ro_wav
 		ro_buf_adds(b, "<tr>");
 		td(b, num);
 		td(b, scalar(w, "name"));
-		td(b, gated && strcmp(gated, "true") == 0 ? (gate ? gate : tr("要承認")) : "—");
+		if (gated && strcmp(gated, "true") == 0 && scalar(root, "campaign") != NULL) {
+			/* The gate's page: its decision, signed with a passkey. */
+			ro_buf_printf(b, "<td><a href=\"/c/");
+			ro_html_escape(b, scalar(root, "campaign"));
+			ro_buf_printf(b, "/gate/%zu\">", i + 1);
+			ro_html_escape(b, gate ? gate : tr("要承認"));
+			ro_buf_adds(b, "</a></td>");
+		} else
+			td(b, "—");
 		td_time(b, ro_ymap_get(w, "approval"));
 		td_time(b, ro_ymap_get(w, "start"));
 		td_time(b, ro_ymap_get(w, "end"));
-		td(b, i < nw ? state_ja(ro_wave_state_name(wv[i].state)) : "");
+		td(b, i < nw ? ro_web_state_ja(ro_wave_state_name(wv[i].state)) : "");
 		ro_buf_adds(b, "</tr>\n");
 	}
 	ro_buf_adds(b, tr("</table>\n<h2>拠点別の作業予定（全端末）</h2>\n<table><tr><th>ウェーブ</th><th>拠点</th><th>開始日（これより前には作業しない）</th><th>端末</th><th>開始</th><th>終了</th></tr>\n"));
@@ -417,15 +441,16 @@ section_approvals(struct ro_buf *b, struct ro_store *st, const char *id)
 
 /* What each wave's hosts did: the city judges a canary by this before it
  * approves the gate after it. Failed hosts carry their reason. */
-static void
-section_results(struct ro_buf *b, struct ro_store *st, const char *id)
+void
+ro_web_section_results(struct ro_buf *b, struct ro_store *st, const char *id, int only)
 {
 	struct ro_host_info *h = NULL;
 	struct ro_failure_info *f = NULL;
 	size_t nh = 0, nf = 0, i, j;
 
-	ro_buf_adds(b, tr("<h2>ホスト別の実施結果</h2>\n"));
-	if (ro_store_host_list(st, id, -1, &h, &nh) != RO_OK)
+	if (only < 0)
+		ro_buf_adds(b, tr("<h2>ホスト別の実施結果</h2>\n"));
+	if (ro_store_host_list(st, id, only, &h, &nh) != RO_OK)
 		return;
 	(void)ro_store_failures(st, id, &f, &nf);
 	ro_buf_adds(b, tr("<table><tr><th>ウェーブ</th><th>端末</th><th>拠点</th><th>結果</th><th>理由</th></tr>\n"));
@@ -473,14 +498,14 @@ page_campaign(struct ro_store *st, const char *id, struct ro_buf *b)
 	}
 	ro_store_wave_list(st, id, &wv, &nw);
 	title = ro_xasprintf(lang_en ? "%s — plan" : "%s — 作業計画", ci.id);
-	page_head(b, title);
+	ro_web_page_head(b, title);
 	free(title);
 	ro_buf_adds(b, "<h1>");
 	ro_html_escape(b, ci.title);
 	ro_buf_adds(b, tr("</h1>\n<table><tr><th>キャンペーン</th><td>"));
 	ro_html_escape(b, ci.id);
 	ro_buf_adds(b, tr("</td></tr><tr><th>状態</th><td>"));
-	ro_html_escape(b, state_ja(ro_campaign_state_name(ci.state)));
+	ro_html_escape(b, ro_web_state_ja(ro_campaign_state_name(ci.state)));
 	if (ci.reason) {
 		ro_buf_adds(b, "（");
 		ro_html_escape(b, ci.reason);
@@ -491,7 +516,7 @@ page_campaign(struct ro_store *st, const char *id, struct ro_buf *b)
 	ro_buf_adds(b, "</code></td></tr></table>\n");
 	section_procedure(b, doc->root);
 	section_waves(b, doc->root, wv, nw);
-	section_results(b, st, ci.id);
+	ro_web_section_results(b, st, ci.id, -1);
 	section_approvers(b, doc->root);
 	section_approvals(b, st, ci.id);
 	/* Live progress (live.c): filled in by /app.js from the event stream. */
@@ -512,6 +537,7 @@ page_campaign(struct ro_store *st, const char *id, struct ro_buf *b)
 		ro_html_escape(b, h);
 	}
 	ro_buf_adds(b, tr("</code>（差し戻しは <code>--refuse --comment 理由</code>）</p>\n"));
+	ro_buf_adds(b, tr("<p>または、上の表のゲートを開き、登録したパスキーで承認・差し戻しします。</p>\n"));
 	ro_buf_adds(b, "<script src=\"/app.js\"></script></body></html>\n");
 out:
 	ro_wave_list_free(wv, nw);
@@ -521,8 +547,17 @@ out:
 	return rc;
 }
 
-static int
-reply(struct MHD_Connection *conn, unsigned status, const char *type, const char *body,
+void
+ro_web_add_headers(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "Content-Security-Policy", CSP);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+}
+
+int
+ro_web_reply(struct MHD_Connection *conn, unsigned status, const char *type, const char *body,
     size_t len)
 {
 	struct MHD_Response *r;
@@ -532,24 +567,21 @@ reply(struct MHD_Connection *conn, unsigned status, const char *type, const char
 	if (r == NULL)
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", type);
-	MHD_add_response_header(r, "Content-Security-Policy", CSP);
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
+	ro_web_add_headers(r);
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
 
-static int
-reply_text(struct MHD_Connection *conn, unsigned status, const char *msg)
+int
+ro_web_reply_text(struct MHD_Connection *conn, unsigned status, const char *msg)
 {
-	return reply(conn, status, "text/plain; charset=utf-8", msg, strlen(msg));
+	return ro_web_reply(conn, status, "text/plain; charset=utf-8", msg, strlen(msg));
 }
 
 /* A campaign id as the store accepts it: nothing that could walk a path. */
-static int
-id_ok(const char *s)
+int
+ro_web_id_ok(const char *s)
 {
 	size_t i, n = strlen(s);
 
@@ -575,15 +607,15 @@ events(struct server *sv, struct MHD_Connection *conn, const char *url)
 
 	memcpy(id, url + 3, n);
 	id[n] = '\0';
-	if (!id_ok(id))
-		return reply_text(conn, MHD_HTTP_NOT_FOUND, "見つかりません (not found)\n");
+	if (!ro_web_id_ok(id))
+		return ro_web_reply_text(conn, MHD_HTTP_NOT_FOUND, "見つかりません (not found)\n");
 	memset(&ci, 0, sizeof ci);
 	if ((rc = ro_store_open_dir(sv->cfg->state_dir, &st, NULL)) == RO_OK)
 		rc = ro_store_campaign_get(st, id, &ci, NULL);
 	ro_campaign_info_clear(&ci);
 	ro_store_close(st);
 	if (rc != RO_OK)
-		return reply_text(conn, MHD_HTTP_NOT_FOUND, "そのキャンペーンはありません (no such campaign)\n");
+		return ro_web_reply_text(conn, MHD_HTTP_NOT_FOUND, "そのキャンペーンはありません (no such campaign)\n");
 	if ((r = ro_web_live_response(sv->cfg->state_dir, id)) == NULL)
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", "text/event-stream; charset=utf-8");
@@ -595,51 +627,95 @@ events(struct server *sv, struct MHD_Connection *conn, const char *url)
 	return ret;
 }
 
+/* What one connection's request collects: its body, within MAX_BODY. */
+#define MAX_BODY 16384
+struct request {
+	struct ro_buf body;
+	int too_big;
+};
+
+static void
+request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct request *rq = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (rq != NULL) {
+		ro_buf_free(&rq->body);
+		free(rq);
+		*con_cls = NULL;
+	}
+}
+
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
     const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
 {
 	struct server *sv = cls;
+	struct request *rq = *con_cls;
 	struct ro_store *st = NULL;
 	struct ro_buf b;
 	char *cause = NULL;
 	int rc = RO_ENOENT, ret;
 
 	(void)version;
-	(void)upload_data;
-	if (*con_cls == NULL) { /* the headers: wait for the body, if any */
-		*con_cls = sv;
+	if (rq == NULL) { /* the headers: wait for the body, if any */
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		rq = ro_xcalloc(1, sizeof *rq);
+		ro_buf_init(&rq->body);
+		/* A declared body over the limit is refused before it is read. */
+		rq->too_big = cl != NULL && strtoull(cl, NULL, 10) > MAX_BODY;
+		*con_cls = rq;
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
-		*upload_size = 0; /* nothing is accepted; the reply below refuses it */
+		if (!rq->too_big && rq->body.len + *upload_size <= MAX_BODY)
+			ro_buf_add(&rq->body, upload_data, *upload_size);
+		else
+			rq->too_big = 1;
+		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		return (enum MHD_Result)reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-		    "この画面は読み取り専用です (read-only)\n");
+	if (rq->too_big)
+		return (enum MHD_Result)ro_web_reply_text(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+		    "要求が大きすぎます (request too large)\n");
 	if (strlen(url) > MAX_URL)
-		return (enum MHD_Result)reply_text(conn, MHD_HTTP_URI_TOO_LONG, "URL too long\n");
+		return (enum MHD_Result)ro_web_reply_text(conn, MHD_HTTP_URI_TOO_LONG, "URL too long\n");
 	{
 		const char *lang = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "lang");
 		lang_en = lang != NULL && strcmp(lang, "en") == 0;
 	}
+	if (strcmp(method, "GET") == 0 || strcmp(method, "POST") == 0) {
+		int r;
+		if (ro_web_passkey_handle(sv->cfg, conn, url, method, rq->body.p, rq->body.len, &r))
+			return (enum MHD_Result)r;
+	}
+	/* Nothing else is written: every other page is read-only. */
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return (enum MHD_Result)ro_web_reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "この画面は読み取り専用です (read-only)\n");
+	if (strcmp(url, "/passkey.js") == 0)
+		return (enum MHD_Result)ro_web_reply(conn, MHD_HTTP_OK, "text/javascript; charset=utf-8",
+		    ro_web_passkey_js, strlen(ro_web_passkey_js));
 	if (strcmp(url, "/style.css") == 0)
-		return (enum MHD_Result)reply(conn, MHD_HTTP_OK, "text/css; charset=utf-8", css,
+		return (enum MHD_Result)ro_web_reply(conn, MHD_HTTP_OK, "text/css; charset=utf-8", css,
 		    sizeof css - 1);
 	if (strcmp(url, "/app.js") == 0)
-		return (enum MHD_Result)reply(conn, MHD_HTTP_OK, "text/javascript; charset=utf-8",
+		return (enum MHD_Result)ro_web_reply(conn, MHD_HTTP_OK, "text/javascript; charset=utf-8",
 		    ro_web_live_js, strlen(ro_web_live_js));
 	{
 		size_t n = strlen(url);
 		if (strncmp(url, "/c/", 3) == 0 && n > 10 && strcmp(url + n - 7, "/events") == 0)
 			return (enum MHD_Result)events(sv, conn, url);
 	}
-	if (strcmp(url, "/") != 0 && (strncmp(url, "/c/", 3) != 0 || !id_ok(url + 3)))
-		return (enum MHD_Result)reply_text(conn, MHD_HTTP_NOT_FOUND, "見つかりません (not found)\n");
+	if (strcmp(url, "/") != 0 && (strncmp(url, "/c/", 3) != 0 || !ro_web_id_ok(url + 3)))
+		return (enum MHD_Result)ro_web_reply_text(conn, MHD_HTTP_NOT_FOUND, "見つかりません (not found)\n");
 	if (ro_store_open_dir(sv->cfg->state_dir, &st, &cause) != RO_OK) {
 		free(cause);
-		return (enum MHD_Result)reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		return (enum MHD_Result)ro_web_reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    "状態ストアを開けません (the state store cannot be opened)\n");
 	}
 	ro_buf_init(&b);
@@ -648,11 +724,11 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 		ro_store_rollback(st);
 	}
 	if (rc == RO_OK)
-		ret = reply(conn, MHD_HTTP_OK, "text/html; charset=utf-8", b.p, b.len);
+		ret = ro_web_reply(conn, MHD_HTTP_OK, "text/html; charset=utf-8", b.p, b.len);
 	else if (rc == RO_ENOENT)
-		ret = reply_text(conn, MHD_HTTP_NOT_FOUND, "そのキャンペーンはありません (no such campaign)\n");
+		ret = ro_web_reply_text(conn, MHD_HTTP_NOT_FOUND, "そのキャンペーンはありません (no such campaign)\n");
 	else
-		ret = reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "読み取りに失敗しました\n");
+		ret = ro_web_reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "読み取りに失敗しました\n");
 	ro_buf_free(&b);
 	ro_store_close(st);
 	return (enum MHD_Result)ret;
@@ -687,7 +763,8 @@ int
 ro_web_serve(const struct ro_web_config *cfg, volatile sig_atomic_t *stop, char **cause)
 {
 	struct sockaddr_in addr;
-	struct server sv = { cfg };
+	struct ro_web_config c = *cfg;
+	struct server sv = { &c };
 	struct MHD_Daemon *d;
 	const union MHD_DaemonInfo *info;
 	char *cert = NULL, *key = NULL;
@@ -697,6 +774,8 @@ ro_web_serve(const struct ro_web_config *cfg, volatile sig_atomic_t *stop, char 
 	    MHD_USE_ERROR_LOG;
 	int port, rc = RO_OK;
 
+	if (c.rp_id == NULL)
+		c.rp_id = "localhost";
 	memset(&addr, 0, sizeof addr);
 	addr.sin_family = AF_INET;
 	addr.sin_port = htons((uint16_t)cfg->port);
@@ -736,6 +815,7 @@ ro_web_serve(const struct ro_web_config *cfg, volatile sig_atomic_t *stop, char 
 		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+		    MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
 		    MHD_OPTION_ARRAY, cert ? tls : tls + 2, MHD_OPTION_END);
 	}
 	if (d == NULL) {
@@ -744,9 +824,10 @@ ro_web_serve(const struct ro_web_config *cfg, volatile sig_atomic_t *stop, char 
 		rc = RO_EIO;
 		goto out;
 	}
+	ro_web_passkey_init();
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	port = info ? info->port : cfg->port;
-	fprintf(stderr, "rollout serve: %s://%s:%d/ (read-only; Ctrl-C stops it)\n",
+	fprintf(stderr, "rollout serve: %s://%s:%d/ (writes only passkeys and signed decisions; Ctrl-C stops it)\n",
 	    cert ? "https" : "http", cfg->listen, port);
 	if (cfg->ready_file) {
 		FILE *f = fopen(cfg->ready_file, "w");
@@ -758,6 +839,7 @@ ro_web_serve(const struct ro_web_config *cfg, volatile sig_atomic_t *stop, char 
 	while (!*stop)
 		pause();
 	MHD_stop_daemon(d);
+	ro_web_passkey_fini();
 out:
 	/* The private key is a secret: zeroed before it is freed. */
 	if (key != NULL)

@@ -7,8 +7,9 @@
  * text, the playbooks, parameters such as KB numbers and artefact hashes,
  * the approvers roster) and its approvals with their verification status.
  * Every value is HTML-escaped (names come from files); every response has
- * a strict Content-Security-Policy (one script of our own, /app.js, which
- * shows the live progress that live.c streams); only GET and HEAD;
+ * a strict Content-Security-Policy (scripts only of our own, as files:
+ * /app.js shows the live progress that live.c streams, /passkey.js asks
+ * WebAuthn); POST only for the passkey pages, each with a CSRF token;
  * no secret is ever in the store, so none can be rendered.
  *
  * Plain HTTP is served only on a loopback address; any other address needs
@@ -26,6 +27,7 @@ struct ro_web_config {
 	const char *ready_file; /* written with "port N" once listening, or NULL */
 	const char *tls_cert;   /* PEM certificate (chain), or NULL: plain HTTP */
 	const char *tls_key;    /* PEM private key, with tls_cert */
+	const char *rp_id;      /* the WebAuthn relying party id (the console's host name) */
 };
 
 /* ro_web_serve serves (HTTPS when tls_cert is given) until *stop becomes non-zero. 0, or a negative

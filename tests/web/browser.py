@@ -191,6 +191,10 @@ try:
     with urllib.request.urlopen("https://127.0.0.1:%s/" % port, context=ctx) as resp:
         body = resp.read().decode()
     check("HTTPS with the given certificate serves the campaigns", "キャンペーン一覧" in body)
+    with urllib.request.urlopen("https://127.0.0.1:%s/login" % port, context=ctx) as resp:
+        cookie = resp.headers.get("Set-Cookie", "")
+    check("under TLS the session cookie is Secure, HttpOnly, SameSite=Strict (%s)" % cookie.split(";", 1)[-1],
+          all(f in cookie for f in ("; Secure", "; HttpOnly", "; SameSite=Strict")))
     try:
         urllib.request.urlopen("http://127.0.0.1:%s/" % port, timeout=10).read()
         check("plain HTTP to the HTTPS port gets nothing", False)
