@@ -1385,11 +1385,14 @@ st_scp_recv_open(struct ro_ssh *s)
 	if (s->ch) {
 		char *w;
 		if (sb.st_size < 0 || (uint64_t)sb.st_size > s->max_bytes) {
+			enum step_result r;
 			w = who(s);
 			set_state(s, ST_SCP_RECV); /* for recv_fail's close */
-			return recv_fail(s, RO_EPROTO, ro_xasprintf("%s: %s is %lld bytes, more than "
+			r = recv_fail(s, RO_EPROTO, ro_xasprintf("%s: %s is %lld bytes, more than "
 			    "the %llu a download may take; nothing was kept", w, s->remote_path,
 			    (long long)sb.st_size, (unsigned long long)s->max_bytes));
+			free(w);
+			return r;
 		}
 		s->file_size = (uint64_t)sb.st_size;
 		s->file_read = 0;
