@@ -8,11 +8,14 @@
  * transport's callbacks and one timer; it reports to executor.c through
  * ro__host_finished exactly once per start.
  */
+#include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "error.h"
 #include "exec-int.h"
@@ -779,6 +782,204 @@ run_upload(struct hostrun *hr)
 	intent(hr, upload_go);
 }
 
+/* ---- fetch ------------------------------------------------------------------ */
+
+/*
+ * A fetch step brings a file back from the host (the log archive of
+ * log-collection): over SCP, hashed as it arrives and checked against the
+ * host's own hash, kept 0600 under the state directory (docs/EXECUTION.md,
+ * "Fetch steps"; docs/INCIDENTS.md): for a campaign started for an incident
+ * in incidents/ID/HOST/, recorded with the incident, else in
+ * fetched/CAMPAIGN/HOST/; journaled either way. A name that is taken (the
+ * step run again after a crash) gets a suffix: nothing kept is replaced.
+ */
+#define FETCH_MAX_BYTES (4ULL << 30)
+
+/* mkdirs makes path and its parents, 0700. 0 or -1 with errno. */
+static int
+mkdirs(const char *path)
+{
+	char *p = ro_xstrdup(path), *q;
+	int rc = 0;
+
+	for (q = p + 1; rc == 0; q++) {
+		if (*q != '/' && *q != '\0')
+			continue;
+		char c = *q;
+		*q = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST)
+			rc = -1;
+		*q = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+/* safe_name keeps the last component of a Windows or POSIX path with only
+ * letters, digits, '.', '-' and '_' (others become '_'). */
+static char *
+safe_name(const char *remote)
+{
+	const char *b = remote, *p;
+	char *out, *o;
+
+	for (p = remote; *p; p++)
+		if (*p == '\\' || *p == '/')
+			b = p + 1;
+	out = ro_xstrdup(*b ? b : "file");
+	for (o = out; *o; o++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_", *o))
+			*o = '_';
+	if (out[0] == '.')
+		out[0] = '_';
+	return out;
+}
+
+/* fetch_dir is where this host's fetched files go (malloc'd). */
+static char *
+fetch_dir(const struct hostrun *hr)
+{
+	const struct ro_campaign *c = hr->ex->c;
+	char *state = ro_xstrdup(ro_store_path(hr->ex->st)), *slash = strrchr(state, '/'), *d;
+
+	if (slash)
+		*slash = '\0';
+	else {
+		free(state);
+		state = ro_xstrdup(".");
+	}
+	if (c->incident > 0)
+		d = ro_xasprintf("%s/incidents/%ld/%s", state, c->incident, host_of(hr)->name);
+	else
+		d = ro_xasprintf("%s/fetched/%s/%s", state, c->id, host_of(hr)->name);
+	free(state);
+	return d;
+}
+
+static void
+fetch_done(struct ro_ssh *s, const struct ro_download_result *r, void *arg)
+{
+	struct hostrun *hr = arg;
+	const struct ro_campaign *c = hr->ex->c;
+	char detail[1024];
+	char *cause = NULL;
+	int rc;
+
+	(void)s;
+	if (r->status == RO_OK) {
+		struct ro_incident_file f = { c->incident, host_of(hr)->name, hr->cmd, r->path,
+			r->sha256, (int64_t)r->bytes };
+		/* The chain of custody: the hash goes to the store and the journal
+		 * before the step is done. */
+		if (c->incident > 0)
+			rc = ro_store_incident_file_add(hr->ex->st, &f, &cause);
+		else {
+			struct ro_buf d;
+			ro_buf_init(&d);
+			ro_buf_adds(&d, "{\"host\":");
+			ro_buf_json_str(&d, f.host);
+			ro_buf_adds(&d, ",\"remote_path\":");
+			ro_buf_json_str(&d, f.remote_path);
+			ro_buf_adds(&d, ",\"local_path\":");
+			ro_buf_json_str(&d, f.local_path);
+			ro_buf_printf(&d, ",\"sha256\":\"%s\",\"size\":%" PRId64 "}", f.sha256,
+			    f.size);
+			rc = ro_store_journal(hr->ex->st, c->id, "host.fetch", NULL, d.p);
+			ro_buf_free(&d);
+		}
+		if (rc != RO_OK) {
+			snprintf(detail, sizeof detail, "fetched %s but could not record it: %s",
+			    r->path, cause ? cause : ro_store_errmsg(hr->ex->st));
+			free(cause);
+			outcome(hr, RO_STEP_FAILED, RO_STORE_NO_EXIT_CODE, detail);
+			failf(hr, "step %s: %s", cur_step(hr)->name, detail);
+			return;
+		}
+		snprintf(detail, sizeof detail, "%llu bytes, sha256 %s (checked on the host), kept "
+		    "as %s", (unsigned long long)r->bytes, r->sha256, r->path);
+		free(hr->cmd);
+		hr->cmd = NULL;
+		outcome(hr, RO_STEP_OK, RO_STORE_NO_EXIT_CODE, detail);
+		advance(hr);
+		return;
+	}
+	free(hr->cmd);
+	hr->cmd = NULL;
+	snprintf(detail, sizeof detail, "%s", r->cause ? r->cause : ro_strerror(r->status));
+	outcome(hr, transport_status(r->status), RO_STORE_NO_EXIT_CODE, detail);
+	if (r->status == RO_ECANCELED) {
+		hr->ssh = NULL;
+		failf(hr, "step %s cancelled by the operator", cur_step(hr)->name);
+		return;
+	}
+	if (r->status == RO_EIO || r->status == RO_EEXIST) { /* this machine's disk */
+		failf(hr, "step %s: %s", cur_step(hr)->name, detail);
+		return;
+	}
+	if (r->status == RO_ECONNLOST || r->status == RO_ETIMEDOUT)
+		drop_session(hr);
+	attempt_failed(hr, detail);
+}
+
+static void
+fetch_go(struct hostrun *hr)
+{
+	const struct ro_step *s = cur_step(hr);
+	char *dir = fetch_dir(hr), *name = safe_name(hr->cmd), *local = NULL;
+	struct stat st;
+	int rc, i;
+
+	hr->state = HR_STEP;
+	if (mkdirs(dir) != 0) {
+		char why[512];
+		snprintf(why, sizeof why, "cannot make %s: %s", dir, strerror(errno));
+		outcome(hr, RO_STEP_FAILED, RO_STORE_NO_EXIT_CODE, why);
+		failf(hr, "step %s: %s", s->name, why);
+		goto out;
+	}
+	/* The first free name: NAME, NAME.2, NAME.3 ... (part files too). */
+	for (i = 1; i < 1000; i++) {
+		char *part;
+		free(local);
+		local = i == 1 ? ro_xasprintf("%s/%s", dir, name) :
+		    ro_xasprintf("%s/%s.%d", dir, name, i);
+		part = ro_xasprintf("%s.part", local);
+		rc = lstat(local, &st) != 0 && lstat(part, &st) != 0;
+		free(part);
+		if (rc)
+			break;
+	}
+	rc = ro_ssh_download(hr->ssh, hr->cmd, local, is_windows(hr) ? RO_OS_WINDOWS : RO_OS_POSIX,
+	    FETCH_MAX_BYTES, step_timeout_ms(hr, s, DEFAULT_TIMEOUT_S), fetch_done, hr);
+	if (rc != RO_OK) {
+		outcome(hr, RO_STEP_FAILED, RO_STORE_NO_EXIT_CODE, ro_strerror(rc));
+		failf(hr, "step %s could not start: %s (the path on the host must not hold "
+		    "control characters or '\"')", s->name, ro_strerror(rc));
+	}
+out:
+	free(dir);
+	free(name);
+	free(local);
+}
+
+static void
+run_fetch(struct hostrun *hr)
+{
+	const struct ro_step *s = cur_step(hr);
+	int missing = 0;
+
+	free(hr->cmd);
+	hr->cmd = ro_template_render(s->fetch_src, hr->ex->c, hr->host, &missing);
+	if (missing || hr->cmd == NULL || hr->cmd[0] == '\0') {
+		failf(hr, "step %s: the file to fetch has no value (check the campaign's params)",
+		    s->name);
+		return;
+	}
+	intent(hr, fetch_go);
+}
+
 /* ---- reboot and wait ------------------------------------------------------- */
 
 static const char *
@@ -1115,6 +1316,9 @@ run_step(struct hostrun *hr)
 		return;
 	case RO_STEP_PASSWORD:
 		ro__run_password(hr);
+		return;
+	case RO_STEP_FETCH:
+		run_fetch(hr);
 		return;
 	case RO_STEP_N:
 		break;

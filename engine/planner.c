@@ -413,6 +413,8 @@ procedure_json(const struct ro_playbook *pb, struct ro_buf *b)
 			    "restart");
 		else if (s->kind == RO_STEP_PASSWORD)
 			ro_buf_json_str(b, s->credential); /* the entry's name, never a value */
+		else if (s->kind == RO_STEP_FETCH)
+			ro_buf_json_str(b, s->fetch_src);
 		else
 			ro_buf_json_str(b, s->command);
 		ro_buf_printf(b, ",\"estimate_s\":%ld}", s->estimate);

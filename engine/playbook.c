@@ -16,7 +16,7 @@
 const char *const ro_param_type_names[] = { "string", "int", "bool", "path", "sha256", "kb",
 	"version", "ipv4", "duration", "id", "ipv4-list", NULL };
 const char *const ro_step_kind_names[] = { "exec", "upload", "reboot", "check", "verify",
-	"manual", "password", NULL };
+	"manual", "password", "fetch", NULL };
 const char *const ro_window_names[] = { "business", "closed-office", "any", NULL };
 const char *const ro_skew_names[] = { "any", "cs-ahead", "none", NULL };
 const char *const ro_gate_names[] = { "before-first", "after-canary", "after-cs", "every-wave", NULL };
@@ -32,10 +32,11 @@ static const char *const policy_keys[] = { "canary", "wave_size", "concurrency",
 	"max_unavailable_per_site", "failure_budget", "window", "skew", "skew_within_days",
 	"gates", "deadline_days", "early_start", NULL };
 static const char *const step_keys[] = { "name", "exec", "upload", "reboot", "check", "verify",
-	"manual", "password", "expect", "reboot_required", "timeout", "retries", "retry_delay",
+	"manual", "password", "fetch", "expect", "reboot_required", "timeout", "retries", "retry_delay",
 	"estimate", "roles", "skip_if", "continue_on_failure", "read_only", "title_ja", "description",
 	NULL };
 static const char *const upload_keys[] = { "src", "dest", "sha256", NULL };
+static const char *const fetch_keys[] = { "src", NULL };
 static const char *const reboot_keys[] = { "timeout", "if_required", NULL };
 static const char *const manual_keys[] = { "instruction", "instruction_ja", NULL };
 static const char *const password_keys[] = { "credential", "account", "apply", "verify", NULL };
@@ -43,7 +44,7 @@ static const char *const host_vars[] = { "host.name", "host.address", "host.site
 	"host.model", "site.name", NULL };
 
 /* Default step estimates (seconds) by kind, used when a step gives none. */
-static const long default_estimate[RO_STEP_N] = { 60, 120, 300, 10, 10, 600, 60 };
+static const long default_estimate[RO_STEP_N] = { 60, 120, 300, 10, 10, 600, 60, 60 };
 
 void
 ro_policy_default(struct ro_policy *p)
@@ -558,6 +559,7 @@ ro_step_texts(const struct ro_step *s, struct ro_step_text out[RO_STEP_TEXTS_MAX
 	ADD("upload sha256", s->sha256, s->sha256_node);
 	ADD("password account", s->account, s->account_node);
 	ADD("password verify", s->verify, s->verify_node);
+	ADD("fetch src", s->fetch_src, s->fetch_node);
 #undef ADD
 	return n;
 }
@@ -768,7 +770,8 @@ load_step(struct loader *l, const struct ro_ynode *n, struct ro_step *s)
 		/* After an unknown key, that key was most likely the misspelt kind:
 		 * one error says it all. */
 		if (rc == RO_OK)
-			ro_yerr(&l->c, n, "add one of: exec, upload, reboot, check, verify, manual, password",
+			ro_yerr(&l->c, n, "add one of: exec, upload, reboot, check, verify, manual, "
+			    "password, fetch",
 			    "%s says nothing to do", what);
 		return RO_EINVAL;
 	}
@@ -843,6 +846,22 @@ load_step(struct loader *l, const struct ro_ynode *n, struct ro_step *s)
 			rc = RO_EINVAL;
 		s->verify_node = v;
 		break;
+	case RO_STEP_FETCH:
+		/* A file on the host brought back to the engine (docs/EXECUTION.md,
+		 * "Fetch steps"): `fetch: PATH` or `fetch: {src: PATH}`. */
+		if (body->kind == RO_YSCALAR) {
+			s->fetch_node = body;
+			if (read_cmd(l, body, &s->fetch_src))
+				rc = RO_EINVAL;
+			break;
+		}
+		if (ro_yexpect(&l->c, body, RO_YMAP, "fetch") ||
+		    ro_ycheck_keys(&l->c, body, fetch_keys, "fetch"))
+			return RO_EINVAL;
+		s->fetch_node = ro_ymap_get(body, "src");
+		if (read_sub_str(l, body, "src", 1, "fetch", 1, &s->fetch_src))
+			rc = RO_EINVAL;
+		break;
 	case RO_STEP_N:
 		break;
 	}
@@ -885,13 +904,14 @@ load_step(struct loader *l, const struct ro_ynode *n, struct ro_step *s)
 	/* Checks and verifies only read; an exec says so with read_only: true.
 	 * Read-only steps are retried after any failure and are never taken for
 	 * work this campaign did on the host (docs/EXECUTION.md). */
-	s->read_only = s->kind == RO_STEP_CHECK || s->kind == RO_STEP_VERIFY;
+	s->read_only = s->kind == RO_STEP_CHECK || s->kind == RO_STEP_VERIFY ||
+	    s->kind == RO_STEP_FETCH;
 	if ((v = ro_ymap_get(n, "read_only")) != NULL) {
 		int ro = 0;
 		if (ro_ybool(&l->c, v, &ro))
 			rc = RO_EINVAL;
 		else if (s->kind != RO_STEP_EXEC) {
-			ro_yerr(&l->c, v, "remove it: check and verify steps are read-only already, and "
+			ro_yerr(&l->c, v, "remove it: check, verify and fetch steps are read-only already, and "
 			    "uploads, reboots and password changes change the host",
 			    "'read_only' applies to exec steps only");
 			rc = RO_EINVAL;

@@ -23,7 +23,7 @@ struct ro_param {
 };
 
 enum ro_step_kind { RO_STEP_EXEC, RO_STEP_UPLOAD, RO_STEP_REBOOT, RO_STEP_CHECK,
-	RO_STEP_VERIFY, RO_STEP_MANUAL, RO_STEP_PASSWORD, RO_STEP_N };
+	RO_STEP_VERIFY, RO_STEP_MANUAL, RO_STEP_PASSWORD, RO_STEP_FETCH, RO_STEP_N };
 extern const char *const ro_step_kind_names[];
 
 struct ro_step {
@@ -51,6 +51,8 @@ struct ro_step {
 	    *account_node, *verify_node;
 	const char *src_file;     /* upload: src resolved under the playbook's directory
 	                           * (a literal src; NULL when src is a {{path}} reference) */
+	const char *fetch_src;    /* fetch: the file on the host to bring back (templated) */
+	const struct ro_ynode *fetch_node;
 	int line, col;
 	/* What the work procedure (作業手順書, procedure.h) says of the step: a
 	 * short Japanese title and an optional longer description; NULL when

@@ -4447,22 +4447,26 @@ ro_store_incident_event(struct ro_store *st, int64_t id, const char *event, int6
 		goto out;
 	}
 	if (strcmp(event, "recover") == 0 && strcmp(inc.state, "arrived") != 0) {
-		rc = fail(st, cause, RO_ESTATE, "incident %" PRId64 " is %s: record the arrival "
-		    "on site first (`rollout incident arrive %" PRId64 "`)", id, inc.state,
-		    id);
-		if (strcmp(inc.state, "open") != 0)
+		if (strcmp(inc.state, "open") == 0)
+			rc = fail(st, cause, RO_ESTATE, "incident %" PRId64 " is open: record the "
+			    "arrival on site first (`rollout incident arrive %" PRId64 "`)", id, id);
+		else
 			rc = fail(st, cause, RO_ESTATE, "incident %" PRId64 " is %s already",
 			    id, inc.state);
 		goto out;
 	}
-	if (strcmp(event, "close") == 0 && strcmp(inc.state, "arrived") != 0 &&
-	    strcmp(inc.state, "recovered") != 0) {
-		if (strcmp(inc.state, "closed") == 0)
-			rc = fail(st, cause, RO_ESTATE, "incident %" PRId64 " is closed already", id);
-		else
-			rc = fail(st, cause, RO_ESTATE, "incident %" PRId64 " has no arrival on "
-			    "site yet: record it first (`rollout incident arrive %" PRId64
-			    " --at TIME`)", id, id);
+	if (strcmp(event, "close") == 0 && strcmp(inc.state, "closed") == 0) {
+		rc = fail(st, cause, RO_ESTATE, "incident %" PRId64 " is closed already", id);
+		goto out;
+	}
+	/* Closing without anyone on site (the city called it off) needs to
+	 * say so: the report shows it as neither met nor missed. */
+	if (strcmp(event, "close") == 0 && strcmp(inc.state, "open") == 0 &&
+	    !nonempty(explanation)) {
+		rc = fail(st, cause, RO_ESTATE, "incident %" PRId64 " has no arrival on site yet: "
+		    "record it first (`rollout incident arrive %" PRId64 " --at TIME`), or, if "
+		    "no one went (the city called it off), close it with --explanation TEXT",
+		    id, id);
 		goto out;
 	}
 	if (at < last) {

@@ -69,15 +69,17 @@ enum state {
 	ST_DISCONNECT,     /* disconnect message (EAGAIN tolerated, bounded by a timer) */
 	ST_FREE_SESSION,   /* libssh2_session_free, then close the uv handles */
 	ST_CLOSING,        /* waiting for the uv close callbacks */
+	ST_SCP_RECV_OPEN,  /* scp -pf, its T and C lines (libssh2_scp_recv2) */
+	ST_SCP_RECV,       /* the file's bytes, then the source's status byte */
 };
 
 static const char *const state_names[] = {
 	"tcp", "handshake", "auth-agent", "auth-key", "auth-password", "ready", "op-fail", "ch-open",
 	"ch-exec", "scp-open", "ch-io", "ch-close", "ch-wait-closed", "ch-free", "broken",
-	"disconnect", "free-session", "closing",
+	"disconnect", "free-session", "closing", "scp-recv-open", "scp-recv",
 };
 
-enum op { OP_NONE, OP_CONNECT, OP_PROBE, OP_EXEC, OP_UPLOAD };
+enum op { OP_NONE, OP_CONNECT, OP_PROBE, OP_EXEC, OP_UPLOAD, OP_DOWNLOAD };
 
 /* What the last EAGAIN in ST_CH_IO interrupted, when a packet may be half
  * sent: that exact call must be repeated before any other sends. */
@@ -130,6 +132,7 @@ struct ro_ssh {
 	ro_probe_cb probe_cb;
 	ro_ssh_exec_cb exec_cb;
 	ro_ssh_upload_cb upload_cb;
+	ro_ssh_download_cb download_cb;
 	void *op_arg;
 	ro_ssh_close_cb close_cb;
 	void *close_arg;
@@ -162,6 +165,12 @@ struct ro_ssh {
 	enum ro_remote_os os;
 	int verifying;         /* 0: scp stage, 1: hash command stage */
 	int local_bad;         /* local file differs from want_sha: nothing completed */
+
+	/* Download (file_fd, local_path, remote_path, file_size, file_read, sha
+	 * and want_sha as above; want_sha is the hash of what was received). */
+	char *part_path;       /* the file being written, beside local_path */
+	uint64_t max_bytes;
+	int trailer;           /* 1: the file's bytes are in, the status byte is next */
 };
 
 static void step(struct ro_ssh *s);
@@ -346,6 +355,8 @@ input_free(struct ro_ssh *s)
 	s->input_locked = 0;
 }
 
+static int download_settle(struct ro_ssh *s, int status, char **cause);
+
 static enum step_result
 finish_op(struct ro_ssh *s, int status, char *cause)
 {
@@ -353,8 +364,11 @@ finish_op(struct ro_ssh *s, int status, char *cause)
 	void *arg = s->op_arg;
 	ro_ssh_exec_cb ecb = s->exec_cb;
 	ro_ssh_upload_cb ucb = s->upload_cb;
+	ro_ssh_download_cb dcb = s->download_cb;
 
-	assert(op == OP_EXEC || op == OP_UPLOAD);
+	assert(op == OP_EXEC || op == OP_UPLOAD || op == OP_DOWNLOAD);
+	if (op == OP_DOWNLOAD)
+		status = download_settle(s, status, &cause);
 	if (!s->in_final) {
 		idle(s);
 		if (status == 0 ||
@@ -368,6 +382,7 @@ finish_op(struct ro_ssh *s, int status, char *cause)
 	s->op = OP_NONE;
 	s->exec_cb = NULL;
 	s->upload_cb = NULL;
+	s->download_cb = NULL;
 	if (s->file_fd >= 0) {
 		close(s->file_fd);
 		s->file_fd = -1;
@@ -395,7 +410,7 @@ finish_op(struct ro_ssh *s, int status, char *cause)
 		free(out);
 		free(err);
 		free(sig);
-	} else {
+	} else if (op == OP_UPLOAD) {
 		struct ro_upload_result r = { 0 };
 
 		r.status = status;
@@ -406,6 +421,19 @@ finish_op(struct ro_ssh *s, int status, char *cause)
 		s->local_path = s->remote_path = NULL;
 		s->out.len = s->err.len = 0;
 		ucb(s, &r, arg);
+	} else {
+		struct ro_download_result r = { 0 };
+
+		r.status = status;
+		r.bytes = s->file_read;
+		r.sha256 = status == 0 ? s->want_sha : NULL;
+		r.path = status == 0 ? s->local_path : NULL;
+		r.cause = cause;
+		s->out.len = s->err.len = 0;
+		dcb(s, &r, arg);
+		free(s->local_path);
+		free(s->remote_path);
+		s->local_path = s->remote_path = NULL;
 	}
 	free(cause);
 	return STEP_STOP;
@@ -415,7 +443,7 @@ finish_op(struct ro_ssh *s, int status, char *cause)
 static enum step_result
 fail(struct ro_ssh *s, int status, char *cause)
 {
-	if (s->op == OP_EXEC || s->op == OP_UPLOAD)
+	if (s->op == OP_EXEC || s->op == OP_UPLOAD || s->op == OP_DOWNLOAD)
 		return finish_op(s, status, cause);
 	/* Connecting or probing: tear down, report from final(). */
 	set_cause(s, status, cause);
@@ -887,6 +915,8 @@ op_doing(const struct ro_ssh *s)
 {
 	if (s->op == OP_UPLOAD)
 		return s->verifying ? "checking the uploaded file" : "uploading";
+	if (s->op == OP_DOWNLOAD)
+		return s->verifying ? "checking the downloaded file on the host" : "downloading";
 	return "running the command";
 }
 
@@ -1121,7 +1151,9 @@ st_ch_close(struct ro_ssh *s)
 		return STEP_WAIT;
 	if (rc)
 		return channel_error(s, rc, "closing the channel");
-	set_state(s, ST_CH_WAIT_CLOSED);
+	/* A download given up half-way does not wait for the host's end of
+	 * the stream (it may still be sending): its exit status is moot. */
+	set_state(s, s->op == OP_DOWNLOAD && s->local_bad ? ST_CH_FREE : ST_CH_WAIT_CLOSED);
 	return STEP_NEXT;
 }
 
@@ -1152,6 +1184,8 @@ st_ch_wait_closed(struct ro_ssh *s)
 
 static enum step_result verify_start(struct ro_ssh *s);
 static enum step_result verify_done(struct ro_ssh *s);
+static enum step_result st_scp_recv_open(struct ro_ssh *s);
+static enum step_result st_scp_recv(struct ro_ssh *s);
 
 static enum step_result
 st_ch_free(struct ro_ssh *s)
@@ -1220,7 +1254,10 @@ verify_start(struct ro_ssh *s)
 		}
 		msg[j] = '\0';
 		w = who(s);
-		char *c = ro_xasprintf("%s: the copy to %s failed (scp exit %d%s%s); check the "
+		char *c = s->op == OP_DOWNLOAD ? ro_xasprintf("%s: the copy of %s from the host "
+		    "failed (scp exit %d%s%s); check that the file is there and readable", w,
+		    s->remote_path, s->exit_code, j ? ": " : "", msg) :
+		    ro_xasprintf("%s: the copy to %s failed (scp exit %d%s%s); check the "
 		    "free space and permissions there", w, s->remote_path, s->exit_code,
 		    j ? ": " : "", msg);
 		free(w);
@@ -1275,6 +1312,13 @@ verify_done(struct ro_ssh *s)
 		free(w);
 		return finish_op(s, RO_EPROTO, c);
 	}
+	if (strcasecmp(got, s->want_sha) != 0 && s->op == OP_DOWNLOAD) {
+		c = ro_xasprintf("%s: %s has sha256 %s on the host, but the copy received has "
+		    "%s: it was changed on the way or while it was copied; the copy was "
+		    "discarded, fetch it again", w, s->remote_path, got, s->want_sha);
+		free(w);
+		return finish_op(s, RO_EPROTO, c);
+	}
 	if (strcasecmp(got, s->want_sha) != 0) {
 		c = ro_xasprintf("%s: the copy at %s has sha256 %s, not %s: it was damaged on "
 		    "the way or on the host's disk; upload it again", w, s->remote_path, got,
@@ -1284,6 +1328,209 @@ verify_done(struct ro_ssh *s)
 	}
 	free(w);
 	return finish_op(s, 0, NULL);
+}
+
+/* ---- download ----------------------------------------------------------------------- */
+
+/*
+ * A download is written to local_path + ".part" (0600, created anew) as it
+ * arrives and hashed as it goes; once the copy is complete, the host's own
+ * hash of the file is compared with it, and only then is the part file
+ * fsync'd and linked to local_path (never replacing a file there). Any
+ * failure removes the part file: local_path either holds the whole file,
+ * checked, or does not exist.
+ */
+
+/* write_all writes n bytes to fd: 0, or -1 with errno. */
+static int
+write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* recv_fail stops reading: the channel is closed and the failure reported
+ * once it is (the session stays usable). */
+static enum step_result
+recv_fail(struct ro_ssh *s, int status, char *cause)
+{
+	s->local_bad = status;
+	set_cause(s, status, cause);
+	s->wbuf = NULL;
+	s->wlen = s->wpos = 0;
+	s->wdone = 1;
+	set_state(s, ST_CH_CLOSE);
+	return STEP_NEXT;
+}
+
+static enum step_result
+st_scp_recv_open(struct ro_ssh *s)
+{
+	libssh2_struct_stat sb;
+	int rc;
+
+	memset(&sb, 0, sizeof sb);
+	s->ch = libssh2_scp_recv2(s->sess, s->remote_path, &sb);
+	if (s->ch) {
+		char *w;
+		if (sb.st_size < 0 || (uint64_t)sb.st_size > s->max_bytes) {
+			enum step_result r;
+			w = who(s);
+			set_state(s, ST_SCP_RECV); /* for recv_fail's close */
+			r = recv_fail(s, RO_EPROTO, ro_xasprintf("%s: %s is %lld bytes, more than "
+			    "the %llu a download may take; nothing was kept", w, s->remote_path,
+			    (long long)sb.st_size, (unsigned long long)s->max_bytes));
+			free(w);
+			return r;
+		}
+		s->file_size = (uint64_t)sb.st_size;
+		s->file_read = 0;
+		s->trailer = 0;
+		set_state(s, ST_SCP_RECV);
+		return STEP_NEXT;
+	}
+	rc = libssh2_session_last_errno(s->sess);
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return STEP_WAIT;
+	if (is_link_error(rc))
+		return channel_error(s, rc, "starting the copy from the host");
+	{
+		/* libssh2 has already freed the channel; the session is fine. */
+		char *w = who(s);
+		char *c = ro_xasprintf("%s: the host did not send %s (%s); check that the file "
+		    "exists and the user may read it", w, s->remote_path, ssh_msg(s));
+		free(w);
+		return finish_op(s, RO_EPROTO, c);
+	}
+}
+
+static enum step_result
+st_scp_recv(struct ro_ssh *s)
+{
+	static const unsigned char scp_ok = 0;
+
+	for (;;) {
+		ssize_t n;
+		size_t want;
+
+		if (!s->trailer && s->file_read == s->file_size) {
+			s->trailer = 1;
+			continue;
+		}
+		if (s->trailer) {
+			/* The source's status byte: 0 when the file was read whole. */
+			unsigned char b;
+			n = libssh2_channel_read(s->ch, (char *)&b, 1);
+			if (n == LIBSSH2_ERROR_EAGAIN)
+				return STEP_WAIT;
+			if (n < 0)
+				return channel_error(s, (int)n, op_doing(s));
+			if (n == 0 || b != 0) {
+				char *w = who(s);
+				enum step_result r = recv_fail(s, RO_EPROTO, ro_xasprintf("%s: the "
+				    "host reported an error after sending %s (it may have changed "
+				    "while it was read); nothing was kept", w, s->remote_path));
+				free(w);
+				return r;
+			}
+			/* Our answer, then EOF; ST_CH_IO drains the rest. */
+			s->wbuf = &scp_ok;
+			s->wlen = 1;
+			s->wpos = 0;
+			set_state(s, ST_CH_IO);
+			return STEP_NEXT;
+		}
+		want = s->file_size - s->file_read < s->input_cap ?
+		    (size_t)(s->file_size - s->file_read) : s->input_cap;
+		n = libssh2_channel_read(s->ch, (char *)s->input, want);
+		if (n == LIBSSH2_ERROR_EAGAIN)
+			return STEP_WAIT;
+		if (n < 0)
+			return channel_error(s, (int)n, op_doing(s));
+		if (n == 0) {
+			char *w = who(s);
+			enum step_result r = recv_fail(s, RO_EPROTO, ro_xasprintf("%s: the host "
+			    "ended the copy of %s after %llu of %llu bytes; nothing was kept", w,
+			    s->remote_path, (unsigned long long)s->file_read,
+			    (unsigned long long)s->file_size));
+			free(w);
+			return r;
+		}
+		if (write_all(s->file_fd, s->input, (size_t)n) != 0)
+			return recv_fail(s, RO_EIO, ro_xasprintf("cannot write %s: %s; nothing "
+			    "was kept", s->part_path, strerror(errno)));
+		crypto_hash_sha256_update(&s->sha, s->input, (size_t)n);
+		s->file_read += (uint64_t)n;
+		if (s->file_read == s->file_size) {
+			unsigned char h[crypto_hash_sha256_BYTES];
+			crypto_hash_sha256_final(&s->sha, h);
+			ro_hex(h, sizeof h, s->want_sha);
+		}
+	}
+}
+
+/* fsync_dir makes a link in the directory of path durable. */
+static int
+fsync_dir(const char *path)
+{
+	char *d = ro_xstrdup(path), *slash = strrchr(d, '/');
+	int fd, rc = 0;
+
+	if (slash == d)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else {
+		free(d);
+		d = ro_xstrdup(".");
+	}
+	if ((fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(fd) != 0)
+		rc = -1;
+	if (fd >= 0)
+		close(fd);
+	free(d);
+	return rc;
+}
+
+/*
+ * download_settle ends a download's files: on success the part file is
+ * made durable and linked to its name (RO_EIO, or RO_EEXIST if a file
+ * appeared there meanwhile, if that fails); otherwise it is removed.
+ * Returns the status to report (and may replace *cause).
+ */
+static int
+download_settle(struct ro_ssh *s, int status, char **cause)
+{
+	if (s->part_path == NULL)
+		return status;
+	if (status == 0 && s->file_fd >= 0) {
+		if (fsync(s->file_fd) != 0 || close(s->file_fd) != 0) {
+			s->file_fd = -1;
+			status = RO_EIO;
+			*cause = ro_xasprintf("cannot write %s: %s; nothing was kept", s->part_path,
+			    strerror(errno));
+		} else if ((s->file_fd = -1, link(s->part_path, s->local_path)) != 0) {
+			status = errno == EEXIST ? RO_EEXIST : RO_EIO;
+			*cause = ro_xasprintf("cannot keep the download as %s: %s", s->local_path,
+			    strerror(errno));
+		} else
+			(void)fsync_dir(s->local_path);
+	}
+	(void)unlink(s->part_path);
+	free(s->part_path);
+	s->part_path = NULL;
+	return status;
 }
 
 /* ---- teardown -------------------------------------------------------------------------- */
@@ -1328,10 +1575,10 @@ on_handle_closed(uv_handle_t *h)
 			r.status = RO_ECANCELED;
 		}
 		s->probe_cb(&r, s->op_arg);
-	} else if (op == OP_EXEC || op == OP_UPLOAD) {
+	} else if (op == OP_EXEC || op == OP_UPLOAD || op == OP_DOWNLOAD) {
 		char *w = who(s);
 		char *c = ro_xasprintf("%s: %s was cancelled because the session was closed", w,
-		    op == OP_EXEC ? "the command" : "the upload");
+		    op == OP_EXEC ? "the command" : op == OP_UPLOAD ? "the upload" : "the download");
 		free(w);
 		s->op = op;
 		finish_op(s, RO_ECANCELED, c);
@@ -1354,6 +1601,7 @@ on_handle_closed(uv_handle_t *h)
 	free(s->exit_signal);
 	free(s->local_path);
 	free(s->remote_path);
+	free(s->part_path);
 	input_free(s);
 	if (s->file_fd >= 0)
 		close(s->file_fd);
@@ -1449,6 +1697,8 @@ step(struct ro_ssh *s)
 		case ST_CH_OPEN: r = st_ch_open(s); break;
 		case ST_CH_EXEC: r = st_ch_exec(s); break;
 		case ST_SCP_OPEN: r = st_scp_open(s); break;
+		case ST_SCP_RECV_OPEN: r = st_scp_recv_open(s); break;
+		case ST_SCP_RECV: r = st_scp_recv(s); break;
 		case ST_CH_IO: r = st_ch_io(s); break;
 		case ST_CH_CLOSE: r = st_ch_close(s); break;
 		case ST_CH_WAIT_CLOSED: r = st_ch_wait_closed(s); break;
@@ -1496,11 +1746,12 @@ on_deadline(uv_timer_t *t)
 		step(s);
 		return;
 	case ST_CH_OPEN: case ST_CH_EXEC: case ST_SCP_OPEN: case ST_CH_IO: case ST_CH_CLOSE:
-	case ST_CH_WAIT_CLOSED: case ST_CH_FREE:
+	case ST_CH_WAIT_CLOSED: case ST_CH_FREE: case ST_SCP_RECV_OPEN: case ST_SCP_RECV:
 		w = who(s);
 		c = ro_xasprintf("%s: %s did not finish within %llu ms; the session was left "
 		    "unusable: close it (the host may still be running it)", w,
-		    s->op == OP_UPLOAD ? "the upload" : "the command",
+		    s->op == OP_UPLOAD ? "the upload" : s->op == OP_DOWNLOAD ? "the download" :
+		    "the command",
 		    (unsigned long long)s->deadline_ms);
 		free(w);
 		finish_op(s, RO_ETIMEDOUT, c);
@@ -1765,6 +2016,56 @@ ro_ssh_upload(struct ro_ssh *s, const char *local_path, const char *remote_path,
 		s->input = ro_xmalloc(FILE_CHUNK);
 		set_state(s, ST_SCP_OPEN);
 		start_deadline(s, timeout_ms);
+	}
+	kick(s);
+	return 0;
+}
+
+int
+ro_ssh_download(struct ro_ssh *s, const char *remote_path, const char *local_path,
+    enum ro_remote_os os, uint64_t max_bytes, uint64_t timeout_ms, ro_ssh_download_cb cb,
+    void *arg)
+{
+	struct stat st;
+	const char *p;
+	int rc;
+
+	if (local_path == NULL || local_path[0] == '\0' || remote_path == NULL ||
+	    remote_path[0] == '\0' || cb == NULL || max_bytes == 0)
+		return RO_EINVAL;
+	for (p = remote_path; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f || (os == RO_OS_WINDOWS && *p == '"'))
+			return RO_EINVAL;
+	rc = op_begin(s, OP_DOWNLOAD, timeout_ms, arg);
+	if (rc)
+		return rc;
+	s->download_cb = cb;
+	s->local_path = ro_xstrdup(local_path);
+	s->remote_path = ro_xstrdup(remote_path);
+	s->os = os;
+	s->max_bytes = max_bytes;
+	s->want_sha[0] = '\0';
+	crypto_hash_sha256_init(&s->sha);
+	if (lstat(local_path, &st) == 0) {
+		set_cause(s, RO_EEXIST, ro_xasprintf("%s exists already: a download never "
+		    "replaces a kept file", local_path));
+		set_state(s, ST_OP_FAIL);
+	} else {
+		s->part_path = ro_xasprintf("%s.part", local_path);
+		s->file_fd = open(s->part_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		    0600);
+		if (s->file_fd < 0) {
+			set_cause(s, RO_EIO, ro_xasprintf("cannot create %s: %s", s->part_path,
+			    strerror(errno)));
+			free(s->part_path); /* not ours: never removed */
+			s->part_path = NULL;
+			set_state(s, ST_OP_FAIL);
+		} else {
+			s->input_cap = FILE_CHUNK;
+			s->input = ro_xmalloc(FILE_CHUNK);
+			set_state(s, ST_SCP_RECV_OPEN);
+			start_deadline(s, timeout_ms);
+		}
 	}
 	kick(s);
 	return 0;

@@ -250,6 +250,34 @@ int ro_ssh_upload(struct ro_ssh *s, const char *local_path, const char *remote_p
     const char *sha256_hex, enum ro_remote_os os, uint64_t timeout_ms,
     ro_ssh_upload_cb cb, void *arg);
 
+struct ro_download_result {
+	int status;          /* 0, RO_EPROTO (refused, cut short, hash differs), RO_EIO,
+	                        RO_EEXIST (local_path exists), RO_ETIMEDOUT, ... */
+	uint64_t bytes;      /* received */
+	const char *sha256;  /* when status == 0: 64 lowercase hex digits of the bytes */
+	const char *path;    /* when status == 0: local_path, now holding them */
+	const char *cause;
+};
+typedef void (*ro_ssh_download_cb)(struct ro_ssh *s, const struct ro_download_result *r,
+    void *arg);
+
+/*
+ * ro_ssh_download copies remote_path from the host to local_path over SCP
+ * (scp -pf), the mirror of ro_ssh_upload. The bytes are written to
+ * local_path.part (created anew, mode 0600) and hashed with SHA-256 as they
+ * arrive; when the copy is complete the host's own hash of the file
+ * (Get-FileHash or sha256sum) must equal the hash received, and only then
+ * is the file made durable (fsync) and linked to local_path: local_path
+ * either holds the whole, checked file or does not exist. A file larger
+ * than max_bytes is refused before any byte is kept. local_path that
+ * exists already is never replaced (RO_EEXIST). RO_EINVAL at once for an
+ * empty path or a remote_path with control characters (or '"' for
+ * Windows). cb runs once, from the loop.
+ */
+int ro_ssh_download(struct ro_ssh *s, const char *remote_path, const char *local_path,
+    enum ro_remote_os os, uint64_t max_bytes, uint64_t timeout_ms, ro_ssh_download_cb cb,
+    void *arg);
+
 /*
  * ro_ssh_close ends the session (disconnect message if the link is still
  * up, tolerating EAGAIN, at most 2 s), cancels an operation under way (its

@@ -151,6 +151,24 @@ sim_file_uploaded(const struct sim_hostctx *h, const char *path, uint64_t size,
 	return rc;
 }
 
+int
+sim_file_content(const struct sim_hostctx *h, const char *path, struct ro_arena *ar,
+    const char **data, size_t *len, int64_t *mtime)
+{
+	struct sim_item it;
+
+	if (sim_state_get(h->st, h->name, "file", winpath(ar, path), ar, &it) != 0 ||
+	    strcmp(it.b, "dir") == 0)
+		return RO_ENOENT;
+	/* Files the commands write keep their text; uploads keep only a hash. */
+	if (strcmp(it.b, "upload") == 0 || (int64_t)strlen(it.c) != it.n)
+		return RO_EINVAL;
+	*data = it.c;
+	*len = (size_t)it.n;
+	*mtime = it.t;
+	return 0;
+}
+
 int64_t
 sim_disk_free(const struct sim_hostctx *h)
 {

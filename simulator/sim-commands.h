@@ -64,6 +64,16 @@ int64_t sim_disk_free(const struct sim_hostctx *h);
 int sim_file_uploaded(const struct sim_hostctx *h, const char *path, uint64_t size,
     const char *sha256_hex);
 
+/*
+ * sim_file_content finds the file at path for an SCP source: 0 with its
+ * bytes (in ar) in *data and *len and its time in *mtime; RO_ENOENT when
+ * there is none (or it is a folder); RO_EINVAL when the simulator keeps its
+ * hash but not its bytes (an uploaded package).
+ */
+struct ro_arena;
+int sim_file_content(const struct sim_hostctx *h, const char *path, struct ro_arena *ar,
+    const char **data, size_t *len, int64_t *mtime);
+
 /* Applies a restart that was due: promotes pending updates (called by the
  * server when the host goes down). boot_done is the virtual time the boot completes. */
 void sim_host_restarted(const struct sim_hostctx *h, int64_t boot_done);

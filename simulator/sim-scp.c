@@ -238,3 +238,147 @@ sim_scp_bytes(const struct sim_scp *s)
 {
 	return s->total;
 }
+
+/* ---- the source side ("scp -f PATH") ------------------------------------ */
+
+char *
+sim_scp_source_command(const char *cmd, int *times)
+{
+	/* The same words as a sink command, with -f for -t: rewrite the flag
+	 * letter and reuse the sink's parser (quoting, "--"). */
+	const char *p = cmd;
+	char *copy, *q, *path = NULL;
+	int source = 0;
+
+	*times = 0;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (strncmp(p, "scp ", 4) != 0 && strncmp(p, "scp.exe ", 8) != 0)
+		return NULL;
+	copy = ro_xstrdup(cmd);
+	q = copy + (p - cmd);
+	q = strchr(q, ' ');
+	for (;;) {
+		while (*q == ' ')
+			q++;
+		if (q[0] != '-' || (q[1] == '-' && (q[2] == ' ' || q[2] == '\0')))
+			break;
+		for (q++; *q && *q != ' '; q++) {
+			if (*q == 'f') {
+				source = 1;
+				*q = 't';
+			} else if (*q == 'p')
+				*times = 1;
+			else if (*q == 't')
+				source = -1; /* both -t and -f: neither */
+		}
+	}
+	if (source == 1)
+		path = sim_scp_command(copy);
+	free(copy);
+	return path;
+}
+
+enum src_st { SRC_WAKEUP, SRC_TIMES_ACK, SRC_C_ACK, SRC_DATA_ACK, SRC_DONE, SRC_FAILED };
+
+struct sim_scp_src {
+	enum src_st st;
+	char *path;
+	unsigned char *data; /* NULL: the file is not there */
+	size_t len;
+	int times;
+	int64_t mtime;
+	const char *missing; /* why data is NULL */
+};
+
+struct sim_scp_src *
+sim_scp_src_new(const char *path, const void *data, size_t len, int times, int64_t mtime,
+    const char *missing)
+{
+	struct sim_scp_src *s = ro_xcalloc(1, sizeof(*s));
+	s->path = ro_xstrdup(path);
+	if (data != NULL) {
+		s->data = ro_xmalloc(len ? len : 1);
+		memcpy(s->data, data, len);
+		s->len = len;
+	}
+	s->times = times;
+	s->mtime = mtime;
+	s->missing = missing ? missing : "No such file or directory";
+	return s;
+}
+
+void
+sim_scp_src_free(struct sim_scp_src *s)
+{
+	if (s == NULL)
+		return;
+	free(s->path);
+	free(s->data);
+	free(s);
+}
+
+/* base_name is the last component of a Windows or POSIX path. */
+static const char *
+base_name(const char *p)
+{
+	const char *b = p, *q;
+	for (q = p; *q; q++)
+		if (*q == '\\' || *q == '/')
+			b = q + 1;
+	return *b ? b : "file";
+}
+
+int
+sim_scp_src_feed(struct sim_scp_src *s, const void *data, size_t len, struct ro_buf *reply)
+{
+	const unsigned char *p = data;
+
+	for (; len > 0; p++, len--) {
+		if (s->st == SRC_DONE || s->st == SRC_FAILED)
+			return s->st == SRC_DONE ? SIM_SCP_DONE : SIM_SCP_ERROR;
+		if (*p != 0) {
+			/* The client refused (1 or 2 and a message): stop. */
+			s->st = SRC_FAILED;
+			return SIM_SCP_ERROR;
+		}
+		switch (s->st) {
+		case SRC_WAKEUP:
+			if (s->data == NULL) {
+				ro_buf_addc(reply, '\x01');
+				ro_buf_printf(reply, "scp: %s: %s\n", s->path, s->missing);
+				s->st = SRC_FAILED;
+				return SIM_SCP_ERROR;
+			}
+			if (s->times) {
+				ro_buf_printf(reply, "T%lld 0 %lld 0\n", (long long)s->mtime,
+				    (long long)s->mtime);
+				s->st = SRC_TIMES_ACK;
+				break;
+			}
+			/* FALLTHROUGH */
+		case SRC_TIMES_ACK:
+			ro_buf_printf(reply, "C0644 %zu %s\n", s->len, base_name(s->path));
+			s->st = SRC_C_ACK;
+			break;
+		case SRC_C_ACK:
+			ro_buf_add(reply, s->data, s->len);
+			ro_buf_addc(reply, '\0');
+			s->st = SRC_DATA_ACK;
+			break;
+		case SRC_DATA_ACK:
+			s->st = SRC_DONE;
+			break;
+		default:
+			break;
+		}
+	}
+	return s->st == SRC_DONE ? SIM_SCP_DONE : s->st == SRC_FAILED ? SIM_SCP_ERROR :
+	    SIM_SCP_MORE;
+}
+
+int
+sim_scp_src_finish(const struct sim_scp_src *s)
+{
+	return s->st == SRC_DONE ? 0 : 1;
+}

@@ -33,7 +33,7 @@ void sim_scp_free(struct sim_scp *s);
 /* The first answer, sent when the command starts: one NUL byte. */
 void sim_scp_start(struct sim_scp *s, struct ro_buf *reply);
 
-enum { SIM_SCP_MORE = 0, SIM_SCP_ERROR = 1 };
+enum { SIM_SCP_MORE = 0, SIM_SCP_ERROR = 1, SIM_SCP_DONE = 2 };
 
 /* Feeds client bytes; appends the answers to reply. SIM_SCP_ERROR after a fatal reply. */
 int sim_scp_feed(struct sim_scp *s, const void *data, size_t len, struct ro_buf *reply);
@@ -43,5 +43,29 @@ int sim_scp_finish(struct sim_scp *s);
 
 /* Bytes of file data received so far (for bandwidth shaping). */
 uint64_t sim_scp_bytes(const struct sim_scp *s);
+
+/*
+ * The source side ("scp [-p] -f PATH", what libssh2_scp_recv2 and `scp
+ * host:PATH .` run): the engine fetching a file back (the log archives of
+ * log-collection). sim_scp_source_command returns the malloc'd PATH (and
+ * sets *times for -p, which asks for a T line first), or NULL.
+ */
+char *sim_scp_source_command(const char *cmd, int *times);
+
+struct sim_scp_src;
+/* data (len bytes, copied) is the file; NULL when it cannot be sent, then
+ * missing says why ("No such file or directory"). mtime for the T line. */
+struct sim_scp_src *sim_scp_src_new(const char *path, const void *data, size_t len, int times,
+    int64_t mtime, const char *missing);
+void sim_scp_src_free(struct sim_scp_src *s);
+/*
+ * Feeds the client's bytes (its acknowledgements); appends what the source
+ * sends to reply: after the first, the T line (with -p), then the C line,
+ * then the data and a NUL. SIM_SCP_DONE once the client has acknowledged
+ * the data, SIM_SCP_ERROR after a refusal on either side.
+ */
+int sim_scp_src_feed(struct sim_scp_src *s, const void *data, size_t len, struct ro_buf *reply);
+/* The exit code: 0 if the file was sent and acknowledged, else 1. */
+int sim_scp_src_finish(const struct sim_scp_src *s);
 
 #endif

@@ -90,6 +90,9 @@ struct chan {
 	uint64_t due_ms;
 	/* scp -t */
 	struct sim_scp *scp;
+	/* scp -f: the engine fetching a file back */
+	struct sim_scp_src *src;
+	int src_done;
 	struct ro_buf scp_reply;
 	uint64_t scp_real_start_ms;
 };
@@ -309,6 +312,11 @@ ch_data(ssh_session session, ssh_channel channel, void *data, uint32_t len, int 
 	struct sess *S = c->S;
 	if (is_stderr)
 		return (int)len;
+	if (c->src) {
+		if (sim_scp_src_feed(c->src, data, len, &c->scp_reply) != SIM_SCP_MORE)
+			c->src_done = 1;
+		return (int)len;
+	}
 	if (c->scp) {
 		(void)sim_scp_feed(c->scp, data, len, &c->scp_reply);
 		/* Bandwidth: hold the data until the link would have carried it. */
@@ -432,6 +440,7 @@ chan_free(struct chan *c, int dead)
 		sodium_memzero(c->in.p, c->in.cap); /* it may have been a password */
 	ro_buf_free(&c->in);
 	sim_scp_free(c->scp);
+	sim_scp_src_free(c->src);
 	ro_buf_free(&c->scp_reply);
 	sim_result_free(&c->r);
 	free(c);
@@ -510,7 +519,39 @@ start_exec(struct chan *c)
 {
 	struct sess *S = c->S;
 	const struct sim_fault *slow = slow_fault(S);
-	char *path = sim_scp_command(c->cmd);
+	int times = 0;
+	char *path = sim_scp_source_command(c->cmd, &times);
+	if (path != NULL) {
+		/* The engine fetching a file back: it speaks first (a NUL). */
+		struct ro_arena a;
+		const char *data = NULL, *missing = NULL;
+		size_t len = 0;
+		int64_t mtime = 0;
+		ro_arena_init(&a);
+		pthread_mutex_lock(&S->h->mu);
+		int rc = sim_file_content(&S->h->ctx, path, &a, &data, &len, &mtime);
+		pthread_mutex_unlock(&S->h->mu);
+		if (rc == RO_EINVAL) {
+			missing = "rollout-sim keeps only the hash of an uploaded file, not its bytes";
+			data = NULL;
+		} else if (rc != 0)
+			data = NULL;
+		c->src = sim_scp_src_new(path, data, len, times, mtime, missing);
+		/* The client's first NUL may have come before the exec was started. */
+		if (c->in.len > 0 && sim_scp_src_feed(c->src, c->in.p, c->in.len, &c->scp_reply) !=
+		    SIM_SCP_MORE)
+			c->src_done = 1;
+		c->in.len = 0;
+		logf_(S->srv, "%s: sending %s (%s)", S->h->ctx.name, path,
+		    data ? "found" : missing ? missing : "no such file");
+		ro_arena_free(&a);
+		free(path);
+		c->state = CH_SCP;
+		if (slow && slow->latency_ms)
+			sleep_ms((uint64_t)slow->latency_ms);
+		return;
+	}
+	path = sim_scp_command(c->cmd);
 	if (path != NULL) {
 		struct sim_hostctx ctx = S->h->ctx;
 		int64_t fr = sim_disk_free(&ctx);
@@ -569,7 +610,16 @@ step_chan(struct chan *c)
 				return -1;
 		}
 		c->scp_reply.len = 0;
-		if (c->in_eof || c->remote_closed) {
+		if (c->src && (c->src_done || c->in_eof || c->remote_closed)) {
+			/* Like scp -f, the source exits once the transfer is over
+			 * (or the client has gone). */
+			int code = sim_scp_src_finish(c->src);
+			sim_scp_src_free(c->src);
+			c->src = NULL;
+			finish_channel(c, code);
+			return 0;
+		}
+		if (c->scp && (c->in_eof || c->remote_closed)) {
 			int code = sim_scp_finish(c->scp);
 			sim_scp_free(c->scp);
 			c->scp = NULL;

@@ -88,6 +88,7 @@ has out '"met":true'
 # Events out of order, before the previous one, or in the future.
 run 2 close 3
 has err "no arrival on site yet"
+has err "called it off"
 run 2 recover 3
 has err "record the arrival"
 run 2 arrive 3 --at "2026-11-02 17:00"
@@ -116,6 +117,15 @@ run 0 list
 if [ "$(grep -c '^[0-9]' "$tmp/out")" -ne 4 ]; then
 	echo "FAIL: expected 4 incidents after the refusals:"; cat "$tmp/out"; fail=1
 fi
+
+# An incident the city called off is closed without an arrival, with an
+# explanation; it is neither met nor missed.
+run 0 open --host term-c03 --kind touch-panel --instructed-at "2026-11-10 10:00"
+run 2 close 5
+run 0 close 5 --at "2026-11-10 10:20" --explanation "the city called it off: a loose cable"
+run 0 show 5 --json
+has out '"state":"closed"'
+has out '"met":null'
 
 # `status` lists the incidents not closed with their clocks.
 "$rollout" status >"$tmp/out" 2>"$tmp/err" || { echo "FAIL: status"; cat "$tmp/err"; fail=1; }
@@ -162,11 +172,11 @@ fi
 run 0 show 2
 has out "campaigns:    log-collection-term-a01"
 
-# Journaled: one record per change (4 opens, 2 arrivals, 1 recovery, 2
+# Journaled: one record per change (5 opens, 2 arrivals, 1 recovery, 3
 # closes, 1 link), and the journal verifies.
 n=$(sqlite3 "$tmp/state/state.db" "SELECT count(*) FROM journal WHERE kind LIKE 'incident.%'")
-if [ "$n" != 10 ]; then
-	echo "FAIL: $n incident journal records, expected 10"; fail=1
+if [ "$n" != 12 ]; then
+	echo "FAIL: $n incident journal records, expected 12"; fail=1
 fi
 if ! "$rollout" audit verify --state-dir "$tmp/state" >"$tmp/out" 2>&1; then
 	echo "FAIL: the journal does not verify"; cat "$tmp/out"; fail=1

@@ -362,6 +362,10 @@ struct sess {
 	int upload_done;
 	struct ro_upload_result u;
 	char *ucause;
+	int download_done;
+	struct ro_download_result d;
+	char dsha[65];
+	char *dcause;
 	int closed;
 	int order;          /* for callback ordering checks */
 	int exec_order, close_order;
@@ -409,6 +413,20 @@ on_upload(struct ro_ssh *s, const struct ro_upload_result *r, void *arg)
 	free(x->ucause);
 	x->ucause = r->cause ? ro_xstrdup(r->cause) : NULL;
 	x->upload_done = 1;
+}
+
+static void
+on_download(struct ro_ssh *s, const struct ro_download_result *r, void *arg)
+{
+	struct sess *x = arg;
+
+	(void)s;
+	x->d = *r;
+	snprintf(x->dsha, sizeof x->dsha, "%s", r->sha256 ? r->sha256 : "");
+	free(x->dcause);
+	x->dcause = r->cause ? ro_xstrdup(r->cause) : NULL;
+	x->d.sha256 = x->d.path = x->d.cause = NULL; /* valid during the callback only */
+	x->download_done = 1;
 }
 
 static void
@@ -807,6 +825,97 @@ test_upload(void **state)
 	free(local);
 	free(remote);
 	free(remote2);
+}
+
+/*
+ * A download from a real sshd (its scp -f): the bytes arrive whole, hashed,
+ * checked against the host's sha256sum, kept 0600 under their name and
+ * nowhere else; an existing file is never replaced; a missing file, or one
+ * over the size limit, leaves nothing behind; the session stays usable.
+ */
+static void
+test_download(void **state)
+{
+	struct sess x;
+	char sha[65], *remote = ro_xasprintf("%s/remote log's.zip", dir);
+	char *local_dir = ro_xasprintf("%s/fetched", dir);
+	char *local = ro_xasprintf("%s/archive.zip", local_dir);
+	char *part = ro_xasprintf("%s.part", local);
+	char *a, *b;
+	size_t alen, blen, n = 3 * 1024 * 1024 + 11;
+	struct stat st;
+
+	(void)state;
+	memset(&x, 0, sizeof x);
+	make_file(remote, n, sha);
+	assert_int_equal(mkdir(local_dir, 0700), 0);
+	connect_ok(&x);
+	assert_int_equal(ro_ssh_download(x.s, remote, local, RO_OS_POSIX, 1ULL << 30, 60000,
+	    on_download, &x), 0);
+	assert_false(x.download_done);
+	run_until(&x.download_done, 60000);
+	if (x.d.status != 0)
+		fail_msg("download: %s", x.dcause);
+	assert_int_equal(x.d.bytes, n);
+	assert_string_equal(x.dsha, sha);
+	a = read_file(remote, &alen);
+	b = read_file(local, &blen);
+	assert_non_null(b);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+	free(a);
+	free(b);
+	assert_int_equal(stat(local, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_true(stat(part, &st) < 0 && errno == ENOENT);
+
+	/* A kept file is never replaced. */
+	x.download_done = 0;
+	assert_int_equal(ro_ssh_download(x.s, remote, local, RO_OS_POSIX, 1ULL << 30, 60000,
+	    on_download, &x), 0);
+	run_until(&x.download_done, 10000);
+	assert_int_equal(x.d.status, RO_EEXIST);
+	assert_int_equal(stat(local, &st), 0);
+	assert_int_equal((size_t)st.st_size, n);
+	unlink(local);
+
+	/* A missing file: refused, nothing kept, the session still usable. */
+	{
+		char *missing = ro_xasprintf("%s/no-such.zip", dir);
+		x.download_done = 0;
+		assert_int_equal(ro_ssh_download(x.s, missing, local, RO_OS_POSIX, 1ULL << 30,
+		    60000, on_download, &x), 0);
+		run_until(&x.download_done, 60000);
+		assert_int_equal(x.d.status, RO_EPROTO);
+		assert_non_null(strstr(x.dcause, "did not send"));
+		free(missing);
+	}
+	assert_true(stat(local, &st) < 0 && stat(part, &st) < 0);
+
+	/* Over the limit: refused before any byte is kept. */
+	x.download_done = 0;
+	assert_int_equal(ro_ssh_download(x.s, remote, local, RO_OS_POSIX, n - 1, 60000,
+	    on_download, &x), 0);
+	run_until(&x.download_done, 60000);
+	assert_int_equal(x.d.status, RO_EPROTO);
+	if (strstr(x.dcause, "more than") == NULL)
+		fail_msg("over the limit: %s", x.dcause);
+	assert_true(stat(local, &st) < 0 && stat(part, &st) < 0);
+
+	/* Bad arguments are refused at once. */
+	assert_int_equal(ro_ssh_download(x.s, "a\nb", local, RO_OS_POSIX, 10, 1000, on_download,
+	    &x), RO_EINVAL);
+	assert_int_equal(ro_ssh_download(x.s, remote, "", RO_OS_POSIX, 10, 1000, on_download,
+	    &x), RO_EINVAL);
+
+	exec_wait(&x, "echo still-usable", NULL, 0, 10000);
+	assert_string_equal(x.out, "still-usable\n");
+	close_wait(&x);
+	free(x.dcause);
+	free(remote);
+	free(local);
+	free(local_dir);
+	free(part);
 }
 
 /* wait_preauth_close waits until sshd logs one more connection that ended
@@ -1346,6 +1455,7 @@ main(void)
 		cmocka_unit_test(test_exec_connection_lost),
 		cmocka_unit_test(test_close_cancels_exec),
 		cmocka_unit_test(test_upload),
+		cmocka_unit_test(test_download),
 		cmocka_unit_test(test_unknown_hostkey),
 		cmocka_unit_test(test_changed_hostkey),
 		cmocka_unit_test(test_bad_key_and_password),
