@@ -24,6 +24,7 @@ static const char *const kind_ja[RO_STEP_N] = {
 	[RO_STEP_VERIFY] = "確認",
 	[RO_STEP_MANUAL] = "現地作業",
 	[RO_STEP_PASSWORD] = "パスワード変更",
+	[RO_STEP_FETCH] = "回収（エンジンへ）",
 };
 
 static const char *const role_ja[RO_ROLE_N] = {
