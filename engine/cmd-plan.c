@@ -31,7 +31,8 @@ save_plan(const struct ro_plan *plan, const char *state_dir, int json)
 	if (rc != RO_OK) {
 		fprintf(stderr, "rollout plan: not saved: %s\n", cause ? cause : ro_strerror(rc));
 		free(cause);
-		return RO_EXIT_FAIL;
+		/* A campaign naming an incident that does not exist is bad input. */
+		return rc == RO_ENOENT ? RO_EXIT_USAGE : RO_EXIT_FAIL;
 	}
 	if (!json)
 		fprintf(stderr, "%s campaign '%s' (plan %.12s) in %s/%s\n",

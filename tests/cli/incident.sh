@@ -159,8 +159,9 @@ fi
 has out '"start":"2026-11-06 19:30","incident":2'
 # Incident 9 does not exist: nothing is recorded.
 sed 's/^incident: 2$/incident: 9/' "$tmp/campaign.yml" >"$tmp/c9.yml"
-if "$rollout" plan --save "$tmp/c9.yml" >"$tmp/out" 2>"$tmp/err"; then
-	echo "FAIL: plan --save linked a campaign to a missing incident"; fail=1
+rc=0; "$rollout" plan --save "$tmp/c9.yml" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" != 2 ]; then
+	echo "FAIL: plan --save of a campaign for a missing incident: exit $rc, not 2 (bad input)"; fail=1
 fi
 has err "no incident 9"
 if "$rollout" status log-collection-term-a01 >/dev/null 2>&1; then
