@@ -60,6 +60,14 @@ struct ro_journal_check;
  * not work from a journal that does not verify (cmd-audit.c). */
 int ro_cmd_journal_gate(const struct ro_cmd *cmd, struct ro_store *st, const char *state_dir,
     struct ro_journal_check *jc);
+/* ro_cmd_open_verified opens the store under state_dir into *st and verifies
+ * its journal into *jc (ro_cmd_journal_gate), the prologue of every command
+ * that reads or records a campaign. On failure it prints why, prefixed
+ * "rollout NAME: ", leaves *st NULL and returns the exit code: that of
+ * ro_cmd_store_exit for a store that did not open, RO_EXIT_FAIL (naming
+ * `rollout audit verify`) for a journal that does not verify. */
+int ro_cmd_open_verified(const struct ro_cmd *cmd, const char *state_dir, struct ro_store **st,
+    struct ro_journal_check *jc);
 /* ro_cmd_journal_footer prints "journal head: #SEQ HASH" for a report. */
 void ro_cmd_journal_footer(FILE *f, const struct ro_journal_check *jc);
 
