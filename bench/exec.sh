@@ -14,11 +14,8 @@ hosts=${2:-2000}
 rtt=${3:-50}
 concurrency=${CONCURRENCY:-500}
 . bench/lib.sh
-bench_tools "$build"
-work=$(realpath -m "$build/bench-exec")
+bench_setup "$build" bench-exec
 port=${BENCH_PORT:-23001}
-rm -rf "$work"
-mkdir -p "$work"
 bench_inventory "$hosts" >"$work/inventory.yml"
 cat >"$work/playbook.yml" <<'YML'
 playbook: bench-three-execs

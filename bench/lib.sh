@@ -2,13 +2,16 @@
 # tools, the synthetic fleet's inventory, and the simulator's start-up (ready
 # file, then enrolment) and stop. Sourced from the source tree's top directory.
 
-# bench_tools BUILD_DIR: sets rollout, sim and wait_file (absolute paths, so
-# that a benchmark may cd into its work directory) and makes sure time and bc
-# are installed.
-bench_tools() {
+# bench_setup BUILD_DIR NAME: sets rollout, sim and wait_file (absolute paths,
+# so that a benchmark may cd into its work directory), makes sure time and bc
+# are installed, and sets work to a fresh BUILD_DIR/NAME.
+bench_setup() {
 	scripts/deps.sh time bc >/dev/null
 	rollout=$(realpath "$1/engine/rollout") sim=$(realpath "$1/simulator/rollout-sim")
 	wait_file=$(realpath "$1/tests/e2e/wait-file")
+	work=$(realpath -m "$1/$2")
+	rm -rf "$work"
+	mkdir -p "$work"
 }
 
 # bench_inventory HOSTS: prints a synthetic fleet of HOSTS Windows 11

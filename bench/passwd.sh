@@ -14,11 +14,8 @@ build=${1:-build}
 hosts=${2:-2000}
 concurrency=${CONCURRENCY:-500}
 . bench/lib.sh
-bench_tools "$build"
-work=$(realpath -m "$build/bench-passwd")
+bench_setup "$build" bench-passwd
 port=${BENCH_PORT:-23101}
-rm -rf "$work"
-mkdir -p "$work"
 cd "$work"
 umask 077
 bench_inventory "$hosts" >inventory.yml
