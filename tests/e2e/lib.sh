@@ -124,6 +124,11 @@ start_approver() {
 		while [ ! -e "$WORK/approver.stop" ]; do
 			if gate=$("$ROLLOUT" status "$c" --state-dir "$STATE" --wait-gate --timeout 2 2>/dev/null); then
 				approve_as sato "$c" "$gate" >/dev/null 2>&1 || true
+			else
+				# No engine runs it (interrupted, halted, done): wait-gate
+				# returns at once, so poll no faster than twice a second
+				# until the test resumes it or says stop.
+				"$WAIT_FILE" "$WORK/approver.stop" 0.5 2>/dev/null || true
 			fi
 		done
 	) &
