@@ -13,30 +13,10 @@ build=${1:-build}
 hosts=${2:-2000}
 rtt=${3:-50}
 concurrency=${CONCURRENCY:-500}
-scripts/deps.sh time bc
-rollout=$build/engine/rollout sim=$build/simulator/rollout-sim wait_file=$build/tests/e2e/wait-file
-work=$build/bench-exec
+. bench/lib.sh
+bench_setup "$build" bench-exec
 port=${BENCH_PORT:-23001}
-per_site=50
-sites=$(( (hosts + per_site - 1) / per_site ))
-rm -rf "$work"
-mkdir -p "$work"
-
-# A synthetic fleet: sites of 50 terminals, 127.30.<site>.<n>.
-{
-	echo "inventory: bench-$hosts"
-	echo "sites:"
-	for s in $(seq 1 "$sites"); do
-		printf '  - {id: s%02d, name: "Bench site %d", max_unavailable: 100%%}\n' "$s" "$s"
-	done
-	echo "hosts:"
-	left=$hosts
-	for s in $(seq 1 "$sites"); do
-		n=$(( left < per_site ? left : per_site )); left=$((left - n))
-		printf '  - {range: "s%02d-t[01:%02d]", site: s%02d, role: terminal, model: Bench, os: Windows 11 Pro, address: 127.30.%d.1, port: 22, user: Administrator}\n' \
-			"$s" "$n" "$s" "$s"
-	done
-} >"$work/inventory.yml"
+bench_inventory "$hosts" >"$work/inventory.yml"
 cat >"$work/playbook.yml" <<'YML'
 playbook: bench-three-execs
 title: Three quick commands on every host
@@ -63,18 +43,14 @@ run_case() { # run_case NAME [SIM FLAGS...]
 	local dir=$work/$name
 	mkdir -p "$dir"
 	"$rollout" keygen --state-dir "$dir" >/dev/null
-	"$sim" --port "$port" --state "$dir/fleet" --authorized-keys "$dir/id_ed25519.pub" \
-		--ready-file "$dir/ready" "$@" "$work/inventory.yml" 2>"$dir/sim.log" &
-	local spid=$!
-	"$wait_file" "$dir/ready" 120
-	"$rollout" hosts enroll "$work/inventory.yml" --port "$port" --state-dir "$dir" >/dev/null
+	bench_fleet_up "$port" "$dir" "$work/inventory.yml" "$@"
 	local t0 t1
 	t0=$(date +%s.%N)
 	/usr/bin/time -f '%e %U %S %M' -o "$dir/time" \
 		"$rollout" run "$work/campaign.yml" --state-dir "$dir" --port "$port" --plain >"$dir/run.log" 2>&1 \
 		|| { echo "run failed:"; tail -5 "$dir/run.log"; }
 	t1=$(date +%s.%N)
-	kill -TERM "$spid"; "$wait_file" --gone "$dir/ready" 60 || true
+	bench_fleet_down "$dir"
 	read -r wall user sys rss <"$dir/time"
 	local steps=$((hosts * 3))
 	local done_n
@@ -87,7 +63,7 @@ run_case() { # run_case NAME [SIM FLAGS...]
 }
 
 echo "bench/exec.sh: $hosts hosts x 3 exec steps, concurrency $concurrency, simulator on the same machine"
-echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+bench_machine
 run_case local
 [ "$rtt" -gt 0 ] || exit 0
 run_case rtt-${rtt}ms --fault "slow:*:$rtt"

@@ -13,32 +13,12 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 hosts=${2:-2000}
 concurrency=${CONCURRENCY:-500}
-scripts/deps.sh time bc >/dev/null
-rollout=$(realpath "$build/engine/rollout") sim=$(realpath "$build/simulator/rollout-sim")
-wait_file=$(realpath "$build/tests/e2e/wait-file")
-work=$(realpath -m "$build/bench-passwd")
+. bench/lib.sh
+bench_setup "$build" bench-passwd
 port=${BENCH_PORT:-23101}
-per_site=50
-sites=$(( (hosts + per_site - 1) / per_site ))
-rm -rf "$work"
-mkdir -p "$work"
 cd "$work"
 umask 077
-
-{
-	echo "inventory: bench-$hosts"
-	echo "sites:"
-	for s in $(seq 1 "$sites"); do
-		printf '  - {id: s%02d, name: "Bench site %d", max_unavailable: 100%%}\n' "$s" "$s"
-	done
-	echo "hosts:"
-	left=$hosts
-	for s in $(seq 1 "$sites"); do
-		n=$(( left < per_site ? left : per_site )); left=$((left - n))
-		printf '  - {range: "s%02d-t[01:%02d]", site: s%02d, role: terminal, model: Bench, os: Windows 11 Pro, address: 127.30.%d.1, port: 22, user: Administrator}\n' \
-			"$s" "$n" "$s" "$s"
-	done
-} >inventory.yml
+bench_inventory "$hosts" >inventory.yml
 cat >playbook.yml <<YML
 playbook: bench-passwords
 title: Three passwords on every terminal
@@ -93,21 +73,17 @@ V=(--state-dir . --member bench --passphrase-fd 3)
 "$rollout" vault import new.csv "${V[@]}" 3<pa >/dev/null
 anchor=$(date +%s)
 clock=(--time-warp 600 --clock-start 2027-04-19T08:40 --clock-anchor "$anchor")
-"$sim" --port "$port" --state fleet --authorized-keys id_ed25519.pub --password-file passwords \
-	--ready-file ready "${clock[@]}" inventory.yml 2>sim.log &
-spid=$!
-"$wait_file" ready 120
-"$rollout" hosts enroll inventory.yml --port "$port" --state-dir . >/dev/null
+bench_fleet_up "$port" . inventory.yml --password-file passwords "${clock[@]}"
 /usr/bin/time -f '%e %U %S %M' -o time \
 	"$rollout" run campaign.yml --state-dir . --port "$port" --plain "${clock[@]}" \
 	--vault-member bench --passphrase-fd 3 3<pa >run.log 2>&1 || { echo "run failed:"; tail -5 run.log; }
-kill -TERM "$spid"; "$wait_file" --gone ready 60 || true
+bench_fleet_down .
 read -r wall user sys rss <time
 creds=$((hosts * 3))
 vault=$(sed -n 's/^Vault: \([0-9]*\) passwords\{0,1\} made current in \([0-9]*\) writes\{0,1\} (\([0-9.]*\) ms)/\1 \2 \3/p' run.log)
 read -r commits writes vms <<<"${vault:-0 0 0}"
 echo "bench/passwd.sh: $hosts hosts x 3 credentials, concurrency $concurrency, simulator on the same machine"
-echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+bench_machine
 printf 'rotated %d of %d credentials  wall %.2f s  engine CPU %.2f s (%.0f us per credential)  peak RSS %.1f MiB\n' \
 	"$commits" "$creds" "$wall" "$(echo "$user + $sys" | bc)" \
 	"$(echo "($user + $sys) * 1000000 / $creds" | bc)" "$(echo "$rss / 1024" | bc -l)"

@@ -140,15 +140,6 @@ ro_approval_message(const struct ro_approval_rec *a, struct ro_buf *b)
 	ro_buf_addc(b, '}');
 }
 
-static int
-unhex(const char *s, unsigned char *out, size_t n)
-{
-	size_t len = 0;
-
-	return s != NULL && strlen(s) == 2 * n &&
-	    sodium_hex2bin(out, n, s, 2 * n, NULL, &len, NULL) == 0 && len == n;
-}
-
 int
 ro_approval_verify(const struct ro_gates *g, const struct ro_approval_info *a,
     const struct ro_approver **who, char **why)
@@ -180,7 +171,7 @@ ro_approval_verify(const struct ro_gates *g, const struct ro_approval_info *a,
 	gate = g->gate[a->wave];
 	if (strncmp(a->signer_key, RO_APPROVAL_WEBAUTHN, strlen(RO_APPROVAL_WEBAUTHN)) == 0)
 		return ro_approval_verify_passkey(g, a, gate, who, why);
-	if (!unhex(a->signer_key, key, sizeof key) || !unhex(a->signature, sig, sizeof sig)) {
+	if (!ro_unhex(a->signer_key, key, sizeof key) || !ro_unhex(a->signature, sig, sizeof sig)) {
 		*why = ro_xstrdup("the row's key or signature is not hex of the right length");
 		return RO_EPROTO;
 	}

@@ -48,7 +48,6 @@ read_member(const struct ro_yctx *c, const struct ro_ynode *n, struct ro_approve
 {
 	const struct ro_ynode *v;
 	const char *s;
-	size_t len = 0;
 	int bad = 0;
 
 	if (ro_yexpect(c, n, RO_YMAP, "an approver") != RO_OK)
@@ -71,9 +70,7 @@ read_member(const struct ro_yctx *c, const struct ro_ynode *n, struct ro_approve
 		m->role = ro_xstrdup(s);
 	if ((v = ro_yrequire(c, n, "key", "an approver")) == NULL || ro_ystr(c, v, &s) != RO_OK)
 		bad = 1;
-	else if (strlen(s) != 2 * RO_APPROVER_KEYBYTES ||
-	    sodium_hex2bin(m->key, sizeof m->key, s, strlen(s), NULL, &len, NULL) != 0 ||
-	    len != RO_APPROVER_KEYBYTES) {
+	else if (!ro_unhex(s, m->key, sizeof m->key)) {
 		ro_yerr(c, v, "paste the 64 hex digits `rollout approvals pubkey KEYFILE` prints",
 		    "expected an Ed25519 public key of 64 hex digits");
 		bad = 1;

@@ -93,6 +93,7 @@ approve_exec(int argc, char **argv)
 	struct ro_wave_info wi;
 	struct ro_host_info *hosts = NULL;
 	struct ro_store *st = NULL;
+	struct ro_journal_check jc;
 	struct ro_gates *g = NULL;
 	struct vault_key *key = NULL;
 	const struct ro_approver *m;
@@ -161,11 +162,9 @@ approve_exec(int argc, char **argv)
 		key_path = default_key;
 	}
 
-	if ((rc = ro_store_open_dir(state_dir, &st, &cause)) != RO_OK) {
-		fprintf(stderr, "rollout approve: %s\n", cause);
-		exit_code = ro_cmd_store_exit(rc);
+	/* An approval is recorded on top of the journal: not on one that does not verify. */
+	if ((exit_code = ro_cmd_open_verified(&ro_cmd_approve, state_dir, &st, &jc)) != RO_EXIT_OK)
 		goto out;
-	}
 	if ((rc = ro_store_campaign_get(st, argv[optind], &ci, &cause)) != RO_OK ||
 	    (rc = ro_store_wave_get(st, argv[optind], idx, &wi, &cause)) != RO_OK) {
 		ro_safe_replace(&cause); /* it may quote the campaign named on the command line */

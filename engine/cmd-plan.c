@@ -18,13 +18,14 @@ static int
 save_plan(const struct ro_plan *plan, const char *state_dir, int json)
 {
 	struct ro_store *st = NULL;
+	struct ro_journal_check jc;
 	char *cause = NULL;
-	int existed = 0, rc;
+	int existed = 0, rc, exit_code;
 
-	if ((rc = ro_store_open_dir(state_dir, &st, &cause)) != RO_OK) {
-		fprintf(stderr, "rollout plan: not saved: %s\n", cause ? cause : ro_strerror(rc));
-		free(cause);
-		return ro_cmd_store_exit(rc);
+	/* The plan is recorded on top of the journal: not on one that does not verify. */
+	if ((exit_code = ro_cmd_open_verified(&ro_cmd_plan, state_dir, &st, &jc)) != RO_EXIT_OK) {
+		fprintf(stderr, "rollout plan: not saved\n");
+		return exit_code;
 	}
 	rc = ro_plan_record(st, plan, &existed, &cause);
 	ro_store_close(st);

@@ -467,15 +467,9 @@ run_exec(int argc, char **argv)
 	ko.key_path = keybuf;
 	if ((exit_code = check_identity(&ko, &id, known, state_dir)) != RO_EXIT_OK)
 		goto out;
-	if ((rc = ro_store_open_dir(state_dir, &st, &cause)) != RO_OK) {
-		fprintf(stderr, "rollout run: %s\n", cause ? cause : ro_strerror(rc));
-		exit_code = RO_EXIT_FAIL;
-		goto out;
-	}
 	{
-		/* Nothing is recorded on top of a journal that does not verify. */
 		struct ro_journal_check jc;
-		if ((exit_code = ro_cmd_journal_gate(&ro_cmd_run, st, state_dir, &jc)) != RO_EXIT_OK)
+		if ((exit_code = ro_cmd_open_verified(&ro_cmd_run, state_dir, &st, &jc)) != RO_EXIT_OK)
 			goto out;
 	}
 	/* The hints printed from here on paste as they are, from any directory. */
@@ -490,6 +484,22 @@ run_exec(int argc, char **argv)
 			    "`rollout stop %s --state-dir %s` stops it\n", c->id, absdir, c->id, absdir);
 		exit_code = RO_EXIT_FAIL;
 		goto out;
+	}
+	{
+		/* Running a finished campaign again is harmless: say so, change nothing,
+		 * and ask no one for the vault's passphrase first. */
+		struct ro_campaign_info ci;
+		memset(&ci, 0, sizeof ci);
+		if (ro_store_campaign_get(st, c->id, &ci, NULL) == RO_OK && ci.state != RO_CAMPAIGN_PLANNED &&
+		    ci.state != RO_CAMPAIGN_RUNNING && ci.state != RO_CAMPAIGN_HALTED) {
+			fprintf(stderr, "rollout run: campaign %s is already %s: nothing to run "
+			    "(`rollout status %s --state-dir %s` shows its record)\n", c->id,
+			    ro_campaign_state_name(ci.state), c->id, state_dir);
+			exit_code = ci.state == RO_CAMPAIGN_DONE ? RO_EXIT_OK : RO_EXIT_FAIL;
+			ro_campaign_info_clear(&ci);
+			goto out;
+		}
+		ro_campaign_info_clear(&ci);
 	}
 	if (ro_plan_password_steps(plan) > 0) {
 		/* Unlocked once for the whole run, before anything is recorded; a vault
@@ -518,16 +528,7 @@ run_exec(int argc, char **argv)
 	{
 		struct ro_campaign_info ci;
 		memset(&ci, 0, sizeof ci);
-		if (ro_store_campaign_get(st, c->id, &ci, NULL) == RO_OK && ci.state != RO_CAMPAIGN_PLANNED &&
-		    ci.state != RO_CAMPAIGN_RUNNING && ci.state != RO_CAMPAIGN_HALTED) {
-			/* Running a finished campaign again is harmless: say so, change nothing. */
-			fprintf(stderr, "rollout run: campaign %s is already %s: nothing to run "
-			    "(`rollout status %s --state-dir %s` shows its record)\n", c->id,
-			    ro_campaign_state_name(ci.state), c->id, state_dir);
-			exit_code = ci.state == RO_CAMPAIGN_DONE ? RO_EXIT_OK : RO_EXIT_FAIL;
-			ro_campaign_info_clear(&ci);
-			goto out;
-		}
+		(void)ro_store_campaign_get(st, c->id, &ci, NULL);
 		/* Only a campaign that ran before resumes; one saved by `plan --save`
 		 * starts. */
 		starting = !existed || ci.state == RO_CAMPAIGN_PLANNED;

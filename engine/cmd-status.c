@@ -744,6 +744,20 @@ wait_gate(struct ro_store *st, const char *id, double timeout_s)
 			printf("%d\n", found);
 			return RO_EXIT_OK;
 		}
+		/* Running in the store, but its engine is gone: no gate will open until
+		 * someone resumes it, so say so (as `status` does) instead of waiting. */
+		if (cs == RO_CAMPAIGN_RUNNING) {
+			struct ro_lease_info li;
+			memset(&li, 0, sizeof li);
+			int lrc = ro_store_lease_get(st, id, &li, NULL);
+			if (lrc == RO_ENOENT || (lrc == RO_OK && !ro_lease_alive(&li, (int64_t)time(NULL)))) {
+				fprintf(stderr, "rollout status: campaign %s is interrupted (its engine "
+				    "stopped): no gate to wait for; `rollout resume %s` runs it again\n", id, id);
+				ro_lease_info_clear(&li);
+				return RO_EXIT_FAIL; /* status's exit code for an interrupted campaign */
+			}
+			ro_lease_info_clear(&li);
+		}
 		if (stopped) {
 			fprintf(stderr, "rollout status: campaign %s is %s: no gate to wait for\n", id,
 			    ro_campaign_state_name(cs));
@@ -801,14 +815,9 @@ status_exec(int argc, char **argv)
 	}
 	if (optind + 1 < argc || (gate && optind + 1 != argc))
 		return ro_cmd_usage(&ro_cmd_status, gate ? "--wait-gate needs a campaign" : NULL);
-	if ((rc = ro_store_open_dir(state_dir, &st, &cause)) != RO_OK) {
-		fprintf(stderr, "rollout status: %s\n", cause);
-		free(cause);
-		return ro_cmd_store_exit(rc);
-	}
-	if ((exit_code = ro_cmd_journal_gate(&ro_cmd_status, st, state_dir, &jc)) != RO_EXIT_OK)
-		; /* a journal that does not verify: nothing it says is shown */
-	else if (gate)
+	if ((exit_code = ro_cmd_open_verified(&ro_cmd_status, state_dir, &st, &jc)) != RO_EXIT_OK)
+		return exit_code; /* a journal that does not verify: nothing it says is shown */
+	if (gate)
 		exit_code = wait_gate(st, argv[optind], timeout);
 	else if (optind == argc) {
 		exit_code = list_campaigns(st, json);
@@ -859,12 +868,14 @@ const struct ro_cmd ro_cmd_status = {
 	    "\n"
 	    "  --wait-gate   wait until a wave of CAMPAIGN awaits approval and print its\n"
 	    "                number (exit 0), or exit 1 when the campaign stops running\n"
-	    "                (a campaign not recorded yet is waited for too)\n"
+	    "                or is interrupted (its engine is gone; a campaign not\n"
+	    "                recorded yet is waited for)\n"
 	    "  --timeout S   give up waiting after S seconds (default 600)\n"
 	    "  --state-dir DIR   the state directory (default $ROLLOUT_STATE_DIR, else .rollout)\n"
 	    "\n"
 	    "Exit status with CAMPAIGN (as `kubectl rollout status`): 0 planned, running or\n"
 	    "done; 1 halted, failed, cancelled or interrupted (it needs a person); 2 no such\n"
-	    "campaign or bad usage. --wait-gate: 0 a gate waits, 1 the campaign stopped.\n",
+	    "campaign or bad usage. --wait-gate: 0 a gate waits, 1 the campaign stopped\n"
+	    "or is interrupted.\n",
 	.exec = status_exec,
 };

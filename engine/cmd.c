@@ -143,3 +143,24 @@ ro_cmd_store_exit(int rc)
 {
 	return rc == RO_EINVAL ? RO_EXIT_USAGE : RO_EXIT_FAIL;
 }
+
+int
+ro_cmd_open_verified(const struct ro_cmd *cmd, const char *state_dir, struct ro_store **st,
+    struct ro_journal_check *jc)
+{
+	char *cause = NULL;
+	int rc, exit_code;
+
+	*st = NULL;
+	if ((rc = ro_store_open_dir(state_dir, st, &cause)) != RO_OK) {
+		fprintf(stderr, "rollout %s: %s\n", cmd->name, cause ? cause : ro_strerror(rc));
+		free(cause);
+		return ro_cmd_store_exit(rc);
+	}
+	/* Nothing is read from, or recorded on top of, a journal that does not verify. */
+	if ((exit_code = ro_cmd_journal_gate(cmd, *st, state_dir, jc)) != RO_EXIT_OK) {
+		ro_store_close(*st);
+		*st = NULL;
+	}
+	return exit_code;
+}

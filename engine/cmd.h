@@ -56,9 +56,18 @@ struct ro_journal_check;
 
 /* ro_cmd_journal_gate verifies st's journal (chain and MACs) into *jc and
  * returns RO_EXIT_OK, or prints why not, naming the first bad record and
- * `rollout audit verify`, and returns RO_EXIT_FAIL: `status` and `run` do
- * not work from a journal that does not verify (cmd-audit.c). */
+ * `rollout audit verify`, and returns RO_EXIT_FAIL: `status`, `run`,
+ * `approve` and `plan --save` do not work from a journal that does not verify
+ * (cmd-audit.c). */
 int ro_cmd_journal_gate(const struct ro_cmd *cmd, struct ro_store *st, const char *state_dir,
+    struct ro_journal_check *jc);
+/* ro_cmd_open_verified opens the store under state_dir into *st and verifies
+ * its journal into *jc (ro_cmd_journal_gate), the prologue of every command
+ * that reads or records a campaign. On failure it prints why, prefixed
+ * "rollout NAME: ", leaves *st NULL and returns the exit code: that of
+ * ro_cmd_store_exit for a store that did not open, RO_EXIT_FAIL (naming
+ * `rollout audit verify`) for a journal that does not verify. */
+int ro_cmd_open_verified(const struct ro_cmd *cmd, const char *state_dir, struct ro_store **st,
     struct ro_journal_check *jc);
 /* ro_cmd_journal_footer prints "journal head: #SEQ HASH" for a report. */
 void ro_cmd_journal_footer(FILE *f, const struct ro_journal_check *jc);

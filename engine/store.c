@@ -1194,7 +1194,7 @@ key_read(struct ro_store *st, const char *path, char **cause)
 	struct stat sb;
 	long long through;
 	ssize_t n;
-	size_t len = 0, binlen = 0;
+	size_t len = 0;
 	int fd, rc = 0, end = 0;
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -1222,8 +1222,7 @@ key_read(struct ro_store *st, const char *path, char **cause)
 	buf[len] = '\0';
 	if (len == JKEY_MAX || sscanf(buf, JKEY_MAGIC "\nkey=%64[0-9a-f]\nunkeyed-through=%lld\n%n",
 	    hex, &through, &end) != 2 || end != (int)len || strlen(hex) != HASH_HEX ||
-	    through < 0 || sodium_hex2bin(st->jkey, sizeof st->jkey, hex, HASH_HEX, NULL,
-	    &binlen, NULL) != 0 || binlen != sizeof st->jkey) {
+	    through < 0 || !ro_unhex(hex, st->jkey, sizeof st->jkey)) {
 		rc = fail(st, cause, RO_ESTORE, "%s: the journal key is damaged (expected the "
 		    "three lines rollout writes: " JKEY_MAGIC ", key=<64 hex>, unkeyed-through=N); "
 		    "restore it from backup", path);

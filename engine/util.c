@@ -9,6 +9,8 @@
 #include <strings.h>
 #include <wchar.h>
 
+#include <sodium.h>
+
 static void
 oom(void)
 {
@@ -238,6 +240,15 @@ ro_hex(const unsigned char *d, size_t n, char *out)
 		out[2 * i + 1] = digits[d[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+int
+ro_unhex(const char *s, unsigned char *out, size_t n)
+{
+	size_t len = 0;
+
+	return s != NULL && strlen(s) == 2 * n &&
+	    sodium_hex2bin(out, n, s, 2 * n, NULL, &len, NULL) == 0 && len == n;
 }
 
 /* utf8_len is the length of the well-formed UTF-8 sequence at p (1-4), or

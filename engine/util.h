@@ -47,6 +47,11 @@ void ro_json_str(FILE *f, const char *s);
 /* ro_hex writes n bytes as 2n lower-case hex digits and a NUL into out. */
 void ro_hex(const unsigned char *d, size_t n, char *out);
 
+/* ro_unhex decodes s, which must be exactly 2n hex digits (either case) and
+ * nothing else, into the n bytes of out: 1 if it was, else 0 (out is then
+ * undefined). In constant time for the digits, since some are keys. */
+int ro_unhex(const char *s, unsigned char *out, size_t n);
+
 /* ro_display_width is the number of terminal columns s takes (CJK counts 2). */
 int ro_display_width(const char *s);
 /* ro_fput_padded writes s and pads it with spaces to width columns. */

@@ -58,14 +58,20 @@ echo "== the campaign (virtual clock from 2026-10-05 08:40 JST, ${warp}x)"
 # the test one (tests/approvers, a known passphrase, the minimum Argon2id
 # cost); a real approver types their passphrase at a no-echo prompt.
 install -m 600 tests/approvers/sato.key "$demo/sato.key"
-(
-	while gate=$("$rollout" status $campaign --state-dir "$demo/engine" --wait-gate --timeout 600 2>/dev/null); do
-		"$rollout" approve $campaign --wave "$gate" --state-dir "$demo/engine" \
-			--key "$demo/sato.key" --passphrase-fd 3 --comment "承認します" \
-			3< <(printf 'e2e approver sato passphrase\n') >>"$demo/approvals.log"
-	done
-) &
-approver_pid=$!
+# start_approver CAMPAIGN: sato, in the background, approves each gate of
+# CAMPAIGN as it opens, until the campaign stops running; sets approver_pid.
+start_approver() {
+	local c=$1
+	(
+		while gate=$("$rollout" status "$c" --state-dir "$demo/engine" --wait-gate --timeout 600 2>/dev/null); do
+			"$rollout" approve "$c" --wave "$gate" --state-dir "$demo/engine" \
+				--key "$demo/sato.key" --passphrase-fd 3 --comment "承認します" \
+				3< <(printf 'e2e approver sato passphrase\n') >>"$demo/approvals.log"
+		done
+	) &
+	approver_pid=$!
+}
+start_approver $campaign
 rc=0
 "$rollout" run playbooks/campaigns/$campaign.yml --state-dir "$demo/engine" --port "$port" "${clock[@]}" || rc=$?
 wait "$approver_pid" 2>/dev/null || true
@@ -108,14 +114,7 @@ python3 tests/e2e/passwd-fleet.py notice "$demo/hosts.json" "$demo/old.csv" "$de
 "$rollout" vault init "${V[@]}" --kdf interactive 3<"$demo/pass" | tail -1
 "$rollout" vault import "$demo/old.csv" --current "${V[@]}" 3<"$demo/pass" | head -1
 "$rollout" vault import "$demo/notice.csv" "${V[@]}" 3<"$demo/pass" | head -1
-(
-	while gate=$("$rollout" status $pw --state-dir "$demo/engine" --wait-gate --timeout 600 2>/dev/null); do
-		"$rollout" approve $pw --wave "$gate" --state-dir "$demo/engine" \
-			--key "$demo/sato.key" --passphrase-fd 3 --comment "承認します" \
-			3< <(printf 'e2e approver sato passphrase\n') >>"$demo/approvals.log"
-	done
-) &
-approver_pid=$!
+start_approver $pw
 "$rollout" run playbooks/campaigns/$pw.yml --state-dir "$demo/engine" --port "$port" "${clock[@]}" \
 	--vault-member demo --passphrase-fd 3 3<"$demo/pass" || rc=$?
 wait "$approver_pid" 2>/dev/null || true

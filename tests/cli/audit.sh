@@ -6,23 +6,7 @@
 # triggers and edits rows, and a few lines of Python (hashlib, hmac) re-chain
 # the journal with the formula in docs/STORE.md ("Journal"). Each attack
 # runs on a fresh copy of one recorded state directory.
-set -u
-rollout=$1 src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-expect() { # expect WANT_RC PATTERN DESCRIPTION -- COMMAND...
-	local want=$1 pat=$2 what=$3; shift 4
-	"$@" >"$tmp/out" 2>&1
-	local rc=$?
-	if [ "$rc" = "$want" ] && grep -qE -e "$pat" "$tmp/out"; then
-		ok
-	else
-		bad "$what (exit $rc, wanted $want and /$pat/)"; cat "$tmp/out"
-	fi
-}
+. "$(dirname "$0")/lib.sh"
 os=$src/playbooks/campaigns/2026-10-os-update.yml
 id=2026-10-os-update
 base=$tmp/base
@@ -147,7 +131,7 @@ sqlite3 "$tmp/st/state.db" "$unlock UPDATE approvals SET comment = 'forged';" ||
 expect 1 "table approvals, approval 1 .*: has no journal record with the same content" \
 	"an approval edited without its record is named" -- "$rollout" audit verify --state-dir "$tmp/st"
 
-# 5. A record edited and not re-chained: status and run refuse to work.
+# 5. A record edited and not re-chained: status, run, approve and plan --save refuse to work.
 fresh
 sqlite3 "$tmp/st/state.db" "$unlock UPDATE journal SET actor = 'mallory' WHERE seq = 5;" || bad "edit"
 expect 1 "journal record 5 does not verify \(its contents do not match its hash\)" \
@@ -157,6 +141,22 @@ expect 1 "journal record 5 does not verify \(its contents do not match its hash\
 expect 1 "journal record 5 does not verify.*|rollout audit verify" "run refuses a broken chain" -- \
 	timeout 60 "$rollout" run "$os" --state-dir "$tmp/st" --plain
 grep -q "rollout audit verify --state-dir" "$tmp/out" && ok || bad "run names audit verify"
+# approve and plan --save record on top of the journal: they refuse it the same way,
+# and record nothing.
+n0=$(sqlite3 "$tmp/st/state.db" "SELECT (SELECT count(*) FROM journal) || '/' || (SELECT count(*) FROM approvals)")
+for cmd in approve plan; do
+	if [ $cmd = approve ]; then
+		approve "$tmp/st" $id --wave 1 --comment late >"$tmp/out" 2>&1 && rc=0 || rc=$?
+	else
+		"$rollout" plan "$src/playbooks/campaigns/2026-11-ip-change-chuo-t03.yml" --save \
+			--state-dir "$tmp/st" >"$tmp/out" 2>&1 && rc=0 || rc=$?
+	fi
+	check "$cmd refuses a broken chain with run's exit code 1 ($rc)" [ "$rc" = 1 ]
+	check "$cmd names the broken record" grep -q "journal record 5 does not verify" "$tmp/out"
+	check "$cmd names audit verify" grep -q "rollout audit verify --state-dir" "$tmp/out"
+done
+n1=$(sqlite3 "$tmp/st/state.db" "SELECT (SELECT count(*) FROM journal) || '/' || (SELECT count(*) FROM approvals)")
+[ "$n0" = "$n1" ] && ok || bad "the refused approve and plan --save recorded nothing ($n0, then $n1)"
 
 # 6. The journal key must be private, and cannot be silently replaced.
 fresh
@@ -205,5 +205,4 @@ if grep -q "$esc" "$tmp/unknown.out"; then bad "status echoed an unknown campaig
 if grep -q "$esc" "$tmp/unknown.out"; then bad "approve echoed an unknown campaign's ESC raw"; else ok; fi
 expect 0 "the chain verifies" "escaped text journals and verifies" -- "$rollout" audit verify --state-dir "$tmp/esc"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

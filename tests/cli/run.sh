@@ -1,21 +1,7 @@
 #!/usr/bin/env bash
 # `rollout run`, `approve` and `status` on bad input: a clear message, exit 2,
 # and nothing recorded. (Running against hosts is tested in tests/e2e.)
-set -u
-rollout=$1 src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-expect() { # expect WANT_RC PATTERN DESCRIPTION -- COMMAND...
-	local want=$1 pat=$2 what=$3; shift 4
-	"$@" >"$tmp/out" 2>&1
-	local rc=$?
-	if [ "$rc" = "$want" ] && grep -qE -e "$pat" "$tmp/out"; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1)); echo "FAIL: $what (exit $rc, wanted $want)"; cat "$tmp/out"
-	fi
-}
+. "$(dirname "$0")/lib.sh"
 os=$src/playbooks/campaigns/2026-10-os-update.yml
 st=$tmp/state
 
@@ -100,5 +86,4 @@ expect 0 "kita-t01 .*no power" "status lists the held host" -- "$rollout" status
 expect 0 "Released kita-t01" "release" -- "$rollout" hosts release 2026-10-os-update kita-t01 --state-dir "$st"
 expect 2 "is not held" "releasing a host that is not held" -- \
 	"$rollout" hosts release 2026-10-os-update kita-t01 --state-dir "$st"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -5,27 +5,9 @@
 # a message that names the file and the fix, nothing recorded, and the
 # passphrase never repeated. (Logging in with an agent or an encrypted key
 # is tested against sshd in test_transport and the simulator in tests/e2e.)
-set -u
-rollout=$1 src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 # The developer's own agent must not change what is tested here.
 unset SSH_AUTH_SOCK
-pass=0 fail=0
-expect() { # expect WANT_RC PATTERN DESCRIPTION -- COMMAND...
-	local want=$1 pat=$2 what=$3; shift 4
-	"$@" >"$tmp/out" 2>&1
-	local rc=$?
-	if [ "$rc" = "$want" ] && grep -qE -e "$pat" "$tmp/out"; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1)); echo "FAIL: $what (exit $rc, wanted $want)"; cat "$tmp/out"
-	fi
-}
-check() { # check DESCRIPTION COMMAND...
-	local what=$1; shift
-	if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
-}
 os=$src/playbooks/campaigns/2026-10-os-update.yml
 inv=$src/inventory/sapporo.yml
 
@@ -111,5 +93,4 @@ expect 2 "no recorded host keys" "run opens the key keygen encrypted" -- \
 expect 2 "does not decrypt" "run refuses a wrong passphrase for it" -- \
 	"$rollout" run "$os" --state-dir "$tmp/enc" --key-passphrase-fd 3 3<<<"Keygen-Canary-Pass 98"
 check "nor does run repeat it" bash -c "! grep -q Canary '$tmp/out'"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -10,7 +10,8 @@
 C=e2e-forgery
 O=e2e-forgery-other
 db=$STATE/state.db
-q() { sqlite3 "$db" "$1"; }
+# The engine writes the store meanwhile: wait for its lock as resume-rules.sh does.
+q() { sqlite3 -cmd ".timeout 5000" "$db" "$1"; }
 # until_true SECONDS COMMAND...: polls a condition every 0.1 s, at most SECONDS.
 until_true() {
 	local n=$(($1 * 10)); shift

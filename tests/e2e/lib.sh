@@ -21,10 +21,23 @@ date +%s >"$WORK/anchor"
 
 fail=0
 pass=0
+# Exit hooks: lib.sh owns the only EXIT trap; a test or helper that must clean
+# up adds a command with `on_exit CMD...` (never its own `trap ... EXIT`, which
+# would replace the others). They run last-added first, as unwinding should,
+# each whatever the previous one returned.
+EXIT_HOOKS=()
+on_exit() { EXIT_HOOKS+=("$*"); }
+run_exit_hooks() {
+	local i
+	for ((i = ${#EXIT_HOOKS[@]} - 1; i >= 0; i--)); do
+		eval "${EXIT_HOOKS[i]}" || true
+	done
+}
+trap run_exit_hooks EXIT
 # A test that stops early (a failed command under set -e) leaves no engine
 # behind to hold its campaign's lease for the next run.
 RUN_PID=
-trap '[ -z "${RUN_PID:-}" ] || kill "${RUN_PID:-}" 2>/dev/null || true' EXIT
+on_exit '[ -z "${RUN_PID:-}" ] || kill "${RUN_PID:-}" 2>/dev/null || true'
 ok() { pass=$((pass + 1)); echo "ok: $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 check() { # check DESCRIPTION COMMAND...
@@ -81,11 +94,24 @@ approve_as() {
 
 # approve_all CAMPAIGN: the city's approver in a second process: approves each
 # gate as the run reaches it, until the campaign stops running.
+# A campaign left running by a dead engine reads as interrupted until the
+# test's new run has taken its lease over: while that run is alive, wait on.
 approve_all() {
 	local c=$1 gate
-	while gate=$("$ROLLOUT" status "$c" --state-dir "$STATE" --wait-gate --timeout 300 2>/dev/null); do
-		approve_as sato "$c" "$gate" --comment "approved by the end-to-end test" >/dev/null
+	while :; do
+		if gate=$("$ROLLOUT" status "$c" --state-dir "$STATE" --wait-gate --timeout 300 \
+			2>"$WORK/wait-gate.err"); then
+			approve_as sato "$c" "$gate" --comment "approved by the end-to-end test" >/dev/null
+		elif ! grep -q ' is interrupted ' "$WORK/wait-gate.err" || ! run_alive; then
+			break
+		fi
 	done
+}
+
+# run_alive: the background run has not exited (a zombie not yet waited for has).
+run_alive() {
+	[ -n "${RUN_PID:-}" ] && [ -r "/proc/$RUN_PID/stat" ] &&
+		[ "$(awk '{ print $3 }' "/proc/$RUN_PID/stat" 2>/dev/null)" != Z ]
 }
 
 # start_approver CAMPAIGN: the city's approver (sato) in its own process for
@@ -98,12 +124,16 @@ start_approver() {
 		while [ ! -e "$WORK/approver.stop" ]; do
 			if gate=$("$ROLLOUT" status "$c" --state-dir "$STATE" --wait-gate --timeout 2 2>/dev/null); then
 				approve_as sato "$c" "$gate" >/dev/null 2>&1 || true
+			else
+				# No engine runs it (interrupted, halted, done): wait-gate
+				# returns at once, so poll no faster than twice a second
+				# until the test resumes it or says stop.
+				"$WAIT_FILE" "$WORK/approver.stop" 0.5 2>/dev/null || true
 			fi
 		done
 	) &
 	APPROVER_PID=$!
-	trap 'touch "$WORK/approver.stop"; wait "$APPROVER_PID" 2>/dev/null || true
-		[ -z "${RUN_PID:-}" ] || kill "${RUN_PID:-}" 2>/dev/null || true' EXIT
+	on_exit 'touch "$WORK/approver.stop"; wait "$APPROVER_PID" 2>/dev/null || true'
 }
 
 # wait_run: waits for the background run; sets RUN_RC.

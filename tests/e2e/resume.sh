@@ -44,6 +44,11 @@ last1=$(q "SELECT max(id) FROM step_intents")
 run_until 3 KILL
 check "the killed run died of SIGKILL ($RUN_RC)" [ "$RUN_RC" = 137 ]
 check "the store still says running" [ "$(q "SELECT state FROM campaigns WHERE id = '$C'")" = running ]
+# An approver waiting for a gate is told at once that no engine runs it.
+"$ROLLOUT" status $C --state-dir "$STATE" --wait-gate --timeout 30 >"$WORK/gate-int.out" \
+	2>"$WORK/gate-int.err" && rc=0 || rc=$?
+check "wait-gate on the interrupted campaign exits 1, saying interrupted ($rc: $(cat "$WORK/gate-int.err"))" \
+	bash -c "[ $rc = 1 ] && grep -q 'is interrupted' '$WORK/gate-int.err' && [ ! -s '$WORK/gate-int.out' ]"
 open=$(q "SELECT count(*) FROM step_intents i LEFT JOIN step_outcomes o ON o.intent = i.id WHERE o.intent IS NULL")
 cut=$(q "SELECT count(*) FROM campaign_hosts WHERE campaign = '$C' AND state = 'running'")
 echo "steps left without an outcome by the kill: $open; hosts left running: $cut"

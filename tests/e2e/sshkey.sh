@@ -18,7 +18,7 @@ stop_agent() {
 	fi
 	unset SSH_AUTH_SOCK
 }
-trap stop_agent EXIT
+on_exit stop_agent
 done_hosts() { status_json "$1" | json "sum(w['hosts']['done'] for w in d['waves'])"; }
 
 # 1. A real ssh-agent, started here, holding the engine's key.

@@ -54,12 +54,43 @@ test_safe_replace(void **state)
 	assert_null(none);
 }
 
+/* ro_unhex takes exactly 2n hex digits, either case, and ro_hex reads back. */
+static void
+test_unhex(void **state)
+{
+	unsigned char b[3], all[256];
+	char hex[2 * sizeof all + 1];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(ro_unhex("00ff7A", b, sizeof b), 1);
+	assert_int_equal(b[0], 0x00);
+	assert_int_equal(b[1], 0xff);
+	assert_int_equal(b[2], 0x7a);
+	for (i = 0; i < sizeof all; i++)
+		all[i] = (unsigned char)i;
+	ro_hex(all, sizeof all, hex);
+	memset(all, 0, sizeof all);
+	assert_int_equal(ro_unhex(hex, all, sizeof all), 1);
+	for (i = 0; i < sizeof all; i++)
+		assert_int_equal(all[i], i);
+	/* Too short, too long, odd, not hex, separators, NULL: all refused. */
+	assert_int_equal(ro_unhex("00ff", b, sizeof b), 0);
+	assert_int_equal(ro_unhex("00ff7a00", b, sizeof b), 0);
+	assert_int_equal(ro_unhex("00ff7", b, sizeof b), 0);
+	assert_int_equal(ro_unhex("00fg7a", b, sizeof b), 0);
+	assert_int_equal(ro_unhex("00:f:7a", b, sizeof b), 0);
+	assert_int_equal(ro_unhex(" 0ff7a", b, sizeof b), 0);
+	assert_int_equal(ro_unhex(NULL, b, sizeof b), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_safe_escapes_controls),
 		cmocka_unit_test(test_safe_replace),
+		cmocka_unit_test(test_unhex),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
