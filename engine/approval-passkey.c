@@ -52,13 +52,11 @@ field(const struct ro_ynode *root, const char *key)
 	return v && v->kind == RO_YSCALAR ? v->str : NULL;
 }
 
+/* A field of the row may be missing: NULL is not hex. */
 static int
 unhex(const char *s, unsigned char *out, size_t n)
 {
-	size_t len = 0;
-
-	return s != NULL && strlen(s) == 2 * n &&
-	    sodium_hex2bin(out, n, s, 2 * n, NULL, &len, NULL) == 0 && len == n;
+	return s != NULL && ro_unhex(s, out, n);
 }
 
 int
