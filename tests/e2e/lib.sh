@@ -148,3 +148,8 @@ status_json() { "$ROLLOUT" status "$1" --state-dir "$STATE" --json || [ $? = 1 ]
 
 # jq-free JSON queries: python3 is on every Debian machine that has these tests.
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# The tests read (and the forgery tests write) the store with the sqlite3 shell while an
+# engine or an approver writes it: wait for its lock as the engine's own connections do,
+# rather than fail with "database is locked" (seen on a busy CI machine).
+sqlite3() { command sqlite3 -cmd ".timeout 10000" "$@"; }
