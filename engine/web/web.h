@@ -19,6 +19,7 @@
 #define RO_WEB_H
 
 #include <signal.h>
+#include <stddef.h>
 
 struct ro_web_config {
 	const char *state_dir;
@@ -28,6 +29,11 @@ struct ro_web_config {
 	const char *tls_cert;   /* PEM certificate (chain), or NULL: plain HTTP */
 	const char *tls_key;    /* PEM private key, with tls_cert */
 	const char *rp_id;      /* the WebAuthn relying party id (the console's host name) */
+	/* Campaign files (--campaign): a plan page shows the work procedure
+	 * (作業手順書) rebuilt from the file of its campaign, and only when
+	 * the rebuilt plan's hash is the recorded one (what approvers sign). */
+	const char *const *campaigns;
+	size_t ncampaigns;
 };
 
 /* ro_web_serve serves (HTTPS when tls_cert is given) until *stop becomes non-zero. 0, or a negative
