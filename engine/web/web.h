@@ -5,7 +5,9 @@
  * Pages, in Japanese: the campaigns; one campaign's plan as the city
  * approves it (waves, gates, every site's hosts with their times in plain
  * text, the playbooks, parameters such as KB numbers and artefact hashes,
- * the approvers roster) and its approvals with their verification status.
+ * the approvers roster, and, given its campaign file, the work procedure
+ * of plan-html.c when the file plans to the recorded hash) and its
+ * approvals with their verification status.
  * Every value is HTML-escaped (names come from files); every response has
  * a strict Content-Security-Policy (scripts only of our own, as files:
  * /app.js shows the live progress that live.c streams, /passkey.js asks
