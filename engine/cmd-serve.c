@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "error.h"
+#include "util.h"
 #include "web/web.h"
 
 extern const struct ro_cmd ro_cmd_serve;
@@ -32,16 +33,18 @@ serve_exec(int argc, char **argv)
 		{ "rp-id", required_argument, NULL, 'R' },
 		{ "state-dir", required_argument, NULL, 'S' },
 		{ "state", required_argument, NULL, 'S' },
+		{ "campaign", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ro_web_config cfg = { ro_cmd_state_dir(), "127.0.0.1", 8080, NULL, NULL, NULL,
-	    "localhost" };
+	    "localhost", NULL, 0 };
 	struct sigaction sa;
 	char *end, *cause = NULL;
+	const char **campaigns = ro_xcalloc((size_t)argc, sizeof *campaigns);
 	long port;
 	int ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "p:l:r:c:k:R:S:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "p:l:r:c:k:R:S:C:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			port = strtol(optarg, &end, 10);
@@ -67,17 +70,26 @@ serve_exec(int argc, char **argv)
 		case 'S':
 			cfg.state_dir = optarg;
 			break;
+		case 'C':
+			campaigns[cfg.ncampaigns++] = optarg;
+			break;
 		default:
+			free(campaigns);
 			return ro_cmd_usage(&ro_cmd_serve, NULL);
 		}
 	}
-	if (optind != argc)
+	cfg.campaigns = campaigns;
+	if (optind != argc) {
+		free(campaigns);
 		return ro_cmd_usage(&ro_cmd_serve, "serve takes no arguments besides its options");
+	}
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if ((rc = ro_web_serve(&cfg, &stop_asked, &cause)) != RO_OK) {
+	rc = ro_web_serve(&cfg, &stop_asked, &cause);
+	free(campaigns);
+	if (rc != RO_OK) {
 		fprintf(stderr, "rollout serve: %s\n", cause ? cause : ro_strerror(rc));
 		free(cause);
 		return rc == RO_EINVAL ? RO_EXIT_USAGE : RO_EXIT_FAIL;
@@ -88,7 +100,7 @@ serve_exec(int argc, char **argv)
 const struct ro_cmd ro_cmd_serve = {
 	.name = "serve",
 	.usage = "[--port N] [--listen ADDR] [--tls-cert FILE --tls-key FILE] [--ready-file FILE] "
-	    "[--rp-id HOST] [--state-dir DIR]",
+	    "[--rp-id HOST] [--state-dir DIR] [--campaign FILE]...",
 	.summary = "Serve the console: campaigns, plans, approvals, passkey decisions (Japanese).",
 	.help =
 	    "Serves, over plain HTTP on a loopback address, read-only pages in Japanese: the\n"
@@ -108,6 +120,9 @@ const struct ro_cmd ro_cmd_serve = {
 	    "  --rp-id HOST      the console's host name, the passkeys' relying party\n"
 	    "                    (default localhost; with TLS, the certificate's name)\n"
 	    "  --ready-file FILE written with \"port N\" once it listens (for scripts)\n"
-	    "  --state-dir DIR   the state directory (default $ROLLOUT_STATE_DIR, else .rollout)\n",
+	    "  --state-dir DIR   the state directory (default $ROLLOUT_STATE_DIR, else .rollout)\n"
+	    "  --campaign FILE   a campaign file (repeatable): its plan page shows the work\n"
+	    "                    procedure (作業手順書), rebuilt from the file and shown only\n"
+	    "                    when its plan hash is the recorded one\n",
 	.exec = serve_exec,
 };

@@ -63,34 +63,6 @@ cmp_i32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/*
- * The print stylesheet: everything on A4, nothing only in a tooltip. The
- * Gantt charts shrink to the page width (their times are in the table of
- * section 5), each part of the procedure starts on a new page, and table
- * headers repeat on every page.
- */
-#define PROC_CSS \
-	".proc h2{border-bottom:2px solid #444;margin-top:2em}\n" \
-	".proc h3{margin:1.2em 0 .3em}\n" \
-	".proc table{width:100%}\n" \
-	".proc td.n,.proc th.n{text-align:right;white-space:nowrap}\n" \
-	".proc td.k{white-space:nowrap}\n" \
-	".proc .en{color:#666;font-size:12px}\n" \
-	".proc code.h{word-break:break-all;font-size:11px}\n" \
-	".proc tr.site th{background:#dde6ee}\n" \
-	".proc .note{font-size:12px;color:#444}\n" \
-	".approval{margin-top:1em;break-inside:avoid}\n" \
-	".approval table td{height:4.5em;vertical-align:top;width:25%}\n" \
-	".approval table th{width:12%}\n" \
-	"@media print{body{margin:0;font-size:9pt}\n" \
-	" td,th{font-size:8.5pt;padding:1px 4px}\n" \
-	" svg{width:100%;height:auto}\n" \
-	" h1{font-size:15pt} h2{font-size:13pt} h3{font-size:11pt}\n" \
-	" .proc h2.page{break-before:page}\n" \
-	" h2,h3,h4{break-after:avoid}\n" \
-	" tr{break-inside:avoid} thead{display:table-header-group}\n" \
-	" svg{break-inside:avoid}}\n"
-
 /* "1時間05分", "8分", "30秒" */
 static void
 dur_ja(FILE *f, long s)
@@ -306,13 +278,15 @@ proc_approval(FILE *f, const struct ro_procedure *pr)
 }
 
 /*
- * procedure_html renders the work procedure (作業手順書, procedure.h) below
- * the Gantt chart: what is done, with what, when each host restarts, how
- * to undo it, whom to call, and where the city signs. Every value that
- * comes from a file is escaped.
+ * ro_procedure_html renders the work procedure (作業手順書, procedure.h):
+ * what is done, with what, when each host restarts, how to undo it, whom
+ * to call, and where the city signs. `rollout plan --html` puts it below
+ * the Gantt chart and the console (engine/web/serve.c) on the plan page,
+ * so that both show the same document. Every value that comes from a file
+ * is escaped.
  */
-static void
-procedure_html(FILE *f, const struct ro_plan *p)
+void
+ro_procedure_html(FILE *f, const struct ro_plan *p)
 {
 	const struct ro_campaign *c = p->campaign;
 	struct ro_procedure *pr;
@@ -449,7 +423,7 @@ ro_plan_html(FILE *f, const struct ro_plan *p)
 	    "th{background:#eee}\ncode{font-size:13px}\n"
 	    "svg text{font-size:11px;font-family:sans-serif}\n"
 	    ".gate{color:#a40}\n"
-	    PROC_CSS, f);
+	    RO_PROCEDURE_CSS, f);
 	/* Every printed page names the plan it belongs to and its number. */
 	fprintf(f, "@page{size:A4;margin:14mm 10mm 16mm 10mm;"
 	    "@bottom-left{content:\"計画ハッシュ %.16s…\";font-size:8pt;color:#555}"
@@ -549,7 +523,7 @@ ro_plan_html(FILE *f, const struct ro_plan *p)
 	}
 	fprintf(f, "<p>計画ハッシュ <code>%s</code>（同じ入力からは常に同じ計画とハッシュになります）</p>\n",
 	    p->hash);
-	procedure_html(f, p);
+	ro_procedure_html(f, p);
 	fputs("</body>\n</html>\n", f);
 	free(days);
 }

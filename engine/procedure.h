@@ -20,6 +20,8 @@
 #ifndef RO_PROCEDURE_H
 #define RO_PROCEDURE_H
 
+#include <stdio.h>
+
 #include "planner.h"
 
 /* How a step restarts its host. */
@@ -118,6 +120,40 @@ struct ro_procedure {
 /* ro_procedure_build derives the procedure of plan p (which must outlive it). */
 int ro_procedure_build(const struct ro_plan *p, struct ro_procedure **out);
 void ro_procedure_free(struct ro_procedure *pr);
+
+/* ro_procedure_html writes the procedure of plan p as one HTML <section
+ * class="proc"> (styled by RO_PROCEDURE_CSS); nothing if it cannot be built. */
+void ro_procedure_html(FILE *f, const struct ro_plan *p);
+
+/*
+ * RO_PROCEDURE_CSS is the procedure's stylesheet, with its print rules:
+ * everything on A4, nothing only in a tooltip. The Gantt charts shrink to
+ * the page width (their times are in the table of section 5), each part of
+ * the procedure starts on a new page, and table headers repeat on every
+ * page. A string literal, so that `rollout plan --html` puts it inline and
+ * the console appends it to its /style.css (its CSP allows no inline style).
+ */
+#define RO_PROCEDURE_CSS \
+	".proc h2{border-bottom:2px solid #444;margin-top:2em}\n" \
+	".proc h3{margin:1.2em 0 .3em}\n" \
+	".proc table{width:100%}\n" \
+	".proc td.n,.proc th.n{text-align:right;white-space:nowrap}\n" \
+	".proc td.k{white-space:nowrap}\n" \
+	".proc .en{color:#666;font-size:12px}\n" \
+	".proc code.h{word-break:break-all;font-size:11px}\n" \
+	".proc tr.site th{background:#dde6ee}\n" \
+	".proc .note{font-size:12px;color:#444}\n" \
+	".approval{margin-top:1em;break-inside:avoid}\n" \
+	".approval table td{height:4.5em;vertical-align:top;width:25%}\n" \
+	".approval table th{width:12%}\n" \
+	"@media print{body{margin:0;font-size:9pt}\n" \
+	" td,th{font-size:8.5pt;padding:1px 4px}\n" \
+	" svg{width:100%;height:auto}\n" \
+	" h1{font-size:15pt} h2{font-size:13pt} h3{font-size:11pt}\n" \
+	" .proc h2.page{break-before:page}\n" \
+	" h2,h3,h4{break-after:avoid}\n" \
+	" tr{break-inside:avoid} thead{display:table-header-group}\n" \
+	" svg{break-inside:avoid}}\n"
 
 /* ro_proc_kind_ja names a step kind in Japanese (実行, 転送, ...). */
 const char *ro_proc_kind_ja(enum ro_step_kind k);

@@ -12,7 +12,10 @@
 #include <unistd.h>
 
 #include "approval.h"
+#include "campaign.h"
 #include "error.h"
+#include "planner.h"
+#include "procedure.h"
 #include "store.h"
 #include "util.h"
 #include "web-int.h"
@@ -42,7 +45,11 @@ static const char css[] =
     ".print-only{display:none}"
     "@media print{nav{display:none}body{margin:0;font-size:9pt}@page{size:A4;margin:12mm}"
     "table{page-break-inside:auto}tr{page-break-inside:avoid}.print-only{display:block}"
-    ".sign td{height:3em;min-width:12em}}";
+    ".sign td{height:3em;min-width:12em}}"
+    ".notice{border-left:4px solid #a40;padding:.3em .8em;background:#fff6ee}"
+    /* The work procedure's own styles and print rules, the same as in
+     * `rollout plan --html` (plan-html.c renders it for both). */
+    RO_PROCEDURE_CSS;
 
 void
 ro_html_escape(struct ro_buf *b, const char *s)
@@ -114,6 +121,9 @@ static const char *const en_text[][2] = {
 	{ " --wave N --key 鍵ファイル --plan-hash ", " --wave N --key KEYFILE --plan-hash " },
 	{ "<p>または、上の表のゲートを開き、登録したパスキーで承認・差し戻しします。</p>\n", "<p>Or open the gate in the table above and decide with your enrolled passkey.</p>\n" },
 	{ "</code>（差し戻しは <code>--refuse --comment 理由</code>）</p>\n", "</code> (to refuse: <code>--refuse --comment REASON</code>)</p>\n" },
+	{ "<p class=\"notice\" id=\"procedure-refused\">作業手順書を表示しません: キャンペーンファイルから作り直した計画のハッシュ <code>", "<p class=\"notice\" id=\"procedure-refused\">The work procedure is not shown: the plan rebuilt from the campaign file has the hash <code>" },
+	{ "</code> が、記録された計画（承認の対象）のハッシュと一致しません。ファイルが計画の記録後に変更されています。</p>\n", "</code>, not the recorded plan's (what approvers sign). The file changed after the plan was recorded.</p>\n" },
+	{ "<p class=\"notice\" id=\"procedure-missing\">作業手順書は、このキャンペーンのファイルを <code>rollout serve --campaign FILE</code> で指定すると表示されます（記録された計画のハッシュと一致する場合のみ）。</p>\n", "<p class=\"notice\" id=\"procedure-missing\">The work procedure is shown when this campaign's file is given to <code>rollout serve --campaign FILE</code> (and only if its plan hash is the recorded one).</p>\n" },
 };
 
 /* tr gives the English text of a Japanese page fragment for ?lang=en. */
@@ -476,8 +486,60 @@ ro_web_section_results(struct ro_buf *b, struct ro_store *st, const char *id, in
 	ro_host_list_free(h, nh);
 }
 
+/*
+ * work_procedure appends the work procedure (作業手順書) of the recorded
+ * plan: the campaign file given to serve whose campaign id is this one is
+ * loaded and planned again, and the procedure is shown only when that
+ * plan's hash is the recorded one, so that what the page shows is what
+ * the approvers' signatures cover. Otherwise a notice says why it is not
+ * shown. Returns 1 when the procedure was shown.
+ */
 static int
-page_campaign(struct ro_store *st, const char *id, struct ro_buf *b)
+work_procedure(struct ro_buf *b, const struct ro_web_config *cfg, const struct ro_campaign_info *ci)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ncampaigns; i++) {
+		struct ro_campaign *c = NULL;
+		struct ro_plan *p = NULL;
+		struct ro_diags d;
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f;
+		int shown = 0;
+
+		ro_diags_init(&d);
+		if (ro_campaign_load(cfg->campaigns[i], NULL, 0, &c, &d) != RO_OK ||
+		    strcmp(c->id, ci->id) != 0) {
+			ro_campaign_free(c);
+			ro_diags_free(&d);
+			continue;
+		}
+		if (ro_plan_build(c, &p, &d) != RO_OK || strcmp(p->hash, ci->plan_hash) != 0) {
+			ro_buf_adds(b, tr("<p class=\"notice\" id=\"procedure-refused\">作業手順書を表示しません: キャンペーンファイルから作り直した計画のハッシュ <code>"));
+			ro_html_escape(b, p ? p->hash : "—");
+			ro_buf_adds(b, tr("</code> が、記録された計画（承認の対象）のハッシュと一致しません。ファイルが計画の記録後に変更されています。</p>\n"));
+		} else if ((f = open_memstream(&text, &len)) != NULL) {
+			/* The same renderer as `rollout plan --html`; it escapes
+			 * every value that comes from a file. */
+			ro_procedure_html(f, p);
+			if (fclose(f) == 0 && len > 0) {
+				ro_buf_add(b, text, len);
+				shown = 1;
+			}
+			free(text);
+		}
+		ro_plan_free(p);
+		ro_campaign_free(c);
+		ro_diags_free(&d);
+		return shown;
+	}
+	ro_buf_adds(b, tr("<p class=\"notice\" id=\"procedure-missing\">作業手順書は、このキャンペーンのファイルを <code>rollout serve --campaign FILE</code> で指定すると表示されます（記録された計画のハッシュと一致する場合のみ）。</p>\n"));
+	return 0;
+}
+
+static int
+page_campaign(const struct ro_web_config *cfg, struct ro_store *st, const char *id, struct ro_buf *b)
 {
 	struct ro_campaign_info ci;
 	struct ro_wave_info *wv = NULL;
@@ -524,10 +586,13 @@ page_campaign(struct ro_store *st, const char *id, struct ro_buf *b)
 	ro_html_escape(b, ci.id);
 	ro_buf_adds(b, lang_en ? "/events\" data-lang=\"en\"></p>\n" :
 	    "/events\" data-lang=\"ja\"></p>\n");
-	/* On paper: the block the approval meeting signs, with the plan hash. */
-	ro_buf_adds(b, tr("<div class=\"print-only\"><h2>承認欄</h2><table class=\"sign\"><tr><th>承認者（所属・氏名）</th><td></td></tr><tr><th>承認日</th><td></td></tr><tr><th>計画ハッシュ</th><td><code>"));
-	ro_html_escape(b, ci.plan_hash);
-	ro_buf_adds(b, "</code></td></tr></table></div>\n");
+	/* The work procedure ends with the block the approval meeting signs;
+	 * without it, print one of our own, with the plan hash. */
+	if (!work_procedure(b, cfg, &ci)) {
+		ro_buf_adds(b, tr("<div class=\"print-only\"><h2>承認欄</h2><table class=\"sign\"><tr><th>承認者（所属・氏名）</th><td></td></tr><tr><th>承認日</th><td></td></tr><tr><th>計画ハッシュ</th><td><code>"));
+		ro_html_escape(b, ci.plan_hash);
+		ro_buf_adds(b, "</code></td></tr></table></div>\n");
+	}
 	ro_buf_adds(b, tr("<h2>承認の方法</h2>\n<p>承認者は自分の鍵ファイルで署名します: <code>rollout approve "));
 	ro_html_escape(b, ci.id);
 	ro_buf_adds(b, tr(" --wave N --key 鍵ファイル --plan-hash "));
@@ -720,7 +785,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 	}
 	ro_buf_init(&b);
 	if (ro_store_begin_read(st) == RO_OK) {
-		rc = strcmp(url, "/") == 0 ? page_index(st, &b) : page_campaign(st, url + 3, &b);
+		rc = strcmp(url, "/") == 0 ? page_index(st, &b) : page_campaign(sv->cfg, st, url + 3, &b);
 		ro_store_rollback(st);
 	}
 	if (rc == RO_OK)

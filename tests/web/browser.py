@@ -61,7 +61,10 @@ subprocess.run([rollout, "approve", "web-xss", "--wave", "1", "--state-dir", sta
 os.close(r)
 
 ready = os.path.join(work, "serve.ready")
-srv = subprocess.Popen([rollout, "serve", "--state-dir", state, "--port", "0", "--ready-file", ready])
+# The campaign file lets the plan page show the work procedure (作業手順書),
+# rebuilt from it and shown because its plan hash is the recorded one.
+srv = subprocess.Popen([rollout, "serve", "--state-dir", state, "--port", "0", "--ready-file", ready,
+                        "--campaign", cfile])
 try:
     subprocess.run([wait_file, "--pid", str(srv.pid), ready, "30"], check=True)
     port = open(ready).read().split()[1]
@@ -129,8 +132,45 @@ try:
         check("the procedure lists every step with what it does",
               "OSセキュリティ更新プログラムの適用" in text and "wusa.exe" in text
               and "cluster-healthy-before" in text)
-        sign = drv.find_elements(By.CLASS_NAME, "print-only")
-        check("the approval block is not on the screen", sign and not sign[0].is_displayed())
+        # The work procedure, the same document as `rollout plan --html`,
+        # of the recorded plan (its hash is the one approvers sign).
+        procs = drv.find_elements(By.ID, "procedure")
+        proc = procs[0].text if procs else ""
+        hash_ = drv.find_element(By.XPATH, "//th[starts-with(text(),'計画ハッシュ')]/../td").text
+        check("the plan page shows the work procedure (作業手順書)",
+              bool(procs) and "作業手順書" in proc and "3. 作業手順（機器の種類別）" in proc)
+        check("with its steps' Japanese titles",
+              all(t in proc for t in ("更新プログラムが適用済みかの確認", "更新プログラムの転送",
+                                      "転送した更新プログラムのハッシュ値照合", "再起動（更新プログラムが求めた場合）")))
+        check("with the KB number and the artefact's sha256",
+              "KB5066835" in proc and "2f88176b5edf8c0319ffa59c2e94c834fe2f1af6b40aab7b697380c4dca89474" in proc)
+        check("with per-host times, rollback and contacts sections",
+              all(t in proc for t in ("5. 機器別の作業予定", "shinoro-t01", "6. 切り戻し手順", "7. 連絡先")))
+        appr = drv.find_elements(By.CSS_SELECTOR, "#procedure .approval")
+        check("with the approval block naming the recorded plan hash (%s)" % hash_[:12],
+              appr and "8. 承認" in appr[0].text and len(hash_) == 64 and hash_ in appr[0].text)
+        check("the campaign title that is a script is text in the procedure too",
+              "<script>alert(1)</script>" in proc)
+        check("the procedure's stylesheet applied from /style.css (no inline style)",
+              drv.find_element(By.CSS_SELECTOR, "#procedure h2").value_of_css_property("border-bottom-style")
+              == "solid")
+        check("only one approval block (the procedure's) when it is shown",
+              not drv.find_elements(By.CLASS_NAME, "print-only"))
+        # The whole page as the approver scrolls it, and as it prints.
+        import base64
+        shot = drv.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+        png = base64.b64decode(shot["data"])
+        open(os.path.join(work, "plan-full.png"), "wb").write(png)
+        pdf = base64.b64decode(drv.execute_cdp_cmd("Page.printToPDF", {
+            "paperWidth": 8.27, "paperHeight": 11.69, "printBackground": True})["data"])
+        open(os.path.join(work, "plan.pdf"), "wb").write(pdf)
+        check("a full-page screenshot and an A4 PDF were saved (%d, %d bytes)" % (len(png), len(pdf)),
+              png[:8] == b"\x89PNG\r\n\x1a\n" and pdf[:5] == b"%PDF-")
+        if shutil.which("pdftotext"):
+            t = subprocess.run(["pdftotext", os.path.join(work, "plan.pdf"), "-"], capture_output=True,
+                               text=True).stdout
+            check("the PDF carries the procedure and its approval block",
+                  "作業手順書" in t and "承認" in t and "KB5066835" in t)
         # Live progress: the page follows the store without a reload.
         from selenium.webdriver.support.ui import WebDriverWait
         live = drv.find_element(By.ID, "live")
@@ -154,7 +194,7 @@ try:
         drv.save_screenshot(os.path.join(work, "plan.png"))
         drv.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
         check("on paper, the approval block with the plan hash is there",
-              sign[0].is_displayed() and "承認欄" in sign[0].text)
+              appr and appr[0].is_displayed() and hash_ in appr[0].text)
         drv.save_screenshot(os.path.join(work, "plan-print.png"))
         drv.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
         drv.get(base + "/c/web-xss?lang=en")
@@ -170,6 +210,29 @@ try:
 finally:
     srv.terminate()
     srv.wait()
+check("serve that showed the procedure ends cleanly (exit %s)" % srv.returncode, srv.returncode == 0)
+
+# A campaign file changed after its plan was recorded: its procedure is not
+# what the approvers sign, so the page refuses to show it.
+changed = os.path.join(work, "web-changed.yml")
+open(changed, "w", encoding="utf-8").write(camp.replace("kb: KB5066835", "kb: KB9999999"))
+ready = os.path.join(work, "changed.ready")
+srv = subprocess.Popen([rollout, "serve", "--state-dir", state, "--port", "0", "--ready-file", ready,
+                        "--campaign", changed])
+try:
+    subprocess.run([wait_file, "--pid", str(srv.pid), ready, "30"], check=True)
+    port = open(ready).read().split()[1]
+    with urllib.request.urlopen("http://127.0.0.1:%s/c/web-xss" % port) as resp:
+        body = resp.read().decode()
+    check("a changed campaign file's procedure is refused, with the reason",
+          'id="procedure-refused"' in body and 'id="procedure"' not in body and "KB9999999" not in body)
+    with urllib.request.urlopen("http://127.0.0.1:%s/c/web-xss?lang=en" % port) as resp:
+        body = resp.read().decode()
+    check("and the refusal is in English with ?lang=en", "The work procedure is not shown" in body)
+finally:
+    srv.terminate()
+    # Under the sanitizers a leak or an error makes serve exit non-zero.
+    check("serve with a refused procedure ends cleanly (exit %s)" % srv.wait(), srv.returncode == 0)
 
 # Anywhere but loopback only with TLS; with the city's certificate, HTTPS.
 r = subprocess.run([rollout, "serve", "--state-dir", state, "--listen", "0.0.0.0", "--port", "0"],
@@ -191,6 +254,10 @@ try:
     with urllib.request.urlopen("https://127.0.0.1:%s/" % port, context=ctx) as resp:
         body = resp.read().decode()
     check("HTTPS with the given certificate serves the campaigns", "キャンペーン一覧" in body)
+    with urllib.request.urlopen("https://127.0.0.1:%s/c/web-xss" % port, context=ctx) as resp:
+        body = resp.read().decode()
+    check("without the campaign file, the page says how to show the procedure",
+          'id="procedure-missing"' in body and 'id="procedure"' not in body and "承認欄" in body)
     with urllib.request.urlopen("https://127.0.0.1:%s/login" % port, context=ctx) as resp:
         cookie = resp.headers.get("Set-Cookie", "")
     check("under TLS the session cookie is Secure, HttpOnly, SameSite=Strict (%s)" % cookie.split(";", 1)[-1],
