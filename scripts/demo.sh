@@ -83,8 +83,13 @@ echo
 echo "== the signatures checked offline against the roster bound into the plan"
 "$rollout" approvals verify $campaign --state-dir "$demo/engine" || rc=1
 echo
-echo "== the city's console (read-only, Japanese): the plan, every host's times, the approvals"
-echo "   $rollout serve --state-dir $demo/engine --port 8080    then open http://127.0.0.1:8080/"
+echo "== the city's records: 作業報告書 (work report, .xlsx in Japanese), bound to the journal head"
+"$rollout" report work $campaign --state-dir "$demo/engine" --force \
+	-o "$demo/work-report-$campaign.xlsx" || rc=1
+echo
+echo "== the city's console (Japanese): the plan and its work procedure, every host's times, the approvals"
+echo "   $rollout serve --state-dir $demo/engine --campaign playbooks/campaigns/$campaign.yml --port 8080"
+echo "   then open http://127.0.0.1:8080/"
 echo
 "$rollout" status $campaign --state-dir "$demo/engine" | sed -n '1,14p'
 [ "$rc" = 0 ] || exit $rc

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# At run time the executor keeps to the business window: started late on
-# Friday 2026-10-09, it finishes what fits before 17:15, starts nothing that
+# At run time the executor keeps to the business window: started on a
+# Friday afternoon, 2026-10-09, it finishes what fits before 17:15, starts nothing that
 # cannot finish by then, skips the weekend and Sports Day (Monday 10-12), and
-# goes on at 08:45 on Tuesday 10-13. The fleet's clock runs 5000x here.
+# goes on at 08:45 on Tuesday 10-13. The fleet's clock runs 3000x here.
 . "$(dirname "$0")/lib.sh"
 C=e2e-windows
-# At this speed a second is 83 minutes, so the city approves the one gate in
+# At this speed a second is 50 minutes, so the city approves the one gate in
 # advance (a gate may be approved before the run reaches it; the campaign has
 # no canary, whose gate could only be approved after it), and the
-# engine's clock starts now, at Friday 15:30, not when the fixture started
+# engine's clock starts now, at Friday 13:30, not when the fixture started
 # (the fleet's own clock only times its commands and restarts).
 "$ROLLOUT" plan "$SRC/tests/e2e/campaigns/windows.yml" --save --state "$STATE" >/dev/null
 approve_as sato $C 1 >/dev/null
@@ -21,17 +21,17 @@ db=$STATE/state.db
 q() { sqlite3 "$db" "$1"; }
 starts=$(q "SELECT DISTINCT strftime('%Y-%m-%d %H:%M', started_at, 'unixepoch', '+9 hours')
 	FROM step_intents WHERE campaign = '$C'")
-check "work was done on Friday 10-09" has "$starts" "2026-10-09 16:"
+check "work was done on Friday 10-09" has "$starts" "2026-10-09 1"
 bad_days=$(echo "$starts" | grep -E '^2026-10-1[012] ' || true)
 check "no step ran on the weekend or on Sports Day (2026-10-12)" [ -z "$bad_days" ]
 # Each start decision is in the journal: "started 2026-10-09 16:48 JST, 1615 s
 # of work estimated, window closes 2026-10-09 17:15 JST". (Decisions, not the
-# first step's time: at 5000x the connection alone costs virtual minutes.)
+# first step's time: at 3000x the connection alone costs virtual minutes.)
 decisions=$(q "SELECT json_extract(detail, '$.reason') FROM journal WHERE campaign = '$C'
 	AND kind = 'host.state' AND json_extract(detail, '$.to') = 'running'")
 check "11 start decisions were journaled" [ "$(echo "$decisions" | grep -c '^started ')" = 11 ]
 # Tuesday's first decision: when the window opens, give or take the timer's
-# reaction on a busy machine (at 5000x, 0.1 s is eight virtual minutes).
+# reaction on a busy machine (at 3000x, 0.1 s is five virtual minutes).
 tue=$(echo "$decisions" | sed -n 's/^started \(2026-10-13 [0-9:]*\) JST.*/\1/p' | sort | head -1)
 check "and resumed on Tuesday 10-13 when the window opened ($tue)" \
 	bash -c "[[ '$tue' > '2026-10-13 08:44' && '$tue' < '2026-10-13 09:00' ]]"
