@@ -120,9 +120,10 @@ report_exec(int argc, char **argv)
 		{ "force", no_argument, NULL, 'F' },
 		{ "state-dir", required_argument, NULL, 'S' },
 		{ "state", required_argument, NULL, 'S' },
+		{ "site", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *state_dir = ro_cmd_state_dir(), *output = NULL, *kind, *subject;
+	const char *state_dir = ro_cmd_state_dir(), *output = NULL, *kind, *subject, *site = NULL;
 	enum ro_report_format fmt = RO_REPORT_XLSX;
 	struct ro_store *st = NULL;
 	struct ro_journal_check jc;
@@ -132,7 +133,7 @@ report_exec(int argc, char **argv)
 	struct stat sb;
 	int force = 0, ch, rc, exit_code = RO_EXIT_OK;
 
-	while ((ch = getopt_long(argc, argv, "f:o:FS:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:o:FS:s:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			if (ro_report_format_parse(optarg, &fmt) != RO_OK)
@@ -148,6 +149,9 @@ report_exec(int argc, char **argv)
 		case 'S':
 			state_dir = optarg;
 			break;
+		case 's':
+			site = optarg;
+			break;
 		default:
 			return ro_cmd_usage(&ro_cmd_report, NULL);
 		}
@@ -156,12 +160,14 @@ report_exec(int argc, char **argv)
 		return ro_cmd_usage(&ro_cmd_report, "give a report kind and what it is about");
 	kind = argv[optind];
 	subject = argv[optind + 1];
+	if (site != NULL && strcmp(kind, "checklist") != 0)
+		return ro_cmd_usage(&ro_cmd_report, "--site is for report checklist only");
 	if (strcmp(kind, "procedure") == 0)
 		return procedure_report(subject, fmt, output, force);
 	if (strcmp(kind, "work") != 0 && strcmp(kind, "monthly") != 0 &&
-	    strcmp(kind, "inspection") != 0)
+	    strcmp(kind, "inspection") != 0 && strcmp(kind, "checklist") != 0)
 		return ro_cmd_usage(&ro_cmd_report, "unknown report \"%s\": the reports are work,"
-		    " monthly, inspection and procedure", kind);
+		    " monthly, inspection, procedure and checklist", kind);
 	if (strcmp(kind, "monthly") == 0 && parse_month(subject, &month) != RO_OK)
 		return ro_cmd_usage(&ro_cmd_report, "report monthly takes a month as YYYY-MM "
 		    "(e.g. 2026-10), not \"%s\"", subject);
@@ -199,6 +205,8 @@ report_exec(int argc, char **argv)
 		rc = ro_report_work(st, subject, &jc, (int64_t)time(NULL), &r, &cause);
 	else if (strcmp(kind, "inspection") == 0)
 		rc = ro_report_inspection(st, subject, &jc, (int64_t)time(NULL), &r, &cause);
+	else if (strcmp(kind, "checklist") == 0)
+		rc = ro_report_checklist(st, subject, site, &jc, (int64_t)time(NULL), &r, &cause);
 	else
 		rc = ro_report_monthly(st, month, &jc, (int64_t)time(NULL), &r, &cause);
 	ro_store_rollback(st);
@@ -229,7 +237,7 @@ out:
 
 const struct ro_cmd ro_cmd_report = {
 	.name = "report",
-	.usage = "work CAMPAIGN | monthly YYYY-MM | inspection CAMPAIGN | procedure CAMPAIGN-FILE [--format xlsx|csv|json] [-o FILE] [--force] "
+	.usage = "work CAMPAIGN | monthly YYYY-MM | inspection CAMPAIGN | procedure CAMPAIGN-FILE | checklist CAMPAIGN [--site S] [--format xlsx|csv|json] [-o FILE] [--force] "
 	    "[--state-dir DIR]",
 	.summary = "Write the city's reports: 作業報告書 (work) and 月次報告書 (monthly).",
 	.help =
@@ -246,6 +254,10 @@ const struct ro_cmd ro_cmd_report = {
 	    "store): the work, the files with their SHA-256, the steps per kind of machine,\n"
 	    "the downtime per site, the per-host times, the rollback, the contacts and an\n"
 	    "approval block, bound to the plan hash shown on every page.\n"
+	    "report checklist CAMPAIGN [--site S] writes 現地確認チェックリスト for the person\n"
+	    "walking a site: per site, per host the manual steps still waiting for an\n"
+	    "on-site record, with boxes for the result, the person and the date; enter\n"
+	    "them afterwards with `rollout record` (docs/INSPECTION.md).\n"
 	    "Dates are written in the Japanese era (令和8年10月5日) in .xlsx; CSV has JST\n"
 	    "\"2026-10-05 09:12:30\" and JSON ISO 8601 with +09:00. A journal that does not\n"
 	    "verify is refused (exit 1). No report holds a password: password steps show\n"
