@@ -13,7 +13,10 @@
 #include <time.h>
 
 #include "calendar.h"
+#include "campaign.h"
 #include "cmd.h"
+#include "diag.h"
+#include "planner.h"
 #include "error.h"
 #include "report.h"
 #include "store.h"
@@ -47,6 +50,67 @@ default_name(const char *kind, const char *subject, enum ro_report_format fmt)
 	return ro_xasprintf("report-%s-%s.%s", kind, subject, ro_report_format_ext(fmt));
 }
 
+/*
+ * procedure_report writes 作業手順書 from a campaign file: loaded, planned
+ * and rendered like `rollout plan`, with no store (the document is what
+ * the city approves before anything runs).
+ */
+static int
+procedure_report(const char *file, enum ro_report_format fmt, const char *output, int force)
+{
+	struct ro_campaign *c = NULL;
+	struct ro_plan *plan = NULL;
+	struct ro_report *r = NULL;
+	struct ro_diags d;
+	struct stat sb;
+	char *cause = NULL, *path = NULL;
+	int rc, exit_code = RO_EXIT_OK;
+
+	ro_diags_init(&d);
+	if (stat(file, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		exit_code = ro_cmd_usage(&ro_cmd_report, "report procedure takes the campaign file "
+		    "(e.g. playbooks/campaigns/2026-10-os-update.yml); \"%s\" is not a file", file);
+		goto out;
+	}
+	if ((rc = ro_campaign_load(file, NULL, 0, &c, &d)) != RO_OK) {
+		ro_diags_print(stderr, &d);
+		exit_code = RO_EXIT_USAGE;
+		goto out;
+	}
+	if ((rc = ro_plan_build(c, &plan, &d)) != RO_OK) {
+		ro_diags_print(stderr, &d);
+		exit_code = rc == RO_EINFEASIBLE ? RO_EXIT_FAIL : RO_EXIT_USAGE;
+		goto out;
+	}
+	if (output == NULL && (path = default_name("procedure", c->id, fmt)) == NULL) {
+		exit_code = ro_cmd_usage(&ro_cmd_report, "give the file to write with -o FILE");
+		goto out;
+	}
+	if (output)
+		path = ro_xstrdup(output);
+	if ((rc = ro_report_procedure(plan, (int64_t)time(NULL), &r, &cause)) != RO_OK) {
+		fprintf(stderr, "rollout report: %s\n", cause ? cause : ro_strerror(rc));
+		exit_code = RO_EXIT_FAIL;
+		goto out;
+	}
+	if ((rc = ro_report_save(r, fmt, path, force, &cause)) != RO_OK) {
+		ro_safe_replace(&cause);
+		fprintf(stderr, "rollout report: %s\n", cause ? cause : ro_strerror(rc));
+		exit_code = rc == RO_EEXIST || rc == RO_EINVAL ? RO_EXIT_USAGE : RO_EXIT_FAIL;
+		goto out;
+	}
+	if (strcmp(path, "-") != 0)
+		fprintf(stderr, "rollout report: wrote %s (plan %s)\n", path, plan->hash);
+out:
+	ro_report_free(r);
+	ro_plan_free(plan);
+	ro_campaign_free(c);
+	ro_diags_free(&d);
+	free(cause);
+	free(path);
+	return exit_code;
+}
+
 static int
 report_exec(int argc, char **argv)
 {
@@ -56,9 +120,10 @@ report_exec(int argc, char **argv)
 		{ "force", no_argument, NULL, 'F' },
 		{ "state-dir", required_argument, NULL, 'S' },
 		{ "state", required_argument, NULL, 'S' },
+		{ "site", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *state_dir = ro_cmd_state_dir(), *output = NULL, *kind, *subject;
+	const char *state_dir = ro_cmd_state_dir(), *output = NULL, *kind, *subject, *site = NULL;
 	enum ro_report_format fmt = RO_REPORT_XLSX;
 	struct ro_store *st = NULL;
 	struct ro_journal_check jc;
@@ -68,7 +133,7 @@ report_exec(int argc, char **argv)
 	struct stat sb;
 	int force = 0, ch, rc, exit_code = RO_EXIT_OK;
 
-	while ((ch = getopt_long(argc, argv, "f:o:FS:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:o:FS:s:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			if (ro_report_format_parse(optarg, &fmt) != RO_OK)
@@ -84,6 +149,9 @@ report_exec(int argc, char **argv)
 		case 'S':
 			state_dir = optarg;
 			break;
+		case 's':
+			site = optarg;
+			break;
 		default:
 			return ro_cmd_usage(&ro_cmd_report, NULL);
 		}
@@ -92,10 +160,14 @@ report_exec(int argc, char **argv)
 		return ro_cmd_usage(&ro_cmd_report, "give a report kind and what it is about");
 	kind = argv[optind];
 	subject = argv[optind + 1];
+	if (site != NULL && strcmp(kind, "checklist") != 0)
+		return ro_cmd_usage(&ro_cmd_report, "--site is for report checklist only");
+	if (strcmp(kind, "procedure") == 0)
+		return procedure_report(subject, fmt, output, force);
 	if (strcmp(kind, "work") != 0 && strcmp(kind, "monthly") != 0 &&
-	    strcmp(kind, "inspection") != 0)
+	    strcmp(kind, "inspection") != 0 && strcmp(kind, "checklist") != 0)
 		return ro_cmd_usage(&ro_cmd_report, "unknown report \"%s\": the reports are work,"
-		    " monthly and inspection", kind);
+		    " monthly, inspection, procedure and checklist", kind);
 	if (strcmp(kind, "monthly") == 0 && parse_month(subject, &month) != RO_OK)
 		return ro_cmd_usage(&ro_cmd_report, "report monthly takes a month as YYYY-MM "
 		    "(e.g. 2026-10), not \"%s\"", subject);
@@ -133,6 +205,8 @@ report_exec(int argc, char **argv)
 		rc = ro_report_work(st, subject, &jc, (int64_t)time(NULL), &r, &cause);
 	else if (strcmp(kind, "inspection") == 0)
 		rc = ro_report_inspection(st, subject, &jc, (int64_t)time(NULL), &r, &cause);
+	else if (strcmp(kind, "checklist") == 0)
+		rc = ro_report_checklist(st, subject, site, &jc, (int64_t)time(NULL), &r, &cause);
 	else
 		rc = ro_report_monthly(st, month, &jc, (int64_t)time(NULL), &r, &cause);
 	ro_store_rollback(st);
@@ -163,7 +237,7 @@ out:
 
 const struct ro_cmd ro_cmd_report = {
 	.name = "report",
-	.usage = "work CAMPAIGN | monthly YYYY-MM | inspection CAMPAIGN [--format xlsx|csv|json] [-o FILE] [--force] "
+	.usage = "work CAMPAIGN | monthly YYYY-MM | inspection CAMPAIGN | procedure CAMPAIGN-FILE | checklist CAMPAIGN [--site S] [--format xlsx|csv|json] [-o FILE] [--force] "
 	    "[--state-dir DIR]",
 	.summary = "Write the city's reports: 作業報告書 (work) and 月次報告書 (monthly).",
 	.help =
@@ -176,6 +250,14 @@ const struct ro_cmd ro_cmd_report = {
 	    "report inspection CAMPAIGN writes 点検報告書: the 29 inspection items of each\n"
 	    "host (○ passed, × finding, 要確認 not checked yet), the findings with their\n"
 	    "output, and the on-site records with who checked (docs/INSPECTION.md).\n"
+	    "report procedure CAMPAIGN-FILE writes 作業手順書 from the campaign file (no\n"
+	    "store): the work, the files with their SHA-256, the steps per kind of machine,\n"
+	    "the downtime per site, the per-host times, the rollback, the contacts and an\n"
+	    "approval block, bound to the plan hash shown on every page.\n"
+	    "report checklist CAMPAIGN [--site S] writes 現地確認チェックリスト for the person\n"
+	    "walking a site: per site, per host the manual steps still waiting for an\n"
+	    "on-site record, with boxes for the result, the person and the date; enter\n"
+	    "them afterwards with `rollout record` (docs/INSPECTION.md).\n"
 	    "Dates are written in the Japanese era (令和8年10月5日) in .xlsx; CSV has JST\n"
 	    "\"2026-10-05 09:12:30\" and JSON ISO 8601 with +09:00. A journal that does not\n"
 	    "verify is refused (exit 1). No report holds a password: password steps show\n"

@@ -602,6 +602,23 @@ run_exec(int argc, char **argv)
 	rs.ex = ex;
 
 	rc = ro_executor_run(ex, &sum, &cause);
+	if (rc == RO_OK && !sum.halted) {
+		/* Done by the engine, but manual steps may still wait for people
+		 * on site: say so, as `rollout status` does (awaiting-on-site). */
+		struct ro_manual_item *m = NULL;
+		size_t nm = 0, i, pending = 0, hosts = 0;
+		const char *last = NULL;
+		if (ro_store_manual_list(st, c->id, &m, &nm) == RO_OK)
+			for (i = 0; i < nm; i++)
+				if (m[i].result == NULL) {
+					/* The list is ordered by site, then host. */
+					hosts += last == NULL || strcmp(m[i].host, last) != 0;
+					last = m[i].host;
+					pending++;
+				}
+		ro_manual_list_free(m, nm);
+		ro_progress_set_on_site(progress, pending, hosts);
+	}
 	ro_progress_finish(progress, &sum, rc, cause);
 	if (vault != NULL && mode != RO_PROGRESS_JSON) {
 		struct ro_pwvault_stats vs;
@@ -696,6 +713,8 @@ const struct ro_cmd ro_cmd_run = {
 	    "\n"
 	    "Interrupt once (or `rollout stop CAMPAIGN` from another shell) to stop starting\n"
 	    "hosts (those under way finish), twice (`rollout stop --now`) to cancel them too.\n"
+	    "A run that leaves manual steps waiting ends \"awaiting-on-site\" with their count\n"
+	    "and the next commands (`rollout report checklist`, `rollout record`).\n"
 	    "Exit status: 0 the campaign is done (also when it was done before),\n"
 	    "1 it halted or failed (see `rollout status`), or another engine runs it, 2 bad input.\n",
 	.exec = run_exec,

@@ -37,6 +37,7 @@ struct ro_progress {
 	double started;            /* virtual time of the first event */
 	int lines;                 /* lines of the last live frame */
 	uint32_t total;
+	size_t on_site, on_site_hosts; /* manual steps waiting for on-site records */
 };
 
 enum { HS_PENDING, HS_RUNNING, HS_DONE, HS_FAILED };
@@ -385,6 +386,13 @@ draw(struct ro_progress *p)
 }
 
 void
+ro_progress_set_on_site(struct ro_progress *p, size_t pending, size_t hosts)
+{
+	p->on_site = pending;
+	p->on_site_hosts = hosts;
+}
+
+void
 ro_progress_finish(struct ro_progress *p, const struct ro_exec_summary *sum, int rc,
     const char *cause)
 {
@@ -403,6 +411,9 @@ ro_progress_finish(struct ro_progress *p, const struct ro_exec_summary *sum, int
 		ro_buf_printf(&b, ",\"hosts\":%u,\"done\":%u,\"skipped\":%u,\"failed\":%u,\"pending\":%u,"
 		    "\"halted\":%s", sum->hosts, sum->done, sum->skipped, sum->failed, sum->pending,
 		    sum->halted ? "true" : "false");
+		if (rc == 0 && !sum->halted)
+			ro_buf_printf(&b, ",\"state\":\"%s\",\"on_site_pending\":%zu",
+			    p->on_site ? "awaiting-on-site" : "done", p->on_site);
 		if (sum->reason[0]) {
 			ro_buf_adds(&b, ",\"reason\":");
 			ro_buf_json_str(&b, sum->reason);
@@ -420,7 +431,17 @@ ro_progress_finish(struct ro_progress *p, const struct ro_exec_summary *sum, int
 		fprintf(f, "%sstopped: %s%s\n", col(p, RED), cause, col(p, RESET));
 	else if (sum->halted)
 		fprintf(f, "%shalted: %s%s\n", col(p, RED), sum->reason, col(p, RESET));
-	else
+	else if (p->on_site > 0) {
+		/* The engine is through, the campaign is not: people still have
+		 * to do and record the manual steps on site (docs/INSPECTION.md). */
+		const char *sd = p->state_dir[0] ? " --state-dir " : "";
+		fprintf(f, "%scampaign %s awaiting-on-site: %zu manual step%s on %zu host%s wait for "
+		    "on-site records%s\n", col(p, YELLOW), p->c->id, p->on_site, p->on_site == 1 ? "" : "s",
+		    p->on_site_hosts, p->on_site_hosts == 1 ? "" : "s", col(p, RESET));
+		fprintf(f, "next: rollout report checklist %s%s%s (print it for the sites), then "
+		    "rollout record %s HOST[,HOST...] STEP --result done|ok|finding --key FILE%s%s\n",
+		    p->c->id, sd, p->state_dir, p->c->id, sd, p->state_dir);
+	} else
 		fprintf(f, "%scampaign done%s\n", col(p, GREEN), col(p, RESET));
 	fflush(f);
 }

@@ -32,6 +32,11 @@ void ro_progress_set_state_dir(struct ro_progress *p, const char *dir);
 /* The executor's event callback (arg is the struct ro_progress). */
 void ro_progress_event(const struct ro_event *ev, void *arg);
 
+/* ro_progress_set_on_site tells the summary that the engine's work is done
+ * but pending manual steps on hosts still wait for on-site records
+ * (`rollout record`): the run then ends "awaiting-on-site", not "done". */
+void ro_progress_set_on_site(struct ro_progress *p, size_t pending, size_t hosts);
+
 /* ro_progress_finish draws the last frame and the summary, stops the timer. */
 void ro_progress_finish(struct ro_progress *p, const struct ro_exec_summary *sum, int rc,
     const char *cause);

@@ -152,4 +152,25 @@ int ro_report_monthly(struct ro_store *st, struct ro_date first, const struct ro
 int ro_report_inspection(struct ro_store *st, const char *campaign,
     const struct ro_journal_check *jc, int64_t now, struct ro_report **out, char **cause);
 
+/*
+ * ro_report_checklist builds 現地確認チェックリスト for campaign: one sheet
+ * per site (only site, when not NULL) listing per host the manual steps
+ * still waiting for an on-site record, with boxes for the result, the
+ * person and the date. RO_ENOENT (and *cause) for an unknown campaign or a
+ * site the campaign has no host at.
+ */
+int ro_report_checklist(struct ro_store *st, const char *campaign, const char *site,
+    const struct ro_journal_check *jc, int64_t now, struct ro_report **out, char **cause);
+
+/*
+ * ro_report_procedure builds 作業手順書 from plan p (report-procedure.c):
+ * the work, the artefacts with their sha256, the steps per role, the
+ * downtime per site, the per-host times, the rollback, the contacts and an
+ * approval block, bound to the plan hash (in the summary and, through the
+ * subject, in every sheet's page header). Reads no store.
+ */
+struct ro_plan;
+int ro_report_procedure(const struct ro_plan *p, int64_t now, struct ro_report **out,
+    char **cause);
+
 #endif

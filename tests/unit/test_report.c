@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "report.h"
+#include "report-int.h"
 #include "store.h"
 #include "util.h"
 
@@ -309,6 +309,102 @@ test_work_report_from_store(void **state)
 	free(cause);
 }
 
+/* manual_reached makes the engine's record of a manual step reached on a
+ * host: its intent and the 'skipped' outcome that says it waits on site. */
+static void
+manual_reached(struct ro_store *st, const char *host, int idx, const char *step)
+{
+	char *cause = NULL;
+	int64_t id;
+	int attempt;
+
+	assert_int_equal(ro_store_intent_begin(st, "insp-1", host, idx, step, &id, &attempt, &cause),
+	    RO_OK);
+	assert_int_equal(ro_store_outcome_record(st, id, RO_STEP_SKIPPED, RO_STORE_NO_EXIT_CODE,
+	    RO_MANUAL_DETAIL, &cause), RO_OK);
+}
+
+/* The on-site checklist from a real store: one sheet per site with the
+ * steps still waiting, a recorded step left out, --site keeping one site,
+ * an unknown site and campaign refused. */
+static void
+test_checklist_from_store(void **state)
+{
+	char dir[] = "/tmp/test_report_ck.XXXXXX", *cause = NULL;
+	struct ro_campaign_new c = { "insp-1", "点検", "annual-inspection", "ab12", "{}", "cd34" };
+	struct ro_wave_new w = { "insp-1", 0, "all", 0, 1, RO_STORE_NO_TIME, RO_STORE_NO_TIME };
+	struct ro_manual_rec rec = { "insp-1", "kita-t01", "t11-devices", "ok", NULL, "tanaka",
+	    "田中", "00ff", "aa55", 0 };
+	struct ro_journal_check jc;
+	struct ro_store *st = NULL;
+	struct ro_report *r = NULL;
+	struct ro_buf b;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(ro_store_open_dir(dir, &st, &cause), RO_OK);
+	ro_store_set_clock(st, fixed_clock, NULL);
+	ro_store_set_actor(st, "tanaka");
+	assert_int_equal(ro_store_begin(st), RO_OK);
+	assert_int_equal(ro_store_campaign_create(st, &c, &cause), RO_OK);
+	assert_int_equal(ro_store_wave_add(st, &w, &cause), RO_OK);
+	assert_int_equal(ro_store_host_add(st, "insp-1", "kita-t01", "kita", "127.10.3.1", 0, &cause), RO_OK);
+	assert_int_equal(ro_store_host_add(st, "insp-1", "kita-t02", "kita", "127.10.3.2", 0, &cause), RO_OK);
+	assert_int_equal(ro_store_host_add(st, "insp-1", "minami-t01", "minami", "127.10.4.1", 0, &cause), RO_OK);
+	assert_int_equal(ro_store_commit(st), RO_OK);
+	assert_int_equal(ro_store_campaign_set_state(st, "insp-1", RO_CAMPAIGN_RUNNING, &cause), RO_OK);
+	assert_int_equal(ro_store_wave_set_state(st, "insp-1", 0, RO_WAVE_RUNNING, &cause), RO_OK);
+	assert_int_equal(ro_store_host_set_state(st, "insp-1", "kita-t01", RO_HOST_RUNNING, &cause), RO_OK);
+	assert_int_equal(ro_store_host_set_state(st, "insp-1", "kita-t02", RO_HOST_RUNNING, &cause), RO_OK);
+	assert_int_equal(ro_store_host_set_state(st, "insp-1", "minami-t01", RO_HOST_RUNNING, &cause), RO_OK);
+	manual_reached(st, "kita-t01", 10, "t11-devices");
+	manual_reached(st, "kita-t01", 11, "t12-cables");
+	manual_reached(st, "kita-t02", 10, "t11-devices");
+	manual_reached(st, "minami-t01", 10, "t11-devices");
+	rec.at = fixed_now;
+	assert_int_equal(ro_store_manual_record(st, &rec, &cause), RO_OK);
+
+	assert_int_equal(ro_store_begin_read(st), RO_OK);
+	assert_int_equal(ro_store_journal_verify(st, &jc, &cause), RO_OK);
+	assert_int_equal(ro_report_checklist(st, "insp-1", NULL, &jc, fixed_now, &r, &cause), RO_OK);
+	ro_buf_init(&b);
+	ro_report_json(r, &b);
+	/* Three steps wait (kita-t01's t11 is recorded), on two sites. */
+	assert_non_null(strstr(b.p, "\"pending\":3,"));
+	assert_non_null(strstr(b.p, "\"hosts\":3,"));
+	assert_non_null(strstr(b.p, "{\"key\":\"kita\",\"name\":\"kita\""));
+	assert_non_null(strstr(b.p, "{\"key\":\"minami\",\"name\":\"minami\""));
+	assert_non_null(strstr(b.p, "{\"host\":\"kita-t01\",\"item\":\"t12\",\"step\":\"t12-cables\""));
+	/* The recorded step is not on the list. */
+	assert_null(strstr(b.p, "{\"host\":\"kita-t01\",\"item\":\"t11\""));
+	assert_int_equal(ro_report_sheet_rows(r->sheets[0]), 2);
+	assert_int_equal(ro_report_sheet_rows(r->sheets[1]), 1);
+	assert_int_equal(r->nsheets, 2);
+	ro_report_free(r);
+	r = NULL;
+
+	assert_int_equal(ro_report_checklist(st, "insp-1", "minami", &jc, fixed_now, &r, &cause), RO_OK);
+	assert_int_equal(r->nsheets, 1);
+	assert_string_equal(r->sheets[0]->key, "minami");
+	assert_int_equal(ro_report_sheet_rows(r->sheets[0]), 1);
+	ro_report_free(r);
+	r = NULL;
+	assert_int_equal(ro_report_checklist(st, "insp-1", "nowhere", &jc, fixed_now, &r, &cause),
+	    RO_ENOENT);
+	assert_non_null(strstr(cause, "nowhere"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(ro_report_checklist(st, "nosuch", NULL, &jc, fixed_now, &r, &cause), RO_ENOENT);
+	assert_null(r);
+	ro_store_rollback(st);
+	ro_buf_free(&b);
+	free(cause);
+	ro_store_close(st);
+	cause = ro_xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(cause), 0);
+	free(cause);
+}
+
 int
 main(void)
 {
@@ -318,6 +414,7 @@ main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_save),
 		cmocka_unit_test(test_work_report_from_store),
+		cmocka_unit_test(test_checklist_from_store),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
