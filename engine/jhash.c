@@ -98,15 +98,22 @@ ro_jhash_set_key(struct ro_jhash *h, const unsigned char *key, size_t len)
 	return 0;
 }
 
-/* encode writes the n fields into h->buf and returns their length. */
+/* encode writes the n fields into h->buf and returns their length. Each
+ * field's length is taken once (MAXF of them on the stack; longer lists,
+ * which the journal does not have, measure twice). */
+#define MAXF 16
 static size_t
 encode(struct ro_jhash *h, const char *const *f, size_t n)
 {
-	size_t i, len = 0, need = 0;
+	size_t i, len = 0, need = 0, fl[MAXF];
 	int b;
 
-	for (i = 0; i < n; i++)
-		need += f[i] == NULL ? 1 : 9 + strlen(f[i]);
+	for (i = 0; i < n; i++) {
+		size_t l = f[i] == NULL ? 0 : strlen(f[i]);
+		if (i < MAXF)
+			fl[i] = l;
+		need += f[i] == NULL ? 1 : 9 + l;
+	}
 	if (need > h->cap) {
 		/* Grown, not shrunk: one buffer serves a whole verification. The
 		 * old one may hold a MAC's input (a record hash), so it is wiped. */
@@ -123,7 +130,7 @@ encode(struct ro_jhash *h, const char *const *f, size_t n)
 			h->buf[len++] = 0;
 			continue;
 		}
-		l = strlen(f[i]);
+		l = i < MAXF ? fl[i] : strlen(f[i]);
 		h->buf[len++] = 1;
 		for (b = 0; b < 8; b++)
 			h->buf[len++] = (unsigned char)(l >> (56 - 8 * b));
@@ -174,9 +181,10 @@ ro_jhash_hex(const unsigned char md[RO_JHASH_BYTES], char out[RO_JHASH_HEX + 1])
 
 	/* Arithmetic rather than a table, as sodium_bin2hex does, so the time
 	 * does not depend on a MAC's digits before it is compared. */
-	for (i = 0; i < 2 * RO_JHASH_BYTES; i++) {
-		unsigned n = (unsigned)(i % 2 == 0 ? md[i / 2] >> 4 : md[i / 2] & 15);
-		out[i] = (char)(n + 48U + (~((n - 10U) >> 8) & 39U));
+	for (i = 0; i < RO_JHASH_BYTES; i++) {
+		unsigned hi = md[i] >> 4, lo = md[i] & 15U;
+		out[2 * i] = (char)(hi + 48U + (~((hi - 10U) >> 8) & 39U));
+		out[2 * i + 1] = (char)(lo + 48U + (~((lo - 10U) >> 8) & 39U));
 	}
 	out[RO_JHASH_HEX] = '\0';
 }

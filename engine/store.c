@@ -967,6 +967,24 @@ ro_store_rollback(struct ro_store *st)
 static const char genesis_hash[HASH_HEX + 1] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
+/* decimal writes v in decimal into buf (24 bytes) as "%" PRId64 would:
+ * snprintf was about 7 % of a long journal's verification. */
+static const char *
+decimal(int64_t v, char buf[24])
+{
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	char *p = buf + 23;
+
+	*p = '\0';
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
 /*
  * journal_hash computes a record's hash (docs/STORE.md, "Journal"): the
  * SHA-256 of its fields, each encoded as a tag (0x00 for NULL, 0x01 for a
@@ -984,12 +1002,10 @@ journal_hash(struct ro_store *st, const char *prev, int64_t seq, int64_t at,
 	char snum[24], anum[24];
 	const char *f[8];
 
-	snprintf(snum, sizeof snum, "%" PRId64, seq);
-	snprintf(anum, sizeof anum, "%" PRId64, at);
 	f[0] = "rollout-journal-v1";
 	f[1] = prev;
-	f[2] = snum;
-	f[3] = anum;
+	f[2] = decimal(seq, snum);
+	f[3] = decimal(at, anum);
 	f[4] = campaign;
 	f[5] = kind;
 	f[6] = actor;
