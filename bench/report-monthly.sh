@@ -8,11 +8,14 @@
 # is the journal verification alone, which every report does first.
 #
 #	bench/report-monthly.sh [BUILD_DIR] [RUNS]
+#
+# ROLLOUT=/path/to/rollout times another binary (an older build, for a
+# before/after figure) against the same store.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 runs=${2:-5}
-rollout=$build/engine/rollout
+rollout=${ROLLOUT:-$build/engine/rollout}
 work=$build/bench-report
 state=$work/state
 if [ ! -f "$work/made" ]; then
@@ -50,6 +53,7 @@ timeit() {
 echo "| command | median wall | worst wall | median CPU |"
 echo "|---|---|---|---|"
 timeit "audit head (journal verification only)" "$rollout" audit head --state-dir "$state"
+timeit "status (verification, then the campaigns)" "$rollout" status --state-dir "$state"
 for f in xlsx csv json; do
 	timeit "report monthly 2026-10 --format $f" \
 		"$rollout" report monthly 2026-10 --state-dir "$state" --format "$f" -o "$work/m.$f" --force

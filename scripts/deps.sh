@@ -9,6 +9,7 @@ pkgs=(build-essential cmake pkg-config
       libfido2-dev libxlsxwriter-dev                 # passkey approvals, the city's reports
       chromium chromium-driver python3-selenium fonts-ipafont-gothic   # the console's browser test
       python3-openpyxl libreoffice-calc-nogui fonts-noto-cjk          # reports read back and rendered
+      libssl-dev                                     # the journal's SHA-256 (libcrypto, SHA extensions)
       poppler-utils unzip)                         # PDFs (reports, the printed procedure) drawn as PNG
 # Extra packages a caller asks for (e.g. the sanitizer or fuzzing toolchain).
 pkgs+=("$@")
