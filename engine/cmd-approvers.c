@@ -29,51 +29,6 @@
 
 extern const struct ro_cmd ro_cmd_approvers;
 
-/* As `rollout approve`: a descriptor handed to us open, not close-on-exec,
- * and a pipe, a regular file or a terminal. */
-static int
-pass_fd_ok(int fd)
-{
-	struct stat st;
-	int fl = fcntl(fd, F_GETFD);
-
-	return fl >= 0 && !(fl & FD_CLOEXEC) && fstat(fd, &st) == 0 &&
-	    (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && isatty(fd)));
-}
-
-static int
-unlock_key(const char *path, int fd, struct vault_key **key)
-{
-	struct vault_secret *pass = NULL;
-	char *cause = NULL, *prompt;
-	int rc;
-
-	if (fd >= 0)
-		rc = ro_secret_read_fd(fd, VAULT_PASSPHRASE_MAX, &pass, &cause);
-	else {
-		prompt = ro_xasprintf("Passphrase for the key file %s: ", path);
-		rc = ro_secret_prompt(prompt, 0, VAULT_PASSPHRASE_MAX, &pass, &cause);
-		free(prompt);
-	}
-	if (rc == 0) {
-		rc = vault_key_unlock(path, (const char *)vault_secret_data(pass),
-		    vault_secret_len(pass), key, &cause);
-		if (rc == VAULT_OK && vault_key_version(*key) < 2) {
-			free(cause);
-			cause = ro_xasprintf("%s is a version-1 key file without a signing key; "
-			    "upgrade it with `rollout vault migrate --key %s`", path, path);
-			rc = VAULT_EMIGRATE;
-		}
-	}
-	vault_secret_free(pass);
-	if (rc != 0) {
-		fprintf(stderr, "rollout approvers: %s\n", cause ? cause : vault_strerror(rc));
-		free(cause);
-		return -1;
-	}
-	return 0;
-}
-
 /* roster_of reads the roster recorded with campaign's plan (checked
  * against the plan hash). */
 static int
@@ -236,7 +191,7 @@ confirm(const char *state_dir, int argc, char **argv)
 		case 'S': state_dir = optarg; break;
 		case 'p':
 			pass_fd = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end || pass_fd < 3 || pass_fd > 1024 || !pass_fd_ok((int)pass_fd))
+			if (*optarg == '\0' || *end || pass_fd < 3 || pass_fd > 1024 || !ro_secret_fd_ok((int)pass_fd))
 				return ro_cmd_usage(&ro_cmd_approvers, "--passphrase-fd takes a descriptor "
 				    "the calling shell opened, e.g. '--passphrase-fd 3 3<file'");
 			break;
@@ -265,7 +220,7 @@ confirm(const char *state_dir, int argc, char **argv)
 		code = RO_EXIT_FAIL;
 		goto out;
 	}
-	if (unlock_key(key_path, (int)pass_fd, &key) != 0) {
+	if (ro_signing_key_unlock("approvers", key_path, (int)pass_fd, &key) != 0) {
 		code = RO_EXIT_FAIL;
 		goto out;
 	}

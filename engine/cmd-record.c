@@ -26,51 +26,6 @@ extern const struct ro_cmd ro_cmd_record;
 /* Hosts named at once: a site's terminals, not the fleet by accident. */
 #define MAX_HOSTS 200
 
-/* As `rollout approve`: only a descriptor handed to rollout open, a pipe, a
- * regular file or a terminal. */
-static int
-pass_fd_ok(int fd)
-{
-	struct stat st;
-	int fl = fcntl(fd, F_GETFD);
-
-	return fl >= 0 && !(fl & FD_CLOEXEC) && fstat(fd, &st) == 0 &&
-	    (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && isatty(fd)));
-}
-
-static int
-unlock_key(const char *path, int fd, struct vault_key **key)
-{
-	struct vault_secret *pass = NULL;
-	char *cause = NULL, *prompt;
-	int rc;
-
-	if (fd >= 0)
-		rc = ro_secret_read_fd(fd, VAULT_PASSPHRASE_MAX, &pass, &cause);
-	else {
-		prompt = ro_xasprintf("Passphrase for the key file %s: ", path);
-		rc = ro_secret_prompt(prompt, 0, VAULT_PASSPHRASE_MAX, &pass, &cause);
-		free(prompt);
-	}
-	if (rc == 0) {
-		rc = vault_key_unlock(path, (const char *)vault_secret_data(pass),
-		    vault_secret_len(pass), key, &cause);
-		if (rc == VAULT_OK && vault_key_version(*key) < 2) {
-			free(cause);
-			cause = ro_xasprintf("%s is a version-1 key file without a signing key; "
-			    "upgrade it with `rollout vault migrate --key %s`", path, path);
-			rc = VAULT_EMIGRATE;
-		}
-	}
-	vault_secret_free(pass);
-	if (rc != 0) {
-		fprintf(stderr, "rollout record: %s\n", cause ? cause : vault_strerror(rc));
-		free(cause);
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * The signed message: every field of the record, one per line, in a fixed
  * order, bound to the campaign's plan. Newlines cannot occur in a field
@@ -125,7 +80,7 @@ record_exec(int argc, char **argv)
 			if (*optarg == '\0' || *end || pass_fd < 0 || pass_fd > 1023)
 				return ro_cmd_usage(&ro_cmd_record, "--passphrase-fd takes a descriptor "
 				    "number, e.g. '--passphrase-fd 3 3<file'");
-			if (!pass_fd_ok((int)pass_fd))
+			if (!ro_secret_fd_ok((int)pass_fd))
 				return ro_cmd_usage(&ro_cmd_record, "--passphrase-fd %ld: descriptor %ld "
 				    "is not an open pipe, file or terminal handed to rollout; open it in "
 				    "the calling shell, e.g. '--passphrase-fd 3 3<file'", pass_fd, pass_fd);
@@ -199,7 +154,7 @@ record_exec(int argc, char **argv)
 		exit_code = RO_EXIT_USAGE;
 		goto out;
 	}
-	if (unlock_key(key_path, (int)pass_fd, &key) != 0) {
+	if (ro_signing_key_unlock("record", key_path, (int)pass_fd, &key) != 0) {
 		exit_code = RO_EXIT_FAIL;
 		goto out;
 	}

@@ -6,7 +6,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -187,4 +190,47 @@ ro_secret_read_all(int fd, size_t max, struct vault_secret **out, char **cause)
 		return RO_EINVAL;
 	}
 	return line_finish(&l, out);
+}
+
+int
+ro_secret_fd_ok(int fd)
+{
+	struct stat st;
+	int fl = fcntl(fd, F_GETFD);
+
+	return fl >= 0 && !(fl & FD_CLOEXEC) && fstat(fd, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && isatty(fd)));
+}
+
+int
+ro_signing_key_unlock(const char *cmd, const char *path, int fd, struct vault_key **key)
+{
+	struct vault_secret *pass = NULL;
+	char *cause = NULL, *prompt;
+	int rc;
+
+	if (fd >= 0)
+		rc = ro_secret_read_fd(fd, VAULT_PASSPHRASE_MAX, &pass, &cause);
+	else {
+		prompt = ro_xasprintf("Passphrase for the key file %s: ", path);
+		rc = ro_secret_prompt(prompt, 0, VAULT_PASSPHRASE_MAX, &pass, &cause);
+		free(prompt);
+	}
+	if (rc == 0) {
+		rc = vault_key_unlock(path, (const char *)vault_secret_data(pass),
+		    vault_secret_len(pass), key, &cause);
+		if (rc == VAULT_OK && vault_key_version(*key) < 2) {
+			free(cause);
+			cause = ro_xasprintf("%s is a version-1 key file without a signing key; "
+			    "upgrade it with `rollout vault migrate --key %s`", path, path);
+			rc = VAULT_EMIGRATE;
+		}
+	}
+	vault_secret_free(pass);
+	if (rc != 0) {
+		fprintf(stderr, "rollout %s: %s\n", cmd, cause ? cause : vault_strerror(rc));
+		free(cause);
+		return -1;
+	}
+	return 0;
 }

@@ -28,4 +28,20 @@ int ro_secret_prompt(const char *prompt, int confirm, size_t max, struct vault_s
  * trailing newline: a value piped on stdin. */
 int ro_secret_read_all(int fd, size_t max, struct vault_secret **out, char **cause);
 
+/*
+ * ro_secret_fd_ok accepts a --passphrase-fd only if it was handed to rollout
+ * open (as `rollout vault` checks it): open now, without close-on-exec (every
+ * descriptor rollout opens itself has it), and a pipe, a regular file or a
+ * terminal. 1 if so, else 0.
+ */
+int ro_secret_fd_ok(int fd);
+
+/*
+ * ro_signing_key_unlock reads the passphrase of the key file at path (from
+ * fd, or a no-echo prompt when fd < 0) and opens it: the slow Argon2id step.
+ * Only a version-2 key file (with a signing key) is accepted. On failure it
+ * says why on stderr as "rollout CMD: ..." and returns -1.
+ */
+int ro_signing_key_unlock(const char *cmd, const char *path, int fd, struct vault_key **key);
+
 #endif
