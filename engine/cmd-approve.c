@@ -77,14 +77,8 @@ approve_exec(int argc, char **argv)
 			key_path = optarg;
 			break;
 		case 'p':
-			pass_fd = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end || pass_fd < 0 || pass_fd > 1023)
-				return ro_cmd_usage(&ro_cmd_approve, "--passphrase-fd takes a descriptor "
-				    "number, e.g. '--passphrase-fd 3 3<file'");
-			if (!ro_secret_fd_ok((int)pass_fd))
-				return ro_cmd_usage(&ro_cmd_approve, "--passphrase-fd %ld: descriptor %ld "
-				    "is not an open pipe, file or terminal handed to rollout; open it in "
-				    "the calling shell, e.g. '--passphrase-fd 3 3<file'", pass_fd, pass_fd);
+			if ((rc = ro_cmd_pass_fd(&ro_cmd_approve, optarg, &pass_fd)) != 0)
+				return rc;
 			break;
 		case 'r':
 			refuse = 1;

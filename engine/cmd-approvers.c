@@ -174,7 +174,7 @@ confirm(const char *state_dir, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *fp = NULL, *key_path = NULL;
-	char *end, *cause = NULL, *why = NULL;
+	char *cause = NULL, *why = NULL;
 	struct ro_passkey p;
 	struct ro_gates *g = NULL;
 	struct ro_pkdb *db = NULL;
@@ -190,10 +190,8 @@ confirm(const char *state_dir, int argc, char **argv)
 		case 'k': key_path = optarg; break;
 		case 'S': state_dir = optarg; break;
 		case 'p':
-			pass_fd = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end || pass_fd < 3 || pass_fd > 1024 || !ro_secret_fd_ok((int)pass_fd))
-				return ro_cmd_usage(&ro_cmd_approvers, "--passphrase-fd takes a descriptor "
-				    "the calling shell opened, e.g. '--passphrase-fd 3 3<file'");
+			if ((rc = ro_cmd_pass_fd(&ro_cmd_approvers, optarg, &pass_fd)) != 0)
+				return rc;
 			break;
 		default:
 			return ro_cmd_usage(&ro_cmd_approvers, NULL);

@@ -58,7 +58,7 @@ record_exec(int argc, char **argv)
 	struct ro_gates *g = NULL;
 	struct vault_key *key = NULL;
 	const struct ro_approver *m = NULL;
-	char *hosts_copy = NULL, *hosts[MAX_HOSTS], *cause = NULL, *end, *why = NULL;
+	char *hosts_copy = NULL, *hosts[MAX_HOSTS], *cause = NULL, *why = NULL;
 	size_t nhosts = 0, i, recorded = 0;
 	long pass_fd = -1;
 	int ch, rc, exit_code = RO_EXIT_OK;
@@ -76,14 +76,8 @@ record_exec(int argc, char **argv)
 			key_path = optarg;
 			break;
 		case 'p':
-			pass_fd = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end || pass_fd < 0 || pass_fd > 1023)
-				return ro_cmd_usage(&ro_cmd_record, "--passphrase-fd takes a descriptor "
-				    "number, e.g. '--passphrase-fd 3 3<file'");
-			if (!ro_secret_fd_ok((int)pass_fd))
-				return ro_cmd_usage(&ro_cmd_record, "--passphrase-fd %ld: descriptor %ld "
-				    "is not an open pipe, file or terminal handed to rollout; open it in "
-				    "the calling shell, e.g. '--passphrase-fd 3 3<file'", pass_fd, pass_fd);
+			if ((rc = ro_cmd_pass_fd(&ro_cmd_record, optarg, &pass_fd)) != 0)
+				return rc;
 			break;
 		case 'S':
 			state_dir = optarg;

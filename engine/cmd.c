@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "secret-input.h"
 #include "store.h"
 #include "util.h"
 
@@ -163,4 +164,20 @@ ro_cmd_open_verified(const struct ro_cmd *cmd, const char *state_dir, struct ro_
 		*st = NULL;
 	}
 	return exit_code;
+}
+
+int
+ro_cmd_pass_fd(const struct ro_cmd *cmd, const char *arg, long *fd)
+{
+	char *end;
+
+	*fd = strtol(arg, &end, 10);
+	if (*arg == '\0' || *end || *fd < 0 || *fd > 1023)
+		return ro_cmd_usage(cmd, "--passphrase-fd takes a descriptor number, e.g. "
+		    "'--passphrase-fd 3 3<file'");
+	if (!ro_secret_fd_ok((int)*fd))
+		return ro_cmd_usage(cmd, "--passphrase-fd %ld: descriptor %ld is not an open pipe, "
+		    "file or terminal handed to rollout; open it in the calling shell, e.g. "
+		    "'--passphrase-fd 3 3<file'", *fd, *fd);
+	return 0;
 }

@@ -72,4 +72,11 @@ int ro_cmd_open_verified(const struct ro_cmd *cmd, const char *state_dir, struct
 /* ro_cmd_journal_footer prints "journal head: #SEQ HASH" for a report. */
 void ro_cmd_journal_footer(FILE *f, const struct ro_journal_check *jc);
 
+/*
+ * ro_cmd_pass_fd reads a --passphrase-fd argument into *fd: a descriptor
+ * number the calling shell opened and handed to rollout (ro_secret_fd_ok).
+ * Returns 0, or the usage exit code after saying what is wrong.
+ */
+int ro_cmd_pass_fd(const struct ro_cmd *cmd, const char *arg, long *fd);
+
 #endif

@@ -66,22 +66,6 @@ static const struct ro_report_col onsite_cols[] = {
 	{ "note", "備考", 40 },
 };
 
-static char *
-clip(const char *s, size_t max)
-{
-	size_t n;
-
-	if (s == NULL)
-		return NULL;
-	n = strlen(s);
-	if (n <= max)
-		return ro_xstrdup(s);
-	n = max;
-	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
-	return ro_xasprintf("%.*s…", (int)n, s);
-}
-
 /* One host's mark for one item: ○, × or 要確認; NULL when the item is not
  * for the host's kind. */
 static const char *
@@ -182,7 +166,7 @@ ro_report_inspection(struct ro_store *st, const char *campaign, const struct ro_
 
 	sf = ro_report_sheet(r, "findings", "指摘事項", finding_cols, RO_NELEM(finding_cols));
 	for (i = 0; i < nf; i++) {
-		char *d = clip(f[i].detail, 2000), *o = clip(f[i].output, OUTPUT_MAX);
+		char *d = ro_report_clip(f[i].detail, 2000), *o = ro_report_clip(f[i].output, OUTPUT_MAX);
 		ro_report_row(sf);
 		ro_report_text(sf, f[i].site);
 		ro_report_text(sf, f[i].host);

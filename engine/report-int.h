@@ -41,6 +41,10 @@ struct ro_report {
  * "" for an empty cell. */
 char *ro_report_cell_text(const struct ro_report_cell *c);
 
+/* ro_report_clip returns s cut to at most max bytes on a UTF-8 boundary,
+ * with "…" when cut (malloc'd; NULL for NULL). */
+char *ro_report_clip(const char *s, size_t max);
+
 /* ro_report_jst writes Unix seconds t as JST "2026-10-05<sep>09:12:30". */
 char *ro_report_jst(int64_t t, char sep, char out[static 32]);
 

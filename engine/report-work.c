@@ -59,24 +59,6 @@ static const struct ro_report_col approval_cols[] = {
 	{ "comment", "コメント", 40 },
 };
 
-/* clip returns s cut to at most max bytes on a UTF-8 boundary, with "…"
- * when cut (malloc'd; NULL for NULL). */
-static char *
-clip(const char *s, size_t max)
-{
-	size_t n;
-
-	if (s == NULL)
-		return NULL;
-	n = strlen(s);
-	if (n <= max)
-		return ro_xstrdup(s);
-	n = max;
-	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
-	return ro_xasprintf("%.*s…", (int)n, s);
-}
-
 static void
 time_or_null(struct ro_report_sheet *s, int64_t t)
 {
@@ -194,7 +176,7 @@ steps_sheet(struct ro_report *r, const struct ro_step_row *v, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		char *d = clip(v[i].detail, DETAIL_MAX), *cred = NULL;
+		char *d = ro_report_clip(v[i].detail, DETAIL_MAX), *cred = NULL;
 
 		ro_report_row(s);
 		ro_report_int(s, v[i].wave + 1);

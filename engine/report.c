@@ -297,3 +297,19 @@ ro_label_decision(const char *decision)
 
 	return decision ? label_of(t, RO_NELEM(t), decision) : "承認(署名なし)";
 }
+
+char *
+ro_report_clip(const char *s, size_t max)
+{
+	size_t n;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s);
+	if (n <= max)
+		return ro_xstrdup(s);
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return ro_xasprintf("%.*s…", (int)n, s);
+}
